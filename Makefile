@@ -1,0 +1,106 @@
+# wsx - one Makefile. `make` builds build/wsx; `make run` installs what is missing
+# and starts `wsx quickstart`; `make test` installs what is missing, builds the
+# sanitizer build and runs every tier; `make bench` runs the benchmarks.
+
+CC      ?= cc
+PKGS    := sqlite3 jansson libsodium libssl libcrypto libcurl
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS_COMMON := -std=gnu11 $(WARN) -Isrc -Iinclude -Ibuild/gen -D_GNU_SOURCE -pthread -MMD -MP
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS    = $(PKG_LIBS) -pthread -ldl
+
+REL_CFLAGS  := -O2 -g -DNDEBUG
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRCS     := $(shell find src -name '*.c' | sort)
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+MIGRATIONS := $(sort $(wildcard src/odb/migrations/*.sql))
+WEB_ASSETS := $(sort $(shell find web -type f 2>/dev/null))
+GEN      := build/gen/odb_migrations.h
+
+REL_OBJS  := $(LIB_SRCS:%.c=build/rel/%.o)
+ASAN_OBJS := $(LIB_SRCS:%.c=build/asan/%.o)
+
+UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
+FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(FUZZ_SRCS:fuzz/%.c=build/asan/fuzz/%)
+
+PYTEST := /usr/bin/python3 -m pytest
+
+.PHONY: all run test unit fuzz-replay integration fuzz bench deps clean format
+all: build/wsx
+
+deps:
+	@scripts/install-deps
+
+$(GEN): $(MIGRATIONS) scripts/embed-migrations
+	@mkdir -p $(dir $@)
+	scripts/embed-migrations $(MIGRATIONS) > $@
+
+build/rel/%.o: %.c | $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(REL_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+build/asan/%.o: %.c | $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(ASAN_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+build/rel/libwsx.a: $(REL_OBJS)
+	@rm -f $@; ar rcs $@ $^
+build/asan/libwsx.a: $(ASAN_OBJS)
+	@rm -f $@; ar rcs $@ $^
+
+build/wsx: build/rel/src/main.o build/rel/libwsx.a
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+
+build/asan/wsx: build/asan/src/main.o build/asan/libwsx.a
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
+
+# A test may #include the .c it tests; the archive supplies the rest.
+build/asan/tests/%: tests/unit/%.c build/asan/libwsx.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(ASAN_CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< build/asan/libwsx.a $(LIBS) -lcriterion
+
+# Fuzz targets, built two ways: with a replay driver under gcc's ASan/UBSan (make
+# test replays the committed corpus), and with libFuzzer under clang (make fuzz).
+build/asan/fuzz/%: fuzz/%.c fuzz/replay.c build/asan/libwsx.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(ASAN_CFLAGS) $(PKG_CFLAGS) -o $@ $< fuzz/replay.c build/asan/libwsx.a $(LIBS)
+
+build/fuzz/%: fuzz/%.c $(LIB_SRCS) | $(GEN)
+	@mkdir -p $(dir $@)
+	clang $(filter-out -MMD -MP,$(CFLAGS_COMMON)) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(LIBS)
+
+run: deps build/wsx
+	build/wsx quickstart
+
+test: deps
+	$(MAKE) --no-print-directory unit fuzz-replay integration
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2 --short-filename; done
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \
+	  echo "== replay $$n"; $$t fuzz/corpus/$${n#fuzz_}/*; done
+
+integration: build/asan/wsx build/wsx
+	WSX_BIN=$(CURDIR)/build/asan/wsx $(PYTEST) -q tests/integration
+
+fuzz: $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)
+	@set -e; for t in $^; do n=$$(basename $$t); mkdir -p build/fuzz/corpus-$$n; \
+	  echo "== fuzz $$n for $${FUZZ_SECONDS:-60}s"; \
+	  $$t -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz/corpus-$$n fuzz/corpus/$${n#fuzz_}; done
+
+bench: deps build/wsx
+	bench/run
+
+format:
+	clang-format -i $(SRCS) $(shell find src tests fuzz -name '*.h' -o -name '*.c')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

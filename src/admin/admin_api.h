@@ -1,0 +1,20 @@
+/* admin_api.h - the JSON admin API (/api/v1/...) and /healthz, as one handler for
+ * http_server. Every write is validated, committed to the ODB, then applied by the
+ * reconciler before the reply goes out, so a 201 means the channel is listening
+ * (or shows why not in its state). Control thread only. */
+#ifndef WSX_ADMIN_API_H
+#define WSX_ADMIN_API_H
+
+#include "channel/reconcile.h"
+#include "http/http_server.h"
+#include "odb/odb.h"
+
+typedef struct admin_api {
+    odb_t *db;            /* borrowed */
+    reconciler_t *rec;    /* borrowed */
+} admin_api_t;
+
+/* The http_handler_fn of the admin listener; ctx is an admin_api_t. */
+void admin_api_handle(void *ctx, const http_request_t *req, wsx_slice_t body, http_reply_t *out);
+
+#endif

@@ -1,0 +1,249 @@
+/* admin_channel_json.c - conversions between channel_t and the JSON API's channel
+ * object. Reading is strict: unknown fields, wrong types and non-integral numbers
+ * are refused with an error naming the field, because a silently ignored typo
+ * ("token_tll") would leave a channel configured differently than its owner thinks. */
+#include "admin/admin_channel_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+
+/* Characters of a bad value quoted back in a message; the rest becomes "...". */
+#define GOT_MAX 80
+
+static int set_str(json_t *o, const char *key, const char *s)
+{
+    json_t *v = json_string(s); /* NULL if s is not valid UTF-8 */
+    return v ? json_object_set_new(o, key, v) : -1;
+}
+
+json_t *admin_channel_to_json(const channel_t *ch)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int bad = 0;
+    bad |= json_object_set_new(o, "id", json_integer(ch->id));
+    bad |= json_object_set_new(o, "cluster_id", json_integer(ch->cluster_id));
+    bad |= set_str(o, "name", ch->name);
+    bad |= json_object_set_new(o, "is_active", json_boolean(ch->is_active));
+    bad |= set_str(o, "address", ch->address);
+    bad |= set_str(o, "service", ch->service);
+    if (ch->security[0])
+        bad |= set_str(o, "security", ch->security);
+    else
+        bad |= json_object_set_new(o, "security", json_null());
+    bad |= set_str(o, "data_format", ch->data_format);
+    bad |= json_object_set_new(o, "new_token_wait_time", json_integer(ch->new_token_wait_time));
+    bad |= json_object_set_new(o, "token_ttl", json_integer(ch->token_ttl));
+    bad |= json_object_set_new(o, "ping_interval", json_integer(ch->ping_interval));
+    bad |= json_object_set_new(o, "pings_missed_threshold",
+                               json_integer(ch->pings_missed_threshold));
+    bad |= json_object_set_new(o, "max_message_size", json_integer(ch->max_message_size));
+    bad |= set_str(o, "created_at", ch->created_at);
+    bad |= set_str(o, "updated_at", ch->updated_at);
+    bad |= set_str(o, "state", ch->state);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* v as compact JSON, shortened on a UTF-8 boundary, for "got ..." in a message. */
+static const char *got(const json_t *v, char *buf, size_t cap)
+{
+    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (!s) {
+        snprintf(buf, cap, "a value that cannot be shown");
+        return buf;
+    }
+    size_t n = strlen(s), chars = 0, i = 0;
+    while (i < n && chars < GOT_MAX && i + 4 < cap - 4) {
+        i++;
+        while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
+            i++;
+        chars++;
+    }
+    memcpy(buf, s, i);
+    strcpy(buf + i, i < n ? "..." : "");
+    free(s);
+    return buf;
+}
+
+#define GOT_BUF (GOT_MAX * 4 + 8)
+
+static size_t code_points(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+enum kind { K_TEXT, K_BOOL, K_INT, K_CLUSTER, K_READONLY };
+
+/* Every field the API knows, in the order they are checked (and shown). */
+static const struct field {
+    const char *key;
+    enum kind kind;
+    size_t off, cap; /* where in channel_t; cap for text */
+    int required;    /* when not partial */
+} fields[] = {
+#define TEXT(k, req) {#k, K_TEXT, offsetof(channel_t, k), sizeof((channel_t *)0)->k, req}
+#define INT(k) {#k, K_INT, offsetof(channel_t, k), 0, 0}
+    {"id", K_READONLY, 0, 0, 0},
+    {"cluster_id", K_CLUSTER, 0, 0, 0},
+    TEXT(name, 1),
+    {"is_active", K_BOOL, 0, 0, 0},
+    TEXT(address, 1),
+    TEXT(service, 1),
+    TEXT(security, 0),
+    TEXT(data_format, 0),
+    INT(new_token_wait_time),
+    INT(token_ttl),
+    INT(ping_interval),
+    INT(pings_missed_threshold),
+    INT(max_message_size),
+    {"created_at", K_READONLY, 0, 0, 0},
+    {"updated_at", K_READONLY, 0, 0, 0},
+    {"state", K_READONLY, 0, 0, 0},
+#undef TEXT
+#undef INT
+};
+
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+static const struct field *find_field(const char *key)
+{
+    for (size_t i = 0; i < NFIELDS; i++)
+        if (strcmp(fields[i].key, key) == 0)
+            return &fields[i];
+    return NULL;
+}
+
+static int take_text(const struct field *f, const json_t *v, channel_t *ch, channel_err_t *err)
+{
+    char g[GOT_BUF];
+    char *dst = (char *)ch + f->off;
+    int is_format = strcmp(f->key, "data_format") == 0;
+
+    if (json_is_null(v)) {
+        if (strcmp(f->key, "security") == 0) {
+            dst[0] = '\0'; /* null: no security definition */
+            return 0;
+        }
+        if (f->required) /* what a form sends for an empty box */
+            return channel_err_set(err, f->key, "required", "%s is required", f->key);
+    }
+    if (!json_is_string(v)) {
+        if (is_format)
+            return channel_err_set(err, f->key, "invalid",
+                                   "data_format must be \"json\" or \"raw\", got %s",
+                                   got(v, g, sizeof g));
+        return channel_err_set(err, f->key, "invalid", "%s must be a string%s, got %s", f->key,
+                               strcmp(f->key, "security") == 0 ? " or null" : "",
+                               got(v, g, sizeof g));
+    }
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    if (strlen(s) != n)
+        return channel_err_set(err, f->key, "invalid",
+                               "%s must not contain control characters (U+0000)", f->key);
+    if (n >= f->cap) {
+        if (is_format)
+            return channel_err_set(err, f->key, "invalid",
+                                   "data_format must be \"json\" or \"raw\", got %s",
+                                   got(v, g, sizeof g));
+        /* The name's limit is in characters and always fits its buffer. */
+        if (strcmp(f->key, "name") == 0)
+            return channel_err_set(err, f->key, "too_long",
+                                   "name must be at most %d characters, got %zu", CHANNEL_NAME_MAX,
+                                   code_points(s, n));
+        return channel_err_set(err, f->key, "too_long", "%s must be at most %zu bytes, got %zu",
+                               f->key, f->cap - 1, n);
+    }
+    memcpy(dst, s, n + 1);
+    return 0;
+}
+
+static int take_int(const struct field *f, const json_t *v, channel_t *ch, channel_err_t *err)
+{
+    char g[GOT_BUF];
+    /* json_is_integer is false for booleans and for reals such as 1.5 or 2.0;
+     * numbers beyond int64 never get here (jansson refuses them when parsing). */
+    if (!json_is_integer(v))
+        return channel_err_set(err, f->key, "invalid", "%s must be a positive integer, got %s",
+                               f->key, got(v, g, sizeof g));
+    int64_t x = json_integer_value(v);
+    memcpy((char *)ch + f->off, &x, sizeof x);
+    return 0;
+}
+
+int admin_channel_from_json(const json_t *obj, channel_t *ch, int partial, channel_err_t *err)
+{
+    char g[GOT_BUF];
+    if (!json_is_object(obj))
+        return channel_err_set(err, "", "invalid", "the request body must be a JSON object, got %s",
+                               obj ? got(obj, g, sizeof g) : "nothing");
+
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        if (!find_field(key)) {
+            json_t *k = json_string(key);
+            channel_err_set(err, key, "unknown_field", "unknown field %s",
+                            k ? got(k, g, sizeof g) : "");
+            json_decref(k);
+            return WSX_EINVAL;
+        }
+    }
+
+    /* Work on a copy: on any error the caller's channel is untouched. */
+    channel_t tmp = *ch;
+    for (size_t i = 0; i < NFIELDS; i++) {
+        const struct field *f = &fields[i];
+        v = json_object_get(obj, f->key);
+        if (!v) {
+            if (!partial && f->required)
+                return channel_err_set(err, f->key, "required", "%s is required", f->key);
+            continue;
+        }
+        int rc = 0;
+        switch (f->kind) {
+        case K_READONLY:
+            break;
+        case K_CLUSTER:
+            if (!json_is_integer(v) || json_integer_value(v) != 1)
+                rc = channel_err_set(err, f->key, "invalid",
+                                     "cluster_id must be 1 (the default cluster, the only one), "
+                                     "got %s",
+                                     got(v, g, sizeof g));
+            else
+                tmp.cluster_id = 1;
+            break;
+        case K_BOOL:
+            if (!json_is_boolean(v))
+                rc = channel_err_set(err, f->key, "invalid", "%s must be true or false, got %s",
+                                     f->key, got(v, g, sizeof g));
+            else
+                tmp.is_active = json_is_true(v);
+            break;
+        case K_TEXT:
+            rc = take_text(f, v, &tmp, err);
+            break;
+        case K_INT:
+            rc = take_int(f, v, &tmp, err);
+            break;
+        }
+        if (rc)
+            return rc;
+    }
+    int rc = channel_validate(&tmp, err);
+    if (rc)
+        return rc;
+    *ch = tmp;
+    return 0;
+}

@@ -1,0 +1,74 @@
+/* channel.h - the channel model: what an administrator defines, as stored in the
+ * ODB and shown by the API, its address, and validation with errors that name the
+ * field. Pure functions, no I/O; the ODB and the reconciler build on them. */
+#ifndef WSX_CHANNEL_H
+#define WSX_CHANNEL_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define CHANNEL_NAME_MAX 200          /* characters (code points) */
+#define CHANNEL_DEFAULT_NEW_TOKEN_WAIT 5
+#define CHANNEL_DEFAULT_TOKEN_TTL 3600
+#define CHANNEL_DEFAULT_PING_INTERVAL 45
+#define CHANNEL_DEFAULT_PINGS_MISSED 2
+#define CHANNEL_DEFAULT_MAX_MESSAGE (1024 * 1024)
+
+/* A parsed channel address: ws://HOST:PORT/PATH (or wss://). */
+typedef struct channel_addr {
+    int tls;          /* 1 for wss:// */
+    char host[256];   /* as written; an IPv6 literal without its brackets */
+    uint16_t port;    /* 1..65535 */
+    char path[1024];  /* starts with '/' */
+} channel_addr_t;
+
+/* A channel as stored. Strings are NUL-terminated copies owned by the struct. */
+typedef struct channel {
+    int64_t id;
+    int64_t cluster_id;
+    char name[CHANNEL_NAME_MAX * 4 + 1];
+    int is_active;
+    char address[1400];
+    char service[256];
+    char security[256];     /* security definition name, "" for none */
+    char data_format[8];    /* "json" or "raw" */
+    int64_t new_token_wait_time;
+    int64_t token_ttl;
+    int64_t ping_interval;
+    int64_t pings_missed_threshold;
+    int64_t max_message_size;
+    char created_at[40];    /* ISO 8601 UTC */
+    char updated_at[40];
+    char state[160];        /* this server's: listening / inactive / error: ... */
+} channel_t;
+
+/* A validation failure: which field, a machine code and a sentence for a person. */
+typedef struct channel_err {
+    char field[64];
+    char code[48];      /* e.g. "required", "too_long", "invalid", "unknown_field" */
+    char message[512];
+} channel_err_t;
+
+/* Fill a channel with the defaults of a new one (active, json, 5 s, 3600 s, 45 s,
+ * 2, 1 MiB, cluster 1). */
+void channel_defaults(channel_t *ch);
+
+/* Parse "ws://HOST:PORT/PATH" (or wss://). HOST: a name, IPv4 or [IPv6]. The port
+ * is required and 1..65535; the path must start with '/', may not hold spaces,
+ * control characters, '?' or '#'. Returns 0, or WSX_EINVAL with err->message
+ * saying what is wrong (field "address"). */
+int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err);
+
+/* Check every field of a channel, stopping at the first problem: name required,
+ * at most 200 characters, valid UTF-8 without control characters; address parses;
+ * service non-empty; data_format json or raw; the numbers positive (ping interval,
+ * thresholds and times >= 1; max_message_size between 1 and 1 GiB). Whether the
+ * service exists and uniqueness are checked by the caller, which knows the registry
+ * and the ODB. Returns 0 or WSX_EINVAL with *err filled. */
+int channel_validate(const channel_t *ch, channel_err_t *err);
+
+/* Set err's three fields (printf-style message). Returns WSX_EINVAL. */
+int channel_err_set(channel_err_t *err, const char *field, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

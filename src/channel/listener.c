@@ -1,0 +1,89 @@
+/* listener.c - a channel's listening socket on one worker: accept, hand each
+ * socket to ws_conn, and close the channel's connections when it goes away. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "channel/listener.h"
+#include "common/log.h"
+#include "net/sock.h"
+#include "ws/ws_conn.h"
+
+#define ACCEPT_BATCH 64
+
+static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
+{
+    listener_t *l = (listener_t *)io;
+    for (int i = 0; i < ACCEPT_BATCH && l->io.fd >= 0; i++) {
+        int fd = accept4(l->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE)
+                log_warn("channel \"%s\": cannot accept: %s", l->cfg->name,
+                         errno == EMFILE ? "too many open files" : "file table full");
+            return;
+        }
+        sock_tune_accepted(fd);
+        ws_conn_accept(l, fd);
+    }
+}
+
+listener_t *listener_new(ev_loop_t *loop, int fd, chan_cfg_t *cfg)
+{
+    listener_t *l = calloc(1, sizeof *l);
+    if (!l) {
+        close(fd);
+        free(cfg);
+        return NULL;
+    }
+    l->loop = loop;
+    l->cfg = cfg;
+    l->refs = 1;
+    if (ev_io_start(loop, &l->io, fd, EV_READ, on_accept) < 0) {
+        close(fd);
+        free(cfg);
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void listener_unref(listener_t *l)
+{
+    if (--l->refs == 0) {
+        free(l->cfg);
+        free(l);
+    }
+}
+
+void listener_close(listener_t *l, uint16_t code, const char *reason)
+{
+    if (l->io.fd >= 0) {
+        int fd = l->io.fd;
+        ev_io_stop(l->loop, &l->io);
+        close(fd);
+    }
+    /* ws_conn_close may unlink c (a connection still in HTTP is dropped now) */
+    for (ws_conn_t *c = l->conns, *next; c; c = next) {
+        next = ws_conn_next(c);
+        ws_conn_close(c, code, reason);
+    }
+    listener_unref(l);
+}
+
+void listener_shutdown(listener_t *l)
+{
+    l->refs++; /* keep l alive across listener_close */
+    listener_close(l, 1001, "server shutting down");
+    for (ws_conn_t *c = l->conns, *next; c; c = next) {
+        next = ws_conn_next(c);
+        ws_conn_abort(c);
+    }
+    listener_unref(l);
+}
+
+void listener_update(listener_t *l, chan_cfg_t *cfg)
+{
+    free(l->cfg);
+    l->cfg = cfg;
+}

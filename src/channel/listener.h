@@ -1,0 +1,37 @@
+/* listener.h - one channel's listening socket on one worker, with the list of the
+ * connections it accepted. Lives on its worker's thread only. A listener that is
+ * closed stays allocated until its last connection is gone, because connections
+ * in their close handshake still read its settings. */
+#ifndef WSX_LISTENER_H
+#define WSX_LISTENER_H
+
+#include "ev/ev.h"
+#include "net/worker.h"
+
+typedef struct ws_conn ws_conn_t;
+typedef struct listener listener_t;
+
+struct listener {
+    ev_io_t io;             /* the listening socket; fd -1 once closed */
+    ev_loop_t *loop;
+    chan_cfg_t *cfg;        /* owned; replaced by listener_update */
+    ws_conn_t *conns;       /* open connections, linked through ws_conn */
+    unsigned refs;          /* 1 while listening + one per connection */
+    listener_t *next;       /* in the worker's list */
+};
+
+/* Start accepting on fd (ownership of fd and cfg passes to the listener). NULL on
+ * failure (fd closed). */
+listener_t *listener_new(ev_loop_t *loop, int fd, chan_cfg_t *cfg);
+/* Stop listening and send close `code` to every connection; the listener frees
+ * itself when the last one is gone. */
+void listener_close(listener_t *l, uint16_t code, const char *reason);
+/* Server shutdown: listener_close, then drop whatever connections remain
+ * without waiting for their close handshakes. */
+void listener_shutdown(listener_t *l);
+/* Swap in new settings (ownership of cfg passes); connections stay open. */
+void listener_update(listener_t *l, chan_cfg_t *cfg);
+/* Drop one reference (a connection freed); frees the listener at zero. */
+void listener_unref(listener_t *l);
+
+#endif

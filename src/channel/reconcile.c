@@ -1,0 +1,246 @@
+/* reconcile.c - desired state (ODB rows) against actual state (listeners on the
+ * workers). Binding happens here, on the control thread, so a bind failure is
+ * known at once and shown as the channel's state; the sockets are then handed to
+ * the workers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "channel/reconcile.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "net/sock.h"
+#include "net/worker.h"
+
+typedef struct actual {
+    int64_t id;
+    int open;              /* listening on every worker */
+    char address[1400];
+    chan_cfg_t cfg;        /* what the workers have */
+    char state[160];
+    int seen;              /* mark for the sweep of deleted channels */
+} actual_t;
+
+struct reconciler {
+    odb_t *db;
+    char server[128];
+    actual_t *items;
+    size_t n, cap;
+    int64_t version; /* config version at the last run */
+    int errors;      /* channels in error at the last run */
+};
+
+reconciler_t *reconcile_new(odb_t *db, const char *server_name)
+{
+    reconciler_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->db = db;
+    r->version = -1;
+    snprintf(r->server, sizeof r->server, "%s", server_name);
+    return r;
+}
+
+void reconcile_free(reconciler_t *r)
+{
+    if (!r)
+        return;
+    free(r->items);
+    free(r);
+}
+
+static actual_t *find(reconciler_t *r, int64_t id)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->items[i].id == id)
+            return &r->items[i];
+    return NULL;
+}
+
+const char *reconcile_state(reconciler_t *r, int64_t id)
+{
+    actual_t *a = find(r, id);
+    return a ? a->state : "unknown";
+}
+
+static void cfg_from(const channel_t *ch, const channel_addr_t *addr, chan_cfg_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->id = ch->id;
+    snprintf(cfg->name, sizeof cfg->name, "%s", ch->name);
+    snprintf(cfg->path, sizeof cfg->path, "%s", addr->path);
+    cfg->path_len = strlen(cfg->path);
+    cfg->raw = strcmp(ch->data_format, "raw") == 0;
+    cfg->service = service_find(ch->service);
+    cfg->max_message_size = (uint64_t)ch->max_message_size;
+    cfg->new_token_wait_ms = (uint64_t)ch->new_token_wait_time * 1000;
+    cfg->ping_interval_ms = (uint64_t)ch->ping_interval * 1000;
+    cfg->pings_missed_threshold = (uint32_t)ch->pings_missed_threshold;
+}
+
+static void close_listeners(actual_t *a, const char *reason)
+{
+    if (!a->open)
+        return;
+    workers_close_channel(a->id, 1001, reason);
+    a->open = 0;
+}
+
+/* Bind one socket per worker; all or nothing. */
+static int open_listeners(actual_t *a, const channel_addr_t *addr, char *err, size_t errlen)
+{
+    int n = workers_count();
+    int fds[256];
+    if (n > 256)
+        n = 256;
+    for (int i = 0; i < n; i++) {
+        fds[i] = sock_listen(addr->host, addr->port, 1, err, errlen);
+        if (fds[i] < 0) {
+            int rc = fds[i];
+            while (i-- > 0)
+                close(fds[i]);
+            return rc;
+        }
+    }
+    workers_open_channel(&a->cfg, fds);
+    a->open = 1;
+    return 0;
+}
+
+static void set_state(reconciler_t *r, actual_t *a, const char *state)
+{
+    if (strcmp(a->state, state) == 0)
+        return;
+    snprintf(a->state, sizeof a->state, "%s", state);
+    if (odb_channel_state_set(r->db, r->server, a->id, state) < 0)
+        log_warn("cannot record the state of channel %lld", (long long)a->id);
+}
+
+static void apply(reconciler_t *r, const channel_t *ch, actual_t *a)
+{
+    channel_addr_t addr;
+    channel_err_t verr;
+    if (!ch->is_active) {
+        close_listeners(a, "channel made inactive");
+        set_state(r, a, "inactive");
+        return;
+    }
+    if (channel_addr_parse(ch->address, &addr, &verr) < 0) {
+        close_listeners(a, "channel address changed");
+        set_state(r, a, "error: invalid address");
+        return;
+    }
+    chan_cfg_t cfg;
+    cfg_from(ch, &addr, &cfg);
+    if (a->open && strcmp(a->address, ch->address) != 0) {
+        close_listeners(a, "channel moved to another address");
+        log_info("channel \"%s\" moved to %s", ch->name, ch->address);
+    }
+    if (addr.tls) {
+        close_listeners(a, "channel address changed");
+        set_state(r, a, "error: wss:// is not served by this version");
+        return;
+    }
+    if (!cfg.raw) {
+        close_listeners(a, "channel data format changed");
+        set_state(r, a, "error: data format json is not served by this version");
+        return;
+    }
+    if (a->open) {
+        if (memcmp(&cfg, &a->cfg, sizeof cfg) != 0) {
+            workers_update_channel(&cfg);
+            a->cfg = cfg;
+        }
+        set_state(r, a, "listening");
+        return;
+    }
+    a->cfg = cfg;
+    snprintf(a->address, sizeof a->address, "%s", ch->address);
+    char err[160], state[200];
+    if (open_listeners(a, &addr, err, sizeof err) < 0) {
+        snprintf(state, sizeof state, "error: %s", err);
+        if (strcmp(a->state, state) != 0)
+            log_warn("channel \"%s\": cannot listen on %s: %s (will retry)", ch->name,
+                     ch->address, err);
+        set_state(r, a, state);
+        return;
+    }
+    log_info("channel \"%s\" listening on %s", ch->name, ch->address);
+    set_state(r, a, "listening");
+}
+
+int reconcile_run(reconciler_t *r)
+{
+    int64_t version = 0;
+    channel_t *chs = NULL;
+    size_t n = 0;
+    int rc = odb_config_version(r->db, &version);
+    if (rc == 0)
+        rc = odb_channel_all(r->db, &chs, &n);
+    if (rc < 0) {
+        log_error("reconciler: cannot read the ODB: %s", wsx_strerror(rc));
+        return rc;
+    }
+    for (size_t i = 0; i < r->n; i++)
+        r->items[i].seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        actual_t *a = find(r, chs[i].id);
+        if (!a) {
+            if (r->n == r->cap) {
+                size_t cap = r->cap ? r->cap * 2 : 16;
+                actual_t *p = realloc(r->items, cap * sizeof *p);
+                if (!p) {
+                    free(chs);
+                    return WSX_ENOMEM;
+                }
+                r->items = p;
+                r->cap = cap;
+            }
+            a = &r->items[r->n++];
+            memset(a, 0, sizeof *a);
+            a->id = chs[i].id;
+        }
+        a->seen = 1;
+    }
+    /* deleted channels first, so a new channel may take a freed port */
+    for (size_t i = 0; i < r->n;) {
+        if (!r->items[i].seen) {
+            close_listeners(&r->items[i], "channel deleted");
+            r->items[i] = r->items[--r->n];
+        } else {
+            i++;
+        }
+    }
+    /* then moves and deactivations, then the rest, for the same reason */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            actual_t *a = find(r, chs[i].id);
+            int freeing = !chs[i].is_active || (a->open && strcmp(a->address, chs[i].address) != 0);
+            if ((pass == 0) == freeing)
+                apply(r, &chs[i], a);
+        }
+    }
+    r->errors = 0;
+    for (size_t i = 0; i < r->n; i++)
+        r->errors += strncmp(r->items[i].state, "error", 5) == 0;
+    r->version = version;
+    free(chs);
+    return 0;
+}
+
+int reconcile_poll(reconciler_t *r)
+{
+    int64_t version;
+    if (odb_config_version(r->db, &version) < 0)
+        return WSX_EIO;
+    if (version == r->version && r->errors == 0)
+        return 0;
+    return reconcile_run(r);
+}
+
+void reconcile_close_all(reconciler_t *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        close_listeners(&r->items[i], "server shutting down");
+}

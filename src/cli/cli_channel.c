@@ -1,0 +1,733 @@
+/* cli_channel.c - `wsx channel create|list|get|edit|delete`, a client of the admin API.
+ * Channels are addressed by name: the id comes from the list endpoint. create and edit
+ * send only the fields given on the command line, so defaults, ranges and every other
+ * rule stay the server's and its error message is what the user sees. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/err.h"
+
+#define PAGE_SIZE 100
+#define MAX_PAGES 100000 /* a server that never says "done" must not loop us forever */
+
+enum {
+    OPT_HELP = 'h',
+    OPT_NAME = CLI_HTTP_OPT_FIRST_FREE,
+    OPT_RENAME,
+    OPT_ADDRESS,
+    OPT_SERVICE,
+    OPT_ACTIVE,
+    OPT_INACTIVE,
+    OPT_SECURITY,
+    OPT_DATA_FORMAT,
+    OPT_NEW_TOKEN_WAIT,
+    OPT_TOKEN_TTL,
+    OPT_PING_INTERVAL,
+    OPT_PINGS_MISSED,
+    OPT_MAX_MESSAGE,
+    OPT_QUERY,
+    OPT_JSON,
+};
+
+/* How an option's value goes into the request body. */
+enum { F_STRING, F_STRING_OR_NULL, F_INTEGER };
+
+typedef struct field_opt {
+    int opt;
+    const char *flag;
+    const char *key;
+    int kind;
+} field_opt_t;
+
+static const field_opt_t field_opts[] = {
+    {OPT_NAME, "--name", "name", F_STRING},
+    {OPT_RENAME, "--rename", "name", F_STRING},
+    {OPT_ADDRESS, "--address", "address", F_STRING},
+    {OPT_SERVICE, "--service", "service", F_STRING},
+    {OPT_SECURITY, "--security", "security", F_STRING_OR_NULL},
+    {OPT_DATA_FORMAT, "--data-format", "data_format", F_STRING},
+    {OPT_NEW_TOKEN_WAIT, "--new-token-wait-time", "new_token_wait_time", F_INTEGER},
+    {OPT_TOKEN_TTL, "--token-ttl", "token_ttl", F_INTEGER},
+    {OPT_PING_INTERVAL, "--ping-interval", "ping_interval", F_INTEGER},
+    {OPT_PINGS_MISSED, "--pings-missed-threshold", "pings_missed_threshold", F_INTEGER},
+    {OPT_MAX_MESSAGE, "--max-message-size", "max_message_size", F_INTEGER},
+};
+
+/* The options create and edit share; edit adds --rename and refuses --name. */
+/* clang-format off */
+#define FIELD_LONGOPTS \
+    {"address", required_argument, NULL, OPT_ADDRESS}, \
+    {"service", required_argument, NULL, OPT_SERVICE}, \
+    {"active", no_argument, NULL, OPT_ACTIVE}, \
+    {"inactive", no_argument, NULL, OPT_INACTIVE}, \
+    {"security", required_argument, NULL, OPT_SECURITY}, \
+    {"data-format", required_argument, NULL, OPT_DATA_FORMAT}, \
+    {"new-token-wait-time", required_argument, NULL, OPT_NEW_TOKEN_WAIT}, \
+    {"token-ttl", required_argument, NULL, OPT_TOKEN_TTL}, \
+    {"ping-interval", required_argument, NULL, OPT_PING_INTERVAL}, \
+    {"pings-missed-threshold", required_argument, NULL, OPT_PINGS_MISSED}, \
+    {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE}
+/* clang-format on */
+
+static const struct option create_longopts[] = {
+    {"help", no_argument, NULL, OPT_HELP},
+    {"name", required_argument, NULL, OPT_NAME},
+    FIELD_LONGOPTS,
+    CLI_HTTP_LONGOPTS,
+    {NULL, 0, NULL, 0},
+};
+static const struct option edit_longopts[] = {
+    {"help", no_argument, NULL, OPT_HELP},
+    {"name", required_argument, NULL, OPT_NAME},
+    {"rename", required_argument, NULL, OPT_RENAME},
+    FIELD_LONGOPTS,
+    CLI_HTTP_LONGOPTS,
+    {NULL, 0, NULL, 0},
+};
+static const struct option list_longopts[] = {
+    {"help", no_argument, NULL, OPT_HELP},
+    {"query", required_argument, NULL, OPT_QUERY},
+    {"json", no_argument, NULL, OPT_JSON},
+    CLI_HTTP_LONGOPTS,
+    {NULL, 0, NULL, 0},
+};
+static const struct option get_longopts[] = {
+    {"help", no_argument, NULL, OPT_HELP},
+    {"json", no_argument, NULL, OPT_JSON},
+    CLI_HTTP_LONGOPTS,
+    {NULL, 0, NULL, 0},
+};
+static const struct option delete_longopts[] = {
+    {"help", no_argument, NULL, OPT_HELP},
+    CLI_HTTP_LONGOPTS,
+    {NULL, 0, NULL, 0},
+};
+
+#define SYNOPSIS_CREATE                                                                            \
+    "wsx channel create --name N --address URL --service S [--inactive] [--security NAME]\n"       \
+    "                   [--data-format json|raw] [--new-token-wait-time S] [--token-ttl S]\n"      \
+    "                   [--ping-interval S] [--pings-missed-threshold N]\n"                        \
+    "                   [--max-message-size BYTES]\n"
+#define SYNOPSIS_LIST "wsx channel list [--query Q] [--json]\n"
+#define SYNOPSIS_GET "wsx channel get NAME [--json]\n"
+#define SYNOPSIS_EDIT                                                                              \
+    "wsx channel edit NAME [any create option] [--active|--inactive] [--rename NEW]\n"
+#define SYNOPSIS_DELETE "wsx channel delete NAME\n"
+
+#define FIELDS_USAGE                                                                               \
+    "  --address URL                ws://HOST:PORT/PATH or wss://HOST:PORT/PATH\n"                 \
+    "  --service S                  the service that handles the channel's messages\n"             \
+    "  --active, --inactive         whether the channel listens (a new one is active)\n"           \
+    "  --security NAME              security definition clients log in with; \"\" for none\n"      \
+    "  --data-format json|raw       message format (default json)\n"                               \
+    "  --new-token-wait-time S      seconds a new client has to log in (default 5)\n"              \
+    "  --token-ttl S                seconds a login token lives, renewed on use (default 3600)\n"  \
+    "  --ping-interval S            seconds between server pings (default 45)\n"                   \
+    "  --pings-missed-threshold N   missed pings before a client is closed (default 2)\n"          \
+    "  --max-message-size BYTES     largest message accepted (default 1048576)\n"
+
+static const char usage_channel[] =
+    "usage: wsx channel COMMAND [OPTIONS]\n"
+    "\n"
+    "Define, show, change and delete WebSocket channels through the admin API.\n"
+    "\n"
+    "commands:\n"
+    "  create   define a channel\n"
+    "  list     list channels (a table, or JSON with --json)\n"
+    "  get      show one channel\n"
+    "  edit     change some fields of a channel\n"
+    "  delete   delete a channel\n"
+    "\n" SYNOPSIS_CREATE SYNOPSIS_LIST SYNOPSIS_GET SYNOPSIS_EDIT SYNOPSIS_DELETE "\n"
+    "channel options (create, edit):\n"
+    "  --name N                     the channel's name (create)\n"
+    "  --rename NEW                 a new name (edit)\n" FIELDS_USAGE "\n" CLI_HTTP_USAGE "\n"
+    "'wsx channel COMMAND --help' shows one command.\n";
+
+static const char usage_create[] =
+    "usage: " SYNOPSIS_CREATE "\n"
+    "Define a channel. --name, --address and --service are required; what is not given\n"
+    "takes the server's default.\n"
+    "\n"
+    "options:\n"
+    "  --name N                     the channel's name, unique in the cluster\n" FIELDS_USAGE
+    "\n" CLI_HTTP_USAGE;
+
+static const char usage_list[] = "usage: " SYNOPSIS_LIST "\n"
+                                 "List the channels as a table.\n"
+                                 "\n"
+                                 "options:\n"
+                                 "  --query Q    only the channels the server matches with Q\n"
+                                 "  --json       print the channels as a JSON array\n"
+                                 "\n" CLI_HTTP_USAGE;
+
+static const char usage_get[] = "usage: " SYNOPSIS_GET "\n"
+                                "Show the channel named NAME, one `key: value` line per field.\n"
+                                "\n"
+                                "options:\n"
+                                "  --json       print the channel as a JSON object\n"
+                                "\n" CLI_HTTP_USAGE;
+
+static const char usage_edit[] =
+    "usage: " SYNOPSIS_EDIT "\n"
+    "Change the channel named NAME: only the options given are sent, the rest stays.\n"
+    "\n"
+    "options:\n"
+    "  --rename NEW                 a new name\n" FIELDS_USAGE "\n" CLI_HTTP_USAGE;
+
+static const char usage_delete[] = "usage: " SYNOPSIS_DELETE "\n"
+                                   "Delete the channel named NAME; its clients are "
+                                   "disconnected.\n"
+                                   "\n" CLI_HTTP_USAGE;
+
+/* A parsed command line. */
+typedef struct cmd {
+    cli_http_opts_t conn;
+    json_t *body;     /* the fields given, for create and edit */
+    const char *name; /* the NAME argument (get, edit, delete) */
+    const char *query;
+    int active_opt; /* OPT_ACTIVE, OPT_INACTIVE or 0 */
+    int json;
+} cmd_t;
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("wsx: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\ntry 'wsx channel --help'\n", stderr);
+    va_end(ap);
+    return CLI_EXIT_USAGE;
+}
+
+/* Turn getopt_long's '?' or ':' into a usage error naming the option - never its value,
+ * which may be a secret. */
+static int getopt_error(int c, char **argv, const struct option *longopts)
+{
+    const char *arg = argv[optind - 1];
+    if (strncmp(arg, "--", 2) != 0) {
+        if (c == ':')
+            return usage_error("option '-%c' needs a value", optopt);
+        return usage_error("unknown option '-%c'", optopt);
+    }
+    int n = (int)strcspn(arg, "=");
+    if (c == ':')
+        return usage_error("option '%.*s' needs a value", n, arg);
+    if (optopt != 0)
+        return usage_error("option '%.*s' does not take a value", n, arg);
+    int matches = 0;
+    for (const struct option *o = longopts; o->name; o++)
+        matches += strncmp(o->name, arg + 2, (size_t)(n - 2)) == 0;
+    if (matches > 1)
+        return usage_error("ambiguous option '%.*s'", n, arg);
+    return usage_error("unknown option '%.*s'", n, arg);
+}
+
+/* Parse a whole decimal integer (sign allowed, range left to the server). */
+static int parse_integer(const char *s, json_int_t *out)
+{
+    const char *p = s + (*s == '-' || *s == '+');
+    if (*p < '0' || *p > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = (json_int_t)v;
+    return 0;
+}
+
+/* Put a field option's value into the request body. Returns 0 or a usage error. */
+static int set_field(json_t *body, const field_opt_t *f, const char *arg)
+{
+    json_t *v;
+    if (f->kind == F_INTEGER) {
+        json_int_t n;
+        if (parse_integer(arg, &n) < 0)
+            return usage_error("%s needs a whole number, not '%s'", f->flag, arg);
+        v = json_integer(n);
+    } else if (f->kind == F_STRING_OR_NULL && *arg == '\0') {
+        v = json_null();
+    } else {
+        v = json_string(arg);
+        if (!v)
+            return usage_error("%s is not valid UTF-8", f->flag);
+    }
+    if (json_object_set_new(body, f->key, v) < 0) {
+        fprintf(stderr, "wsx: out of memory\n");
+        return CLI_EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* Parse a subcommand's argv (argv[0] is the subcommand) into *cmd. `npos` is how many
+ * NAME arguments it takes (0 or 1). Returns 0, -1 when --help was printed, or an exit
+ * status (usage error, message printed). */
+static int parse_args(int argc, char **argv, const struct option *longopts, const char *usage,
+                      int npos, cmd_t *cmd)
+{
+    memset(cmd, 0, sizeof(*cmd));
+    cmd->body = json_object();
+    if (!cmd->body) {
+        fprintf(stderr, "wsx: out of memory\n");
+        return CLI_EXIT_FAIL;
+    }
+    optind = 0; /* glibc: start over, whoever used getopt before */
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        const char *msg = NULL;
+        int rc;
+        switch (c) {
+        case OPT_HELP:
+            fputs(usage, stdout);
+            return -1;
+        case '?':
+        case ':':
+            return getopt_error(c, argv, longopts);
+        case OPT_QUERY:
+            cmd->query = optarg;
+            continue;
+        case OPT_JSON:
+            cmd->json = 1;
+            continue;
+        case OPT_ACTIVE:
+        case OPT_INACTIVE:
+            if (cmd->active_opt && cmd->active_opt != c)
+                return usage_error("give --active or --inactive, not both");
+            cmd->active_opt = c;
+            if (json_object_set_new(cmd->body, "is_active", json_boolean(c == OPT_ACTIVE)) < 0) {
+                fprintf(stderr, "wsx: out of memory\n");
+                return CLI_EXIT_FAIL;
+            }
+            continue;
+        case OPT_NAME:
+            if (longopts == edit_longopts)
+                return usage_error("edit takes the channel as NAME; to rename it, use --rename "
+                                   "NEW");
+            break;
+        }
+        rc = cli_http_option(&cmd->conn, c, optarg, &msg);
+        if (rc > 0)
+            continue;
+        if (rc < 0)
+            return usage_error("%s", msg);
+        for (size_t i = 0; i < sizeof(field_opts) / sizeof(field_opts[0]); i++) {
+            if (field_opts[i].opt == c) {
+                rc = set_field(cmd->body, &field_opts[i], optarg);
+                if (rc)
+                    return rc;
+                break;
+            }
+        }
+    }
+    int left = argc - optind;
+    if (left < npos)
+        return usage_error("missing the channel NAME (wsx channel %s NAME)", argv[0]);
+    if (left > npos)
+        return usage_error("unexpected argument '%s'", argv[optind + npos]);
+    if (npos)
+        cmd->name = argv[optind];
+    return 0;
+}
+
+static const char *str_field(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+/* Called for each channel of a listing; a nonzero return stops the listing. */
+typedef int (*channel_fn)(json_t *item, void *ctx);
+
+/* Page through the channels the server matches with `query` (NULL: all) and call fn on
+ * each. Returns 1 when fn stopped early, 0 when all were seen, or a negative WSX_E* code
+ * after printing why. */
+static int each_channel(cli_http_t *h, const char *query, channel_fn fn, void *ctx)
+{
+    char *q = NULL;
+    if (query && !(q = cli_http_escape(h, query))) {
+        fprintf(stderr, "wsx: out of memory\n");
+        return WSX_ENOMEM;
+    }
+    int rc = 0;
+    long long seen = 0;
+    for (int page = 1; page <= MAX_PAGES && rc == 0; page++) {
+        char *path;
+        if (asprintf(&path, "/api/v1/channels?cluster=1%s%s&page=%d&page_size=%d",
+                     q ? "&query=" : "", q ? q : "", page, PAGE_SIZE) < 0) {
+            fprintf(stderr, "wsx: out of memory\n");
+            rc = WSX_ENOMEM;
+            break;
+        }
+        json_t *resp;
+        rc = cli_http_api(h, "GET", path, NULL, &resp);
+        free(path);
+        if (rc < 0)
+            break;
+        json_t *items = json_object_get(resp, "items");
+        if (!json_is_array(items)) {
+            fprintf(stderr, "wsx: the admin API at %s sent a channel list without \"items\"\n",
+                    cli_http_url(h));
+            json_decref(resp);
+            rc = WSX_EPROTO;
+            break;
+        }
+        size_t i, n = json_array_size(items);
+        json_t *item;
+        json_array_foreach(items, i, item)
+        {
+            if ((rc = fn(item, ctx)) != 0)
+                break;
+        }
+        seen += (long long)n;
+        json_t *total = json_object_get(resp, "total");
+        int done =
+            n == 0 || (json_is_integer(total) ? seen >= json_integer_value(total) : n < PAGE_SIZE);
+        json_decref(resp);
+        if (rc == 0 && done)
+            break;
+    }
+    free(q);
+    return rc;
+}
+
+typedef struct find_ctx {
+    const char *name;
+    json_t *found;
+} find_ctx_t;
+
+static int find_fn(json_t *item, void *ctx)
+{
+    find_ctx_t *f = ctx;
+    const char *name = str_field(item, "name");
+    if (!name || strcmp(name, f->name) != 0)
+        return 0;
+    f->found = json_incref(item);
+    return 1;
+}
+
+/* Find the id of the channel named exactly `name`. Returns 0 with *id set, or prints why
+ * not and returns CLI_EXIT_FAIL. */
+static int find_channel_id(cli_http_t *h, const char *name, json_int_t *id)
+{
+    find_ctx_t f = {name, NULL};
+    int rc = each_channel(h, name, find_fn, &f);
+    if (rc < 0)
+        return CLI_EXIT_FAIL;
+    if (!f.found) {
+        fprintf(stderr, "wsx: no channel named \"%s\"\n", name);
+        return CLI_EXIT_FAIL;
+    }
+    json_t *v = json_object_get(f.found, "id");
+    if (!json_is_integer(v)) {
+        fprintf(stderr, "wsx: the admin API at %s listed channel \"%s\" without an id\n",
+                cli_http_url(h), name);
+        json_decref(f.found);
+        return CLI_EXIT_FAIL;
+    }
+    *id = json_integer_value(v);
+    json_decref(f.found);
+    return 0;
+}
+
+/* Print a JSON value as JSON (pretty), with a final newline. */
+static int print_json(const json_t *v)
+{
+    if (json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY) < 0 || fputc('\n', stdout) == EOF) {
+        fprintf(stderr, "wsx: cannot write the output\n");
+        return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* A value as text for a person, malloc'd: strings as they are (line breaks and tabs as
+ * spaces, to keep one line), null or missing as "-", anything else as compact JSON. */
+static char *value_text(const json_t *v)
+{
+    char *s;
+    if (!v || json_is_null(v))
+        s = strdup("-");
+    else if (json_is_string(v))
+        s = strdup(json_string_value(v));
+    else
+        s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    for (char *p = s; p && *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
+    return s;
+}
+
+/* Display width of UTF-8 text, counted as one column per code point. */
+static size_t text_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+static int cmd_create(cli_http_t *h, cmd_t *cmd)
+{
+    json_t *out;
+    if (cli_http_api(h, "POST", "/api/v1/channels", cmd->body, &out) < 0)
+        return CLI_EXIT_FAIL;
+    const char *name = str_field(out, "name");
+    json_t *id = json_object_get(out, "id");
+    name = name ? name : str_field(cmd->body, "name");
+    if (json_is_integer(id))
+        printf("created channel \"%s\" (id %" JSON_INTEGER_FORMAT ")\n", name,
+               json_integer_value(id));
+    else
+        printf("created channel \"%s\"\n", name);
+    json_decref(out);
+    return CLI_EXIT_OK;
+}
+
+static int collect_fn(json_t *item, void *ctx)
+{
+    if (json_array_append(ctx, item) == 0)
+        return 0;
+    fprintf(stderr, "wsx: out of memory\n");
+    return WSX_ENOMEM;
+}
+
+static int cmd_list(cli_http_t *h, cmd_t *cmd)
+{
+    static const char *const heads[] = {"NAME",    "ACTIVE",      "ADDRESS",
+                                        "SERVICE", "DATA FORMAT", "STATE"};
+    static const char *const keys[] = {"name",    "is_active",   "address",
+                                       "service", "data_format", "state"};
+    enum { NCOL = sizeof(heads) / sizeof(heads[0]) };
+
+    json_t *all = json_array();
+    if (!all || each_channel(h, cmd->query, collect_fn, all) != 0) {
+        json_decref(all);
+        return CLI_EXIT_FAIL;
+    }
+    if (cmd->json) {
+        int rc = print_json(all);
+        json_decref(all);
+        return rc;
+    }
+    size_t rows = json_array_size(all) + 1;
+    char **cells = calloc(rows * NCOL, sizeof(*cells));
+    size_t width[NCOL] = {0};
+    int rc = cells ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    for (size_t r = 0; rc == CLI_EXIT_OK && r < rows; r++) {
+        json_t *item = r ? json_array_get(all, r - 1) : NULL;
+        for (size_t c = 0; c < NCOL; c++) {
+            json_t *v = json_object_get(item, keys[c]);
+            char **cell = &cells[r * NCOL + c];
+            if (r == 0)
+                *cell = strdup(heads[c]);
+            else if (json_is_boolean(v)) /* is_active */
+                *cell = strdup(json_is_true(v) ? "yes" : "no");
+            else
+                *cell = value_text(v);
+            if (!*cell) {
+                rc = CLI_EXIT_FAIL;
+                break;
+            }
+            size_t w = text_width(*cell);
+            width[c] = w > width[c] ? w : width[c];
+        }
+    }
+    if (rc != CLI_EXIT_OK)
+        fprintf(stderr, "wsx: out of memory\n");
+    for (size_t r = 0; rc == CLI_EXIT_OK && r < rows; r++) {
+        for (size_t c = 0; c < NCOL; c++) {
+            const char *cell = cells[r * NCOL + c];
+            fputs(cell, stdout);
+            if (c + 1 < NCOL)
+                printf("%*s", (int)(width[c] - text_width(cell) + 2), "");
+        }
+        fputc('\n', stdout);
+    }
+    for (size_t i = 0; cells && i < rows * NCOL; i++)
+        free(cells[i]);
+    free(cells);
+    json_decref(all);
+    return rc;
+}
+
+static int cmd_get(cli_http_t *h, cmd_t *cmd)
+{
+    /* The API's fields in a reading order; any field a newer server adds follows them. */
+    static const char *const order[] = {
+        "id",
+        "cluster_id",
+        "name",
+        "is_active",
+        "address",
+        "service",
+        "security",
+        "data_format",
+        "new_token_wait_time",
+        "token_ttl",
+        "ping_interval",
+        "pings_missed_threshold",
+        "max_message_size",
+        "state",
+        "created_at",
+        "updated_at",
+    };
+    json_int_t id;
+    if (find_channel_id(h, cmd->name, &id))
+        return CLI_EXIT_FAIL;
+    char path[64];
+    snprintf(path, sizeof(path), "/api/v1/channels/%" JSON_INTEGER_FORMAT, id);
+    json_t *ch;
+    if (cli_http_api(h, "GET", path, NULL, &ch) < 0)
+        return CLI_EXIT_FAIL;
+    if (!json_is_object(ch)) {
+        fprintf(stderr, "wsx: the admin API at %s sent no channel for GET %s\n", cli_http_url(h),
+                path);
+        json_decref(ch);
+        return CLI_EXIT_FAIL;
+    }
+    if (cmd->json) {
+        int rc = print_json(ch);
+        json_decref(ch);
+        return rc;
+    }
+    size_t norder = sizeof(order) / sizeof(order[0]);
+    int rc = CLI_EXIT_OK;
+    for (size_t i = 0; i < norder; i++) {
+        json_t *v = json_object_get(ch, order[i]);
+        if (!v)
+            continue;
+        char *text = value_text(v);
+        if (!text) {
+            rc = CLI_EXIT_FAIL;
+            break;
+        }
+        printf("%s: %s\n", order[i], text);
+        free(text);
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(ch, key, v)
+    {
+        size_t i = 0;
+        while (i < norder && strcmp(order[i], key) != 0)
+            i++;
+        if (i < norder || rc != CLI_EXIT_OK)
+            continue;
+        char *text = value_text(v);
+        if (!text) {
+            rc = CLI_EXIT_FAIL;
+            break;
+        }
+        printf("%s: %s\n", key, text);
+        free(text);
+    }
+    if (rc != CLI_EXIT_OK)
+        fprintf(stderr, "wsx: out of memory\n");
+    json_decref(ch);
+    return rc;
+}
+
+static int cmd_edit(cli_http_t *h, cmd_t *cmd)
+{
+    json_int_t id;
+    if (find_channel_id(h, cmd->name, &id))
+        return CLI_EXIT_FAIL;
+    char path[64];
+    snprintf(path, sizeof(path), "/api/v1/channels/%" JSON_INTEGER_FORMAT, id);
+    json_t *out;
+    if (cli_http_api(h, "PATCH", path, cmd->body, &out) < 0)
+        return CLI_EXIT_FAIL;
+    const char *name = str_field(out, "name");
+    if (!name)
+        name = str_field(cmd->body, "name");
+    printf("updated channel \"%s\"\n", name ? name : cmd->name);
+    json_decref(out);
+    return CLI_EXIT_OK;
+}
+
+static int cmd_delete(cli_http_t *h, cmd_t *cmd)
+{
+    json_int_t id;
+    if (find_channel_id(h, cmd->name, &id))
+        return CLI_EXIT_FAIL;
+    char path[64];
+    snprintf(path, sizeof(path), "/api/v1/channels/%" JSON_INTEGER_FORMAT, id);
+    if (cli_http_api(h, "DELETE", path, NULL, NULL) < 0)
+        return CLI_EXIT_FAIL;
+    printf("deleted channel \"%s\"\n", cmd->name);
+    return CLI_EXIT_OK;
+}
+
+typedef struct subcommand {
+    const char *name;
+    const struct option *longopts;
+    const char *usage;
+    int npos;
+    int (*run)(cli_http_t *h, cmd_t *cmd);
+} subcommand_t;
+
+static const subcommand_t subcommands[] = {
+    {"create", create_longopts, usage_create, 0, cmd_create},
+    {"list", list_longopts, usage_list, 0, cmd_list},
+    {"get", get_longopts, usage_get, 1, cmd_get},
+    {"edit", edit_longopts, usage_edit, 1, cmd_edit},
+    {"delete", delete_longopts, usage_delete, 1, cmd_delete},
+};
+
+/* What the command line must hold beyond what getopt checks. Returns 0 or a usage error. */
+static int check_args(const subcommand_t *sc, const cmd_t *cmd)
+{
+    if (!strcmp(sc->name, "create")) {
+        static const char *const required[][2] = {
+            {"name", "--name"}, {"address", "--address"}, {"service", "--service"}};
+        for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+            if (!json_object_get(cmd->body, required[i][0]))
+                return usage_error("missing required option %s", required[i][1]);
+    }
+    if (!strcmp(sc->name, "edit") && json_object_size(cmd->body) == 0)
+        return usage_error("nothing to change: give edit at least one option");
+    return 0;
+}
+
+int cli_channel_main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("missing command: create, list, get, edit or delete");
+    const char *sub = argv[1];
+    if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+        fputs(usage_channel, stdout);
+        return CLI_EXIT_OK;
+    }
+    const subcommand_t *sc = NULL;
+    for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+        if (!strcmp(sub, subcommands[i].name))
+            sc = &subcommands[i];
+    if (!sc) {
+        if (sub[0] == '-')
+            return usage_error("the command (create, list, get, edit or delete) comes before "
+                               "options such as '%.*s'",
+                               (int)strcspn(sub, "="), sub);
+        return usage_error("unknown command '%s'", sub);
+    }
+
+    cmd_t cmd;
+    int rc = parse_args(argc - 1, argv + 1, sc->longopts, sc->usage, sc->npos, &cmd);
+    if (rc == 0)
+        rc = check_args(sc, &cmd);
+    if (rc == 0) {
+        cli_http_t *h = cli_http_open(&cmd.conn);
+        rc = h ? sc->run(h, &cmd) : CLI_EXIT_FAIL;
+        cli_http_close(h);
+    }
+    json_decref(cmd.body);
+    if (fflush(stdout) == EOF && rc == CLI_EXIT_OK) {
+        fprintf(stderr, "wsx: cannot write the output: %s\n", strerror(errno));
+        rc = CLI_EXIT_FAIL;
+    }
+    return rc < 0 ? CLI_EXIT_OK : rc;
+}

@@ -1,0 +1,290 @@
+/* http_server.c - the admin plane's HTTP/1.1 server: one buffer per connection
+ * (requests are small and rare), a handler per request, keep-alive. Runs on the
+ * control thread; handlers may block briefly on the ODB. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "http/http_server.h"
+#include "net/sock.h"
+
+#define HEAD_MAX 16384
+#define IDLE_MS 30000
+
+typedef struct hconn hconn_t;
+
+struct http_server {
+    ev_io_t io;
+    ev_loop_t *loop;
+    size_t max_body;
+    http_handler_fn fn;
+    void *ctx;
+    hconn_t *conns;
+};
+
+struct hconn {
+    ev_io_t io;
+    ev_timer_t idle;
+    ev_defer_t free_d;
+    http_server_t *srv;
+    hconn_t *next, *prev;
+    uint8_t *in;
+    size_t in_len, in_cap;
+    uint8_t *out;
+    size_t out_off, out_len;
+    int close_after, dead;
+};
+
+const char *http_status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    }
+    return "Unknown";
+}
+
+static void hconn_free(ev_loop_t *loop, ev_defer_t *d)
+{
+    hconn_t *c = (hconn_t *)((char *)d - offsetof(hconn_t, free_d));
+    free(c->in);
+    free(c->out);
+    free(c);
+}
+
+static void hconn_close(hconn_t *c)
+{
+    if (c->dead)
+        return;
+    c->dead = 1;
+    int fd = c->io.fd;
+    ev_io_stop(c->srv->loop, &c->io);
+    close(fd);
+    ev_timer_stop(c->srv->loop, &c->idle);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    ev_defer(c->srv->loop, &c->free_d, hconn_free);
+}
+
+static void hconn_flush(hconn_t *c)
+{
+    while (c->out_off < c->out_len) {
+        ssize_t n = send(c->io.fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN) {
+                ev_io_set(c->srv->loop, &c->io, EV_WRITE);
+                return;
+            }
+            hconn_close(c);
+            return;
+        }
+        c->out_off += (size_t)n;
+    }
+    free(c->out);
+    c->out = NULL;
+    c->out_off = c->out_len = 0;
+    if (c->close_after) {
+        hconn_close(c);
+        return;
+    }
+    ev_io_set(c->srv->loop, &c->io, EV_READ);
+}
+
+static void respond(hconn_t *c, http_reply_t *r, int keep_alive)
+{
+    const char *ct = r->content_type ? r->content_type : "application/json";
+    char head[768];
+    int hl = snprintf(head, sizeof head,
+                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                      "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s%s\r\n",
+                      r->status, http_status_text(r->status), ct, r->body_len, r->headers,
+                      keep_alive ? "" : "Connection: close\r\n");
+    c->out = malloc((size_t)hl + r->body_len);
+    if (!c->out) {
+        free(r->body);
+        hconn_close(c);
+        return;
+    }
+    memcpy(c->out, head, (size_t)hl);
+    if (r->body_len)
+        memcpy(c->out + hl, r->body, r->body_len);
+    free(r->body);
+    c->out_off = 0;
+    c->out_len = (size_t)hl + r->body_len;
+    c->close_after = !keep_alive;
+    hconn_flush(c);
+}
+
+static void simple_error(hconn_t *c, int status, const char *code, const char *msg)
+{
+    http_reply_t r = {.status = status};
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "{\"error\": {\"code\": \"%s\", \"message\": \"%s\"}}", code,
+                     msg);
+    r.body = strdup(buf);
+    r.body_len = r.body ? (size_t)n : 0;
+    respond(c, &r, 0);
+}
+
+/* Handle every complete request in c->in. */
+static void process(hconn_t *c)
+{
+    while (!c->dead && c->out_len == 0 && c->in_len > 0) {
+        http_request_t req;
+        int r = http_parse_request(c->in, c->in_len, 0, &req);
+        if (r == WSX_EAGAIN) {
+            if (c->in_len >= HEAD_MAX)
+                simple_error(c, 431, "head_too_large", "request head too large");
+            return;
+        }
+        if (r < 0) {
+            simple_error(c, 400, "bad_request", "malformed HTTP request");
+            return;
+        }
+        if (req.chunked) {
+            simple_error(c, 411, "length_required", "send the body with a Content-Length");
+            return;
+        }
+        size_t blen = req.content_length > 0 ? (size_t)req.content_length : 0;
+        if (req.content_length > (int64_t)c->srv->max_body) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "request body too large: at most %zu bytes",
+                     c->srv->max_body);
+            simple_error(c, 413, "too_large", msg);
+            return;
+        }
+        if (c->in_len < (size_t)r + blen)
+            return; /* body still coming */
+        const wsx_slice_t *conn_hdr = http_request_header(&req, "Connection");
+        int keep = req.minor_version == 1 ? !(conn_hdr && wsx_slice_has_token(*conn_hdr, "close"))
+                                          : (conn_hdr && wsx_slice_has_token(*conn_hdr, "keep-alive"));
+        http_reply_t rep = {.status = 500};
+        c->srv->fn(c->srv->ctx, &req, wsx_slice(c->in + r, blen), &rep);
+        size_t used = (size_t)r + blen;
+        memmove(c->in, c->in + used, c->in_len - used);
+        c->in_len -= used;
+        respond(c, &rep, keep);
+    }
+}
+
+static void on_idle(ev_loop_t *loop, ev_timer_t *t);
+
+static void on_conn(ev_loop_t *loop, ev_io_t *io, uint32_t events)
+{
+    hconn_t *c = (hconn_t *)io;
+    if (events & EV_WRITE) {
+        hconn_flush(c);
+        if (c->dead)
+            return;
+    }
+    if (!(events & EV_READ) || c->out_len)
+        return;
+    size_t limit = HEAD_MAX + c->srv->max_body;
+    if (c->in_cap - c->in_len < 4096) {
+        size_t cap = c->in_cap ? c->in_cap * 2 : 8192;
+        if (cap > limit + 4096)
+            cap = limit + 4096;
+        if (cap <= c->in_len) {
+            simple_error(c, 413, "too_large", "request too large");
+            return;
+        }
+        uint8_t *p = realloc(c->in, cap);
+        if (!p) {
+            hconn_close(c);
+            return;
+        }
+        c->in = p;
+        c->in_cap = cap;
+    }
+    ssize_t n = recv(c->io.fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+    if (n <= 0) {
+        if (n < 0 && errno == EAGAIN)
+            return;
+        hconn_close(c);
+        return;
+    }
+    c->in_len += (size_t)n;
+    ev_timer_start(loop, &c->idle, IDLE_MS, on_idle);
+    process(c);
+}
+
+static void on_idle(ev_loop_t *loop, ev_timer_t *t)
+{
+    hconn_close((hconn_t *)((char *)t - offsetof(hconn_t, idle)));
+}
+
+static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
+{
+    http_server_t *s = (http_server_t *)io;
+    for (;;) {
+        int fd = accept4(s->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        sock_tune_accepted(fd);
+        hconn_t *c = calloc(1, sizeof *c);
+        if (!c || ev_io_start(loop, &c->io, fd, EV_READ, on_conn) < 0) {
+            free(c);
+            close(fd);
+            continue;
+        }
+        c->srv = s;
+        c->next = s->conns;
+        if (c->next)
+            c->next->prev = c;
+        s->conns = c;
+        ev_timer_start(loop, &c->idle, IDLE_MS, on_idle);
+    }
+}
+
+http_server_t *http_server_new(ev_loop_t *loop, int listen_fd, size_t max_body,
+                               http_handler_fn fn, void *ctx)
+{
+    http_server_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        close(listen_fd);
+        return NULL;
+    }
+    s->loop = loop;
+    s->max_body = max_body;
+    s->fn = fn;
+    s->ctx = ctx;
+    if (ev_io_start(loop, &s->io, listen_fd, EV_READ, on_accept) < 0) {
+        close(listen_fd);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void http_server_free(http_server_t *s)
+{
+    if (!s)
+        return;
+    int fd = s->io.fd;
+    ev_io_stop(s->loop, &s->io);
+    close(fd);
+    while (s->conns)
+        hconn_close(s->conns);
+    free(s);
+}

@@ -1,0 +1,234 @@
+/* worker.c - the data plane's threads and the commands the control thread sends
+ * them. A command is posted to every worker's queue; the caller blocks on a
+ * countdown until all have run it. Workers never wait on the control thread, so
+ * this cannot deadlock, and when workers_* returns the change is in force on
+ * every worker (a channel made inactive refuses connections from then on). */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "channel/listener.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "net/worker.h"
+
+struct worker {
+    pthread_t thread;
+    int index;
+    ev_loop_t *loop;
+    listener_t *listeners;
+    worker_stats_t stats;
+};
+
+static worker_t *g_workers;
+static int g_nworkers;
+
+typedef struct countdown {
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int pending;
+} countdown_t;
+
+enum { CMD_OPEN, CMD_CLOSE, CMD_UPDATE, CMD_STATS, CMD_STOP };
+
+typedef struct cmd {
+    int kind;
+    countdown_t *done;
+    int64_t id;
+    chan_cfg_t *cfg; /* owned by the command until a listener takes it */
+    int fd;
+    uint16_t code;
+    char reason[64];
+    worker_stats_t *stats_out; /* CMD_STATS: summed under done->m */
+} cmd_t;
+
+worker_t *worker_of(ev_loop_t *loop)
+{
+    return ev_loop_data(loop);
+}
+
+worker_stats_t *worker_counters(worker_t *w)
+{
+    return &w->stats;
+}
+
+int workers_count(void)
+{
+    return g_nworkers;
+}
+
+static listener_t **find(worker_t *w, int64_t id)
+{
+    for (listener_t **p = &w->listeners; *p; p = &(*p)->next)
+        if ((*p)->cfg->id == id)
+            return p;
+    return NULL;
+}
+
+static void countdown_done(countdown_t *cd)
+{
+    pthread_mutex_lock(&cd->m);
+    if (--cd->pending == 0)
+        pthread_cond_signal(&cd->cv);
+    pthread_mutex_unlock(&cd->m);
+}
+
+static void run_cmd(ev_loop_t *loop, void *arg)
+{
+    cmd_t *cmd = arg;
+    worker_t *w = worker_of(loop);
+    listener_t **pl;
+    switch (cmd->kind) {
+    case CMD_OPEN: {
+        listener_t *l = listener_new(loop, cmd->fd, cmd->cfg);
+        cmd->cfg = NULL;
+        if (l) {
+            l->next = w->listeners;
+            w->listeners = l;
+        } else {
+            log_error("worker %d: cannot watch a listening socket", w->index);
+        }
+        break;
+    }
+    case CMD_CLOSE:
+        if ((pl = find(w, cmd->id))) {
+            listener_t *l = *pl;
+            *pl = l->next;
+            listener_close(l, cmd->code, cmd->reason);
+        }
+        break;
+    case CMD_UPDATE:
+        if ((pl = find(w, cmd->cfg->id))) {
+            listener_update(*pl, cmd->cfg);
+            cmd->cfg = NULL;
+        }
+        break;
+    case CMD_STATS:
+        pthread_mutex_lock(&cmd->done->m);
+        cmd->stats_out->connections += w->stats.connections;
+        cmd->stats_out->accepted += w->stats.accepted;
+        cmd->stats_out->messages_in += w->stats.messages_in;
+        cmd->stats_out->messages_out += w->stats.messages_out;
+        pthread_mutex_unlock(&cmd->done->m);
+        break;
+    case CMD_STOP:
+        while (w->listeners) {
+            listener_t *l = w->listeners;
+            w->listeners = l->next;
+            listener_shutdown(l);
+        }
+        ev_loop_stop(loop);
+        break;
+    }
+    free(cmd->cfg);
+    countdown_t *done = cmd->done;
+    free(cmd);
+    countdown_done(done);
+}
+
+/* Post a copy of tmpl to every worker and wait until all have run it. fds, when
+ * given, are handed out one per worker. */
+static void broadcast(const cmd_t *tmpl, const int *fds)
+{
+    countdown_t cd = {.pending = g_nworkers};
+    pthread_mutex_init(&cd.m, NULL);
+    pthread_cond_init(&cd.cv, NULL);
+    for (int i = 0; i < g_nworkers; i++) {
+        cmd_t *cmd = malloc(sizeof *cmd);
+        chan_cfg_t *cfg = tmpl->cfg ? malloc(sizeof *cfg) : NULL;
+        if (!cmd || (tmpl->cfg && !cfg)) {
+            /* out of memory on the control path: nothing sane left to do */
+            log_error("out of memory while sending a command to the workers");
+            abort();
+        }
+        *cmd = *tmpl;
+        cmd->done = &cd;
+        if (cfg)
+            *cfg = *tmpl->cfg;
+        cmd->cfg = cfg;
+        cmd->fd = fds ? fds[i] : -1;
+        ev_post(g_workers[i].loop, run_cmd, cmd);
+    }
+    pthread_mutex_lock(&cd.m);
+    while (cd.pending > 0)
+        pthread_cond_wait(&cd.cv, &cd.m);
+    pthread_mutex_unlock(&cd.m);
+    pthread_cond_destroy(&cd.cv);
+    pthread_mutex_destroy(&cd.m);
+}
+
+void workers_open_channel(const chan_cfg_t *cfg, const int *fds)
+{
+    cmd_t c = {.kind = CMD_OPEN, .cfg = (chan_cfg_t *)cfg};
+    broadcast(&c, fds);
+}
+
+void workers_close_channel(int64_t id, uint16_t code, const char *reason)
+{
+    cmd_t c = {.kind = CMD_CLOSE, .id = id, .code = code};
+    snprintf(c.reason, sizeof c.reason, "%s", reason);
+    broadcast(&c, NULL);
+}
+
+void workers_update_channel(const chan_cfg_t *cfg)
+{
+    cmd_t c = {.kind = CMD_UPDATE, .cfg = (chan_cfg_t *)cfg};
+    broadcast(&c, NULL);
+}
+
+void workers_stats(worker_stats_t *out)
+{
+    memset(out, 0, sizeof *out);
+    cmd_t c = {.kind = CMD_STATS, .stats_out = out};
+    broadcast(&c, NULL);
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    /* signals are the control thread's business */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    ev_loop_run(w->loop);
+    return NULL;
+}
+
+int workers_start(int n)
+{
+    g_workers = calloc((size_t)n, sizeof *g_workers);
+    if (!g_workers)
+        return WSX_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        worker_t *w = &g_workers[i];
+        w->index = i;
+        w->loop = ev_loop_new();
+        if (!w->loop)
+            return WSX_EIO;
+        ev_loop_set_data(w->loop, w);
+    }
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&g_workers[i].thread, NULL, worker_main, &g_workers[i]) != 0)
+            return WSX_EIO;
+        g_nworkers = i + 1;
+    }
+    return 0;
+}
+
+void workers_stop(void)
+{
+    if (!g_nworkers)
+        return;
+    cmd_t c = {.kind = CMD_STOP};
+    broadcast(&c, NULL);
+    for (int i = 0; i < g_nworkers; i++) {
+        pthread_join(g_workers[i].thread, NULL);
+        ev_loop_free(g_workers[i].loop);
+    }
+    free(g_workers);
+    g_workers = NULL;
+    g_nworkers = 0;
+}

@@ -1,0 +1,62 @@
+/* worker.h - the data plane's threads. Each worker owns an event loop, one
+ * listening socket per active channel (SO_REUSEPORT), the connections the kernel
+ * gave it, and one shared read buffer and one write buffer: an idle connection
+ * holds no buffer at all. The control thread changes a worker only through
+ * commands on its loop; the workers_* calls below post one to every worker and
+ * wait until all have run it, so when they return the change is in force. */
+#ifndef WSX_WORKER_H
+#define WSX_WORKER_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "ev/ev.h"
+#include "service/service.h"
+
+/* What a worker needs to serve a channel; each worker gets its own copy. */
+typedef struct chan_cfg {
+    int64_t id;
+    char name[801];
+    char path[1024];
+    size_t path_len;
+    int raw;                      /* data_format raw */
+    const service_t *service;     /* NULL: unknown (answered with an error) */
+    uint64_t max_message_size;
+    uint64_t new_token_wait_ms;   /* also bounds the HTTP handshake */
+    uint64_t ping_interval_ms;
+    uint32_t pings_missed_threshold;
+} chan_cfg_t;
+
+typedef struct worker worker_t;
+
+/* Per-connection counters a worker keeps, summed by workers_stats. */
+typedef struct worker_stats {
+    uint64_t connections;   /* open now (any state) */
+    uint64_t accepted;      /* since start */
+    uint64_t messages_in;
+    uint64_t messages_out;
+} worker_stats_t;
+
+/* Start n worker threads. Returns 0 or a negative WSX_E*. */
+int workers_start(int n);
+/* The number of workers started. */
+int workers_count(void);
+
+/* Hand listening sockets fds[0..workers_count()) for a channel to the workers
+ * (fds[i] to worker i; ownership passes to the workers). */
+void workers_open_channel(const chan_cfg_t *cfg, const int *fds);
+/* Close a channel's listeners and send close `code` (1001) to its connections. */
+void workers_close_channel(int64_t id, uint16_t code, const char *reason);
+/* Replace a channel's settings; open connections stay and see the new ones. */
+void workers_update_channel(const chan_cfg_t *cfg);
+/* Counters summed over the workers. */
+void workers_stats(worker_stats_t *out);
+/* Close every channel with 1001 and stop and join the threads. */
+void workers_stop(void);
+
+/* For the connection code, on a worker's thread: */
+worker_t *worker_of(ev_loop_t *loop);
+uint8_t *worker_rbuf(worker_t *w, size_t *cap);
+worker_stats_t *worker_counters(worker_t *w);
+
+#endif

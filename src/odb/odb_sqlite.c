@@ -1,0 +1,914 @@
+/* odb_sqlite.c - the SQLite backend of odb.h: a file under the data directory, in
+ * WAL mode with synchronous=FULL so that a write acknowledged with 0 survives a
+ * SIGKILL or a power cut. Each write is one IMMEDIATE transaction (channel writes
+ * bump config_version inside it); statements are prepared once per odb_t. */
+#include "odb/odb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "common/err.h"
+#include "odb_migrations.h"
+
+/* More terms than a person types into a search box; bounds the SQL we build. */
+#define ODB_QUERY_TERMS_MAX 64
+#define ODB_BUSY_TIMEOUT_MS 5000
+
+/* Column order shared by every SELECT of a channel and by read_channel(). */
+#define CH_COLS                                                                                    \
+    "id, cluster_id, name, is_active, address, service, security_name, data_format, "              \
+    "new_token_wait_time, token_ttl, ping_interval, pings_missed_threshold, max_message_size, "   \
+    "created_at, updated_at"
+
+enum stmt_id {
+    ST_BEGIN_WRITE,
+    ST_BEGIN_READ,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_CH_INSERT,
+    ST_CH_UPDATE,
+    ST_CH_DELETE,
+    ST_CH_STATE_DELETE,
+    ST_CH_GET,
+    ST_CH_GET_BY_NAME,
+    ST_CH_ALL,
+    ST_CH_CREATED_AT,
+    ST_CH_NAME_CONFLICT,
+    ST_CH_PORT_CONFLICT,
+    ST_VERSION_BUMP,
+    ST_VERSION_GET,
+    ST_STATE_SET,
+    ST_STATE_GET,
+    ST_SERVER_UPSERT,
+    ST_USER_COUNT,
+    ST_USER_CREATE,
+    ST_USER_GET,
+    ST_COUNT
+};
+
+/* Insert and update bind the same numbered parameters (see bind_channel). */
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+    [ST_BEGIN_READ] = "BEGIN",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_CH_INSERT] = "INSERT INTO channel (cluster_id, name, is_active, address, host, port, path, "
+                     "service, security_name, data_format, new_token_wait_time, token_ttl, "
+                     "ping_interval, pings_missed_threshold, max_message_size, created_at, "
+                     "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                     "?14, ?15, ?16, ?16)",
+    [ST_CH_UPDATE] = "UPDATE channel SET cluster_id = ?1, name = ?2, is_active = ?3, address = ?4, "
+                     "host = ?5, port = ?6, path = ?7, service = ?8, security_name = ?9, "
+                     "data_format = ?10, new_token_wait_time = ?11, token_ttl = ?12, "
+                     "ping_interval = ?13, pings_missed_threshold = ?14, max_message_size = ?15, "
+                     "updated_at = ?16 WHERE id = ?17",
+    [ST_CH_DELETE] = "DELETE FROM channel WHERE id = ?1",
+    [ST_CH_STATE_DELETE] = "DELETE FROM channel_state WHERE channel_id = ?1",
+    [ST_CH_GET] = "SELECT " CH_COLS " FROM channel WHERE id = ?1",
+    [ST_CH_GET_BY_NAME] = "SELECT " CH_COLS " FROM channel WHERE cluster_id = ?1 AND name = ?2",
+    [ST_CH_ALL] = "SELECT " CH_COLS " FROM channel ORDER BY cluster_id, id",
+    [ST_CH_CREATED_AT] = "SELECT created_at FROM channel WHERE id = ?1",
+    [ST_CH_NAME_CONFLICT] = "SELECT name FROM channel WHERE cluster_id = ?1 AND name = ?2 AND id <> ?3",
+    [ST_CH_PORT_CONFLICT] = "SELECT name FROM channel WHERE cluster_id = ?1 AND port = ?2 AND id <> ?3",
+    [ST_VERSION_BUMP] = "UPDATE config_version SET version = version + 1 WHERE id = 1",
+    [ST_VERSION_GET] = "SELECT version FROM config_version WHERE id = 1",
+    [ST_STATE_SET] = "INSERT INTO channel_state (server_name, channel_id, state, updated_at) "
+                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (server_name, channel_id) DO UPDATE SET "
+                     "state = excluded.state, updated_at = excluded.updated_at",
+    [ST_STATE_GET] = "SELECT state FROM channel_state WHERE server_name = ?1 AND channel_id = ?2",
+    [ST_SERVER_UPSERT] = "INSERT INTO server (cluster_id, name, admin_address, last_heartbeat) "
+                         "VALUES (1, ?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
+                         "admin_address = excluded.admin_address, "
+                         "last_heartbeat = excluded.last_heartbeat",
+    [ST_USER_COUNT] = "SELECT COUNT(*) FROM admin_user",
+    [ST_USER_CREATE] = "INSERT INTO admin_user (username, password_hash, created_at) "
+                       "VALUES (?1, ?2, ?3)",
+    [ST_USER_GET] = "SELECT password_hash FROM admin_user WHERE username = ?1",
+};
+
+struct odb {
+    sqlite3 *db;
+    int schema_version;
+    sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use, finalized by odb_close */
+};
+
+/* Now as ISO 8601 UTC with microseconds, e.g. 2026-11-30T10:00:00.123456. */
+static void now_iso(char out[40])
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 40 - n, ".%06ld", ts.tv_nsec / 1000);
+}
+
+/* Copy text into a fixed buffer; a value too long is cut on a UTF-8 boundary
+ * (the stored values were validated to fit, so this only guards the buffer). */
+static void copy_text(char *dst, size_t cap, const unsigned char *src, size_t n)
+{
+    if (!src)
+        n = 0;
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && (src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    copy_text(dst, cap, t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* The cached statement id, prepared on first use; NULL only if preparing fails
+ * (a schema or programming error, reported as WSX_EIO). */
+static sqlite3_stmt *stmt(odb_t *db, enum stmt_id id)
+{
+    if (!db->stmt[id] && sqlite3_prepare_v3(db->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                            &db->stmt[id], NULL) != SQLITE_OK)
+        return NULL;
+    return db->stmt[id];
+}
+
+/* Step a statement that returns no rows and reset it for the next use. Returns
+ * SQLITE_DONE or the (extended) error code. */
+static int run(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+static void done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+static int exec_stmt(odb_t *db, enum stmt_id id)
+{
+    sqlite3_stmt *st = stmt(db, id);
+    return st && run(st) == SQLITE_DONE ? 0 : WSX_EIO;
+}
+
+static int tx_begin_write(odb_t *db)
+{
+    return exec_stmt(db, ST_BEGIN_WRITE);
+}
+
+static void tx_rollback(odb_t *db)
+{
+    /* A failed COMMIT or an error may already have ended the transaction. */
+    if (!sqlite3_get_autocommit(db->db))
+        exec_stmt(db, ST_ROLLBACK);
+}
+
+static int tx_commit(odb_t *db)
+{
+    int rc = exec_stmt(db, ST_COMMIT);
+    if (rc)
+        tx_rollback(db);
+    return rc;
+}
+
+/* ---- open, migrations, close ---------------------------------------------------- */
+
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+/* Create the database file with mode 0600 before SQLite sees it (SQLite would
+ * create it 0644, and gives its -wal and -shm files the main file's mode), and
+ * make the new directory entry durable. An existing file is left as it is. */
+static int create_file(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return 0;
+        if (errno == ENOENT)
+            return fail(err, errlen, WSX_EIO,
+                        "cannot create the ODB file %s: its directory does not exist (create it "
+                        "first)",
+                        path);
+        return fail(err, errlen, WSX_EIO, "cannot create the ODB file %s: %s", path,
+                    strerror(errno));
+    }
+    int rc = fsync(fd);
+    close(fd);
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        rc |= fsync(dfd);
+        close(dfd);
+    }
+    if (rc)
+        return fail(err, errlen, WSX_EIO, "cannot sync the new ODB file %s: %s", path,
+                    strerror(errno));
+    return 0;
+}
+
+/* Run a PRAGMA and copy the first column of its first row into out (may be
+ * NULL). Returns the SQLite result code. */
+static int pragma(odb_t *db, const char *sql, char *out, size_t cap)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && out)
+        col_text(st, 0, out, cap);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Highest applied migration, 0 for a new database, negative on error. */
+static int applied_version(odb_t *db)
+{
+    sqlite3_stmt *st;
+    const char *sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = "
+                      "'schema_version'";
+    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return WSX_EIO;
+    int exists = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    if (!exists)
+        return 0;
+    if (sqlite3_prepare_v2(db->db, "SELECT COALESCE(MAX(version), 0) FROM schema_version", -1, &st,
+                           NULL) != SQLITE_OK)
+        return WSX_EIO;
+    int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : WSX_EIO;
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Apply each embedded migration newer than the database, each in its own
+ * transaction together with its schema_version row, so that a crash leaves the
+ * schema at a whole version. The version is read again under the write lock: two
+ * servers starting at once apply a migration once. */
+static int migrate(odb_t *db, const char *path, char *err, size_t errlen)
+{
+    int newest = 0;
+    for (size_t i = 0; i < ODB_MIGRATIONS_COUNT; i++)
+        if (odb_migrations[i].version > newest)
+            newest = odb_migrations[i].version;
+
+    for (size_t i = 0; i < ODB_MIGRATIONS_COUNT; i++) {
+        const odb_migration_t *m = &odb_migrations[i];
+        if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+            return fail(err, errlen, WSX_EIO, "cannot lock the ODB %s: %s", path,
+                        sqlite3_errmsg(db->db));
+        int have = applied_version(db);
+        if (have < 0) {
+            tx_rollback(db);
+            return fail(err, errlen, WSX_EIO, "cannot read the schema version of %s: %s", path,
+                        sqlite3_errmsg(db->db));
+        }
+        if (have > newest) {
+            tx_rollback(db);
+            return fail(err, errlen, WSX_EINVAL,
+                        "the ODB %s has schema version %d but this wsx knows versions up to %d; "
+                        "run a newer wsx",
+                        path, have, newest);
+        }
+        if (m->version <= have) {
+            sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+            continue;
+        }
+        char *msg = NULL;
+        if (sqlite3_exec(db->db, m->sql, NULL, NULL, &msg) != SQLITE_OK) {
+            int rc = fail(err, errlen, WSX_EIO, "ODB migration %s failed: %s", m->name,
+                          msg ? msg : sqlite3_errmsg(db->db));
+            sqlite3_free(msg);
+            tx_rollback(db);
+            return rc;
+        }
+        sqlite3_stmt *st;
+        char now[40];
+        now_iso(now);
+        int rc = sqlite3_prepare_v2(db->db,
+                                    "INSERT INTO schema_version (version, name, applied_at) "
+                                    "VALUES (?1, ?2, ?3)",
+                                    -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int(st, 1, m->version);
+            sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+            rc = sqlite3_step(st);
+            sqlite3_finalize(st);
+        }
+        if ((rc != SQLITE_OK && rc != SQLITE_DONE) ||
+            sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            int e = fail(err, errlen, WSX_EIO, "ODB migration %s failed: %s", m->name,
+                         sqlite3_errmsg(db->db));
+            tx_rollback(db);
+            return e;
+        }
+    }
+    db->schema_version = applied_version(db);
+    if (db->schema_version < 0)
+        return fail(err, errlen, WSX_EIO, "cannot read the schema version of %s: %s", path,
+                    sqlite3_errmsg(db->db));
+    return 0;
+}
+
+int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!url || strncmp(url, "sqlite:", 7) != 0)
+        return fail(err, errlen, WSX_EINVAL,
+                    "unsupported ODB URL \"%s\"; use sqlite:PATH, e.g. sqlite:/var/lib/wsx/odb.db",
+                    url ? url : "");
+    const char *path = url + 7;
+    if (!*path)
+        return fail(err, errlen, WSX_EINVAL,
+                    "the ODB URL \"%s\" has no file path; use sqlite:PATH", url);
+
+    int rc = create_file(path, err, errlen);
+    if (rc)
+        return rc;
+
+    odb_t *db = calloc(1, sizeof *db);
+    if (!db)
+        return fail(err, errlen, WSX_ENOMEM, "out of memory opening the ODB");
+    /* No SQLITE_OPEN_URI: the path is a file name, whatever characters it holds.
+     * NOMUTEX: an odb_t is used by one thread at a time. */
+    if (sqlite3_open_v2(path, &db->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                        NULL) != SQLITE_OK) {
+        rc = fail(err, errlen, WSX_EIO, "cannot open the ODB %s: %s", path,
+                  db->db ? sqlite3_errmsg(db->db) : "out of memory");
+        odb_close(db);
+        return rc;
+    }
+    sqlite3_busy_timeout(db->db, ODB_BUSY_TIMEOUT_MS);
+
+    char mode[16] = "";
+    /* The first read of the file: this is where "not a database" shows. */
+    if (pragma(db, "PRAGMA journal_mode = WAL", mode, sizeof mode) != SQLITE_OK) {
+        rc = fail(err, errlen, WSX_EIO, "cannot use %s as the ODB: %s", path,
+                  sqlite3_errmsg(db->db));
+        odb_close(db);
+        return rc;
+    }
+    if (strcmp(mode, "wal") != 0) {
+        rc = fail(err, errlen, WSX_EIO,
+                  "cannot switch the ODB %s to WAL mode (journal mode is \"%s\"); is it on a "
+                  "file system without shared memory support?",
+                  path, mode);
+        odb_close(db);
+        return rc;
+    }
+    /* FULL: in WAL mode, NORMAL may lose the last commits on power loss; an
+     * acknowledged configuration change must not disappear. */
+    if (pragma(db, "PRAGMA synchronous = FULL", NULL, 0) != SQLITE_OK ||
+        pragma(db, "PRAGMA foreign_keys = ON", NULL, 0) != SQLITE_OK) {
+        rc = fail(err, errlen, WSX_EIO, "cannot configure the ODB %s: %s", path,
+                  sqlite3_errmsg(db->db));
+        odb_close(db);
+        return rc;
+    }
+
+    rc = migrate(db, path, err, errlen);
+    if (rc) {
+        odb_close(db);
+        return rc;
+    }
+    *out = db;
+    return 0;
+}
+
+void odb_close(odb_t *db)
+{
+    if (!db)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(db->stmt[i]);
+    sqlite3_close(db->db);
+    free(db);
+}
+
+int odb_schema_version(odb_t *db)
+{
+    return db->schema_version;
+}
+
+/* ---- channels --------------------------------------------------------------------- */
+
+static void read_channel(sqlite3_stmt *st, channel_t *ch)
+{
+    memset(ch, 0, sizeof *ch);
+    ch->id = sqlite3_column_int64(st, 0);
+    ch->cluster_id = sqlite3_column_int64(st, 1);
+    col_text(st, 2, ch->name, sizeof ch->name);
+    ch->is_active = sqlite3_column_int(st, 3) != 0;
+    col_text(st, 4, ch->address, sizeof ch->address);
+    col_text(st, 5, ch->service, sizeof ch->service);
+    col_text(st, 6, ch->security, sizeof ch->security);
+    col_text(st, 7, ch->data_format, sizeof ch->data_format);
+    ch->new_token_wait_time = sqlite3_column_int64(st, 8);
+    ch->token_ttl = sqlite3_column_int64(st, 9);
+    ch->ping_interval = sqlite3_column_int64(st, 10);
+    ch->pings_missed_threshold = sqlite3_column_int64(st, 11);
+    ch->max_message_size = sqlite3_column_int64(st, 12);
+    col_text(st, 13, ch->created_at, sizeof ch->created_at);
+    col_text(st, 14, ch->updated_at, sizeof ch->updated_at);
+}
+
+/* Parameters ?1..?16 of ST_CH_INSERT and ST_CH_UPDATE. Strings are SQLITE_STATIC:
+ * ch and a outlive the statement's use. */
+static void bind_channel(sqlite3_stmt *st, const channel_t *ch, const channel_addr_t *a,
+                         const char *now)
+{
+    sqlite3_bind_int64(st, 1, ch->cluster_id);
+    sqlite3_bind_text(st, 2, ch->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, ch->is_active ? 1 : 0);
+    sqlite3_bind_text(st, 4, ch->address, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, a->host, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, a->port);
+    sqlite3_bind_text(st, 7, a->path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, ch->service, -1, SQLITE_STATIC);
+    if (ch->security[0])
+        sqlite3_bind_text(st, 9, ch->security, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 9);
+    sqlite3_bind_text(st, 10, ch->data_format, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 11, ch->new_token_wait_time);
+    sqlite3_bind_int64(st, 12, ch->token_ttl);
+    sqlite3_bind_int64(st, 13, ch->ping_interval);
+    sqlite3_bind_int64(st, 14, ch->pings_missed_threshold);
+    sqlite3_bind_int64(st, 15, ch->max_message_size);
+    sqlite3_bind_text(st, 16, now, -1, SQLITE_STATIC);
+}
+
+/* Look up a channel other than self_id with this cluster and name (or port) and
+ * copy its name into conflict. 1 if found, 0 if not, WSX_EIO on error. */
+static int find_conflict(odb_t *db, enum stmt_id id, int64_t cluster_id, const char *name,
+                         int port, int64_t self_id, char *conflict)
+{
+    sqlite3_stmt *st = stmt(db, id);
+    if (!st)
+        return WSX_EIO;
+    sqlite3_bind_int64(st, 1, cluster_id);
+    if (id == ST_CH_NAME_CONFLICT)
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int(st, 2, port);
+    sqlite3_bind_int64(st, 3, self_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && conflict)
+        col_text(st, 0, conflict, CHANNEL_NAME_MAX * 4 + 1);
+    done(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : WSX_EIO;
+}
+
+/* Turn a failed channel INSERT/UPDATE into a WSX code. For a unique violation,
+ * ask the database which channel holds the name or the port (rather than parse
+ * SQLite's message); called inside the still-open transaction, so the answer is
+ * the one that made the statement fail. */
+static int map_write_error(odb_t *db, int rc, const channel_t *ch, const channel_addr_t *a,
+                           char *conflict)
+{
+    switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY: {
+        int r = find_conflict(db, ST_CH_NAME_CONFLICT, ch->cluster_id, ch->name, 0, ch->id,
+                              conflict);
+        if (r)
+            return r > 0 ? WSX_EEXIST : r;
+        r = find_conflict(db, ST_CH_PORT_CONFLICT, ch->cluster_id, NULL, a->port, ch->id,
+                          conflict);
+        if (r)
+            return r > 0 ? WSX_EPORTUSED : r;
+        return WSX_EIO;
+    }
+    case SQLITE_CONSTRAINT_CHECK:
+    case SQLITE_CONSTRAINT_NOTNULL:
+    case SQLITE_CONSTRAINT_FOREIGNKEY: /* no such cluster */
+        return WSX_EINVAL;
+    default:
+        return WSX_EIO;
+    }
+}
+
+static int bump_config_version(odb_t *db)
+{
+    return exec_stmt(db, ST_VERSION_BUMP);
+}
+
+int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
+{
+    channel_addr_t a;
+    channel_err_t e;
+    if (channel_addr_parse(ch->address, &a, &e))
+        return WSX_EINVAL;
+    if (conflict)
+        conflict[0] = '\0';
+    char now[40];
+    now_iso(now);
+
+    sqlite3_stmt *st = stmt(db, ST_CH_INSERT);
+    if (!st || tx_begin_write(db))
+        return WSX_EIO;
+    bind_channel(st, ch, &a, now);
+    int rc = run(st);
+    if (rc != SQLITE_DONE) {
+        channel_t probe = *ch;
+        probe.id = 0; /* not yet a row: every other channel may conflict */
+        int e2 = map_write_error(db, rc, &probe, &a, conflict);
+        tx_rollback(db);
+        return e2;
+    }
+    int64_t id = sqlite3_last_insert_rowid(db->db);
+    if (bump_config_version(db) || tx_commit(db)) {
+        tx_rollback(db);
+        return WSX_EIO;
+    }
+    ch->id = id;
+    memcpy(ch->created_at, now, sizeof now);
+    memcpy(ch->updated_at, now, sizeof now);
+    return 0;
+}
+
+int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
+{
+    channel_addr_t a;
+    channel_err_t e;
+    if (channel_addr_parse(ch->address, &a, &e))
+        return WSX_EINVAL;
+    if (conflict)
+        conflict[0] = '\0';
+    char now[40], created[40] = "";
+    now_iso(now);
+
+    sqlite3_stmt *st = stmt(db, ST_CH_UPDATE);
+    sqlite3_stmt *cr = stmt(db, ST_CH_CREATED_AT);
+    if (!st || !cr || tx_begin_write(db))
+        return WSX_EIO;
+    bind_channel(st, ch, &a, now);
+    sqlite3_bind_int64(st, 17, ch->id);
+    int rc = run(st);
+    if (rc != SQLITE_DONE) {
+        int e2 = map_write_error(db, rc, ch, &a, conflict);
+        tx_rollback(db);
+        return e2;
+    }
+    if (sqlite3_changes(db->db) == 0) {
+        tx_rollback(db);
+        return WSX_ENOTFOUND;
+    }
+    sqlite3_bind_int64(cr, 1, ch->id);
+    if (sqlite3_step(cr) == SQLITE_ROW)
+        col_text(cr, 0, created, sizeof created);
+    done(cr);
+    if (bump_config_version(db) || tx_commit(db)) {
+        tx_rollback(db);
+        return WSX_EIO;
+    }
+    memcpy(ch->created_at, created, sizeof created);
+    memcpy(ch->updated_at, now, sizeof now);
+    return 0;
+}
+
+int odb_channel_delete(odb_t *db, int64_t id)
+{
+    sqlite3_stmt *sd = stmt(db, ST_CH_STATE_DELETE);
+    sqlite3_stmt *cd = stmt(db, ST_CH_DELETE);
+    if (!sd || !cd || tx_begin_write(db))
+        return WSX_EIO;
+    sqlite3_bind_int64(sd, 1, id);
+    int rc = run(sd) == SQLITE_DONE ? 0 : WSX_EIO;
+    if (!rc) {
+        sqlite3_bind_int64(cd, 1, id);
+        rc = run(cd) == SQLITE_DONE ? 0 : WSX_EIO;
+    }
+    if (!rc && sqlite3_changes(db->db) == 0)
+        rc = WSX_ENOTFOUND;
+    if (!rc && (bump_config_version(db) || tx_commit(db)))
+        rc = WSX_EIO;
+    if (rc)
+        tx_rollback(db);
+    return rc;
+}
+
+/* Step a statement expected to return at most one channel. */
+static int get_one(sqlite3_stmt *st, channel_t *out)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_channel(st, out);
+    done(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? WSX_ENOTFOUND : WSX_EIO;
+}
+
+int odb_channel_get(odb_t *db, int64_t id, channel_t *out)
+{
+    sqlite3_stmt *st = stmt(db, ST_CH_GET);
+    if (!st)
+        return WSX_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    return get_one(st, out);
+}
+
+int odb_channel_get_by_name(odb_t *db, int64_t cluster_id, const char *name, channel_t *out)
+{
+    sqlite3_stmt *st = stmt(db, ST_CH_GET_BY_NAME);
+    if (!st)
+        return WSX_EIO;
+    sqlite3_bind_int64(st, 1, cluster_id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    return get_one(st, out);
+}
+
+/* Read every row of st into a malloc'd array. */
+static int collect(sqlite3_stmt *st, channel_t **items, size_t *n)
+{
+    channel_t *v = NULL;
+    size_t len = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            channel_t *nv = realloc(v, ncap * sizeof *v);
+            if (!nv) {
+                free(v);
+                return WSX_ENOMEM;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        read_channel(st, &v[len++]);
+    }
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return WSX_EIO;
+    }
+    *items = v;
+    *n = len;
+    return 0;
+}
+
+/* A search term: a slice of the query, and whether it is a "-term". */
+typedef struct term {
+    const char *p;
+    int len;
+    int negative;
+} term_t;
+
+static int split_terms(const char *q, term_t *t, int max)
+{
+    int n = 0;
+    const char *ws = " \t\r\n\f\v";
+    while (q && *q) {
+        q += strspn(q, ws);
+        size_t len = strcspn(q, ws);
+        if (!len)
+            break;
+        if (n == max)
+            return WSX_EINVAL;
+        /* A lone "-" is a term like any other: names often hold hyphens. */
+        int neg = q[0] == '-' && len > 1;
+        t[n++] = (term_t){q + neg, (int)(len - (size_t)neg), neg};
+        q += len;
+    }
+    return n;
+}
+
+/* Append the WHERE clause for cluster and terms: parameter 1 is the cluster,
+ * 2..n+1 the terms. instr() rather than LIKE so that '%' and '_' in a term are
+ * plain characters. lower() folds ASCII only in SQLite. */
+static void where_clause(char *sql, size_t cap, const term_t *t, int n)
+{
+    size_t o = strlen(sql);
+    o += (size_t)snprintf(sql + o, cap - o, " WHERE cluster_id = ?1");
+    for (int i = 0; i < n; i++)
+        o += (size_t)snprintf(sql + o, cap - o, " AND instr(lower(name), lower(?%d)) %s", i + 2,
+                              t[i].negative ? "= 0" : "> 0");
+}
+
+static void bind_terms(sqlite3_stmt *st, int64_t cluster_id, const term_t *t, int n)
+{
+    sqlite3_bind_int64(st, 1, cluster_id);
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_text(st, i + 2, t[i].p, t[i].len, SQLITE_STATIC);
+}
+
+int odb_channel_list(odb_t *db, int64_t cluster_id, const char *query, int64_t offset,
+                     int64_t limit, channel_t **items, size_t *n, int64_t *total)
+{
+    *items = NULL;
+    *n = 0;
+    *total = 0;
+    if (offset < 0 || limit < 0)
+        return WSX_EINVAL;
+    term_t terms[ODB_QUERY_TERMS_MAX];
+    int nt = split_terms(query, terms, ODB_QUERY_TERMS_MAX);
+    if (nt < 0)
+        return nt;
+
+    /* Both statements depend on the number of terms, so they are built per call
+     * rather than cached. */
+    char count_sql[64 + ODB_QUERY_TERMS_MAX * 64] = "SELECT COUNT(*) FROM channel";
+    char list_sql[sizeof count_sql + 256] = "SELECT " CH_COLS " FROM channel";
+    where_clause(count_sql, sizeof count_sql, terms, nt);
+    where_clause(list_sql, sizeof list_sql, terms, nt);
+    /* lower(name) first: people read "alpha, Beta, gamma", not "Beta, alpha". */
+    snprintf(list_sql + strlen(list_sql), sizeof list_sql - strlen(list_sql),
+             " ORDER BY lower(name), name LIMIT ?%d OFFSET ?%d", nt + 2, nt + 3);
+
+    sqlite3_stmt *cs = NULL, *ls = NULL;
+    int rc = WSX_EIO;
+    /* One read transaction: the total and the page come from one snapshot. */
+    if (exec_stmt(db, ST_BEGIN_READ))
+        return WSX_EIO;
+    if (sqlite3_prepare_v2(db->db, count_sql, -1, &cs, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db->db, list_sql, -1, &ls, NULL) != SQLITE_OK)
+        goto out;
+    bind_terms(cs, cluster_id, terms, nt);
+    if (sqlite3_step(cs) != SQLITE_ROW)
+        goto out;
+    int64_t count = sqlite3_column_int64(cs, 0);
+    bind_terms(ls, cluster_id, terms, nt);
+    sqlite3_bind_int64(ls, nt + 2, limit ? limit : -1); /* SQLite: -1 is no limit */
+    sqlite3_bind_int64(ls, nt + 3, offset);
+    rc = collect(ls, items, n);
+    if (!rc)
+        *total = count;
+out:
+    sqlite3_finalize(cs);
+    sqlite3_finalize(ls);
+    if (exec_stmt(db, ST_COMMIT) && !rc) {
+        free(*items);
+        *items = NULL;
+        *n = 0;
+        rc = WSX_EIO;
+    }
+    tx_rollback(db);
+    return rc;
+}
+
+int odb_channel_all(odb_t *db, channel_t **items, size_t *n)
+{
+    *items = NULL;
+    *n = 0;
+    sqlite3_stmt *st = stmt(db, ST_CH_ALL);
+    if (!st)
+        return WSX_EIO;
+    int rc = collect(st, items, n);
+    done(st);
+    return rc;
+}
+
+int odb_config_version(odb_t *db, int64_t *out)
+{
+    sqlite3_stmt *st = stmt(db, ST_VERSION_GET);
+    if (!st)
+        return WSX_EIO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    done(st);
+    return rc == SQLITE_ROW ? 0 : WSX_EIO;
+}
+
+/* ---- per-server state, servers, admin users -------------------------------------- */
+
+int odb_channel_state_set(odb_t *db, const char *server, int64_t channel_id, const char *state)
+{
+    sqlite3_stmt *st = stmt(db, ST_STATE_SET);
+    if (!st)
+        return WSX_EIO;
+    char now[40];
+    now_iso(now);
+    sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, channel_id);
+    sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+    int rc = run(st);
+    /* The channel was deleted under the reconciler: nothing to record. */
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return WSX_ENOTFOUND;
+    return rc == SQLITE_DONE ? 0 : WSX_EIO;
+}
+
+int odb_channel_state_get(odb_t *db, const char *server, int64_t channel_id, char *out, size_t cap)
+{
+    sqlite3_stmt *st = stmt(db, ST_STATE_GET);
+    if (cap)
+        out[0] = '\0';
+    if (!st)
+        return WSX_EIO;
+    sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, channel_id);
+    int rc = sqlite3_step(st);
+    /* State is a sentence for display; one longer than the caller's buffer is
+     * shortened rather than refused. */
+    if (rc == SQLITE_ROW && cap)
+        col_text(st, 0, out, cap);
+    done(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? WSX_ENOTFOUND : WSX_EIO;
+}
+
+int odb_server_upsert(odb_t *db, const char *name, const char *admin_addr)
+{
+    if (!name || !*name || !admin_addr)
+        return WSX_EINVAL;
+    sqlite3_stmt *st = stmt(db, ST_SERVER_UPSERT);
+    if (!st)
+        return WSX_EIO;
+    char now[40];
+    now_iso(now);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, admin_addr, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+    return run(st) == SQLITE_DONE ? 0 : WSX_EIO;
+}
+
+int odb_admin_user_count(odb_t *db, int64_t *out)
+{
+    sqlite3_stmt *st = stmt(db, ST_USER_COUNT);
+    if (!st)
+        return WSX_EIO;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    done(st);
+    return rc == SQLITE_ROW ? 0 : WSX_EIO;
+}
+
+int odb_admin_user_create(odb_t *db, const char *username, const char *hash)
+{
+    if (!username || !*username || !hash || !*hash)
+        return WSX_EINVAL;
+    sqlite3_stmt *st = stmt(db, ST_USER_CREATE);
+    if (!st)
+        return WSX_EIO;
+    char now[40];
+    now_iso(now);
+    sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+    int rc = run(st);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+        return WSX_EEXIST;
+    return rc == SQLITE_DONE ? 0 : WSX_EIO;
+}
+
+int odb_admin_user_get_hash(odb_t *db, const char *username, char *hash, size_t cap)
+{
+    sqlite3_stmt *st = stmt(db, ST_USER_GET);
+    if (cap)
+        hash[0] = '\0';
+    if (!st)
+        return WSX_EIO;
+    sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        /* A cut hash would never verify: refuse rather than shorten. */
+        if (n >= cap) {
+            ret = WSX_ETOOBIG;
+        } else {
+            memcpy(hash, sqlite3_column_text(st, 0), n);
+            hash[n] = '\0';
+            ret = 0;
+        }
+    } else {
+        ret = rc == SQLITE_DONE ? WSX_ENOTFOUND : WSX_EIO;
+    }
+    done(st);
+    return ret;
+}

@@ -1,0 +1,246 @@
+/* server.c - the control thread: options, ODB, first admin user, workers, the
+ * reconciler (on start, after every admin write, and once a second so a change
+ * made by another process or a failed bind is picked up), the admin listener and
+ * a clean shutdown (channels closed with 1001). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "admin/admin_api.h"
+#include "admin/admin_auth.h"
+#include "channel/reconcile.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "ev/ev.h"
+#include "http/http_server.h"
+#include "net/sock.h"
+#include "net/worker.h"
+#include "server/server.h"
+
+#define RECONCILE_EVERY_MS 1000
+#define ADMIN_MAX_BODY (1024 * 1024)
+
+typedef struct server_opts {
+    const char *data;
+    char odb[4200];
+    const char *admin;
+    int workers;
+    char name[128];
+    int quickstart;
+} server_opts_t;
+
+static reconciler_t *g_rec;
+static ev_timer_t g_tick;
+
+static void usage(FILE *f, int quickstart)
+{
+    if (quickstart)
+        fprintf(f, "usage: wsx quickstart [--data DIR]\n"
+                   "  Creates the admin user and the channel \"demo\" (ws://127.0.0.1:48902/demo,\n"
+                   "  service demo.echo, raw) if missing, then runs the server.\n"
+                   "  --data DIR   data directory (default ./var)\n");
+    else
+        fprintf(f, "usage: wsx server [--data DIR] [--odb sqlite:PATH] [--admin HOST:PORT]\n"
+                   "                  [--workers N] [--name NAME]\n"
+                   "  --data DIR        data directory (default ./var)\n"
+                   "  --odb URL         the ODB (default sqlite:DIR/wsx.db)\n"
+                   "  --admin HOST:PORT admin API listener (default 127.0.0.1:8183)\n"
+                   "  --workers N       worker threads (default: the number of CPUs)\n"
+                   "  --name NAME       this server's name in the cluster (default: hostname)\n");
+}
+
+static int parse_opts(int argc, char **argv, server_opts_t *o)
+{
+    static const struct option longopts[] = {
+        {"data", required_argument, NULL, 'd'},  {"odb", required_argument, NULL, 'o'},
+        {"admin", required_argument, NULL, 'a'}, {"workers", required_argument, NULL, 'w'},
+        {"name", required_argument, NULL, 'n'},  {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0}};
+    o->quickstart = strcmp(argv[0], "quickstart") == 0;
+    o->data = "var";
+    o->admin = "127.0.0.1:8183";
+    o->workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (o->workers < 1)
+        o->workers = 1;
+    if (gethostname(o->name, sizeof o->name) != 0)
+        snprintf(o->name, sizeof o->name, "wsx");
+    o->odb[0] = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (o->quickstart && c != 'd' && c != 'h')
+            c = '?';
+        switch (c) {
+        case 'd':
+            o->data = optarg;
+            break;
+        case 'o':
+            snprintf(o->odb, sizeof o->odb, "%s", optarg);
+            break;
+        case 'a':
+            o->admin = optarg;
+            break;
+        case 'w': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > 256) {
+                fprintf(stderr, "wsx: --workers must be an integer from 1 to 256, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            o->workers = (int)n;
+            break;
+        }
+        case 'n':
+            snprintf(o->name, sizeof o->name, "%s", optarg);
+            break;
+        case 'h':
+            usage(stdout, o->quickstart);
+            return 0;
+        default:
+            usage(stderr, o->quickstart);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "wsx: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr, o->quickstart);
+        return 2;
+    }
+    if (!o->odb[0])
+        snprintf(o->odb, sizeof o->odb, "sqlite:%s/wsx.db", o->data);
+    return -1;
+}
+
+/* quickstart: the channel "demo" unless it exists. */
+static int ensure_demo(odb_t *db)
+{
+    channel_t ch;
+    if (odb_channel_get_by_name(db, 1, "demo", &ch) == 0)
+        return 0;
+    channel_defaults(&ch);
+    snprintf(ch.name, sizeof ch.name, "demo");
+    snprintf(ch.address, sizeof ch.address, "ws://127.0.0.1:48902/demo");
+    snprintf(ch.service, sizeof ch.service, "demo.echo");
+    snprintf(ch.data_format, sizeof ch.data_format, "raw");
+    char conflict[CHANNEL_NAME_MAX * 4 + 1] = "";
+    int rc = odb_channel_insert(db, &ch, conflict);
+    if (rc == WSX_EPORTUSED) {
+        log_warn("quickstart: port 48902 is already used by channel \"%s\"; not creating \"demo\"",
+                 conflict);
+        return 0;
+    }
+    if (rc == 0)
+        log_info("quickstart: created channel \"demo\" on ws://127.0.0.1:48902/demo (demo.echo)");
+    return rc;
+}
+
+static void on_tick(ev_loop_t *loop, ev_timer_t *t)
+{
+    reconcile_poll(g_rec);
+    ev_timer_start(loop, t, RECONCILE_EVERY_MS, on_tick);
+}
+
+static void on_signal(ev_loop_t *loop, ev_io_t *io, uint32_t events)
+{
+    struct signalfd_siginfo si;
+    if (read(io->fd, &si, sizeof si) == sizeof si) {
+        log_info("received signal %u: shutting down", si.ssi_signo);
+        ev_loop_stop(loop);
+    }
+}
+
+int server_main(int argc, char **argv)
+{
+    server_opts_t o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (mkdir(o.data, 0700) < 0 && errno != EEXIST) {
+        fprintf(stderr, "wsx: cannot create the data directory %s: %s\n", o.data, strerror(errno));
+        return 1;
+    }
+    char admin_host[256];
+    uint16_t admin_port;
+    if (sock_split_hostport(o.admin, admin_host, sizeof admin_host, &admin_port) < 0) {
+        fprintf(stderr, "wsx: --admin must be HOST:PORT, got '%s'\n", o.admin);
+        return 2;
+    }
+    if (admin_auth_init() < 0) {
+        fprintf(stderr, "wsx: cannot initialise libsodium\n");
+        return 1;
+    }
+    odb_t *db = NULL;
+    char err[512];
+    if ((rc = odb_open(o.odb, &db, err, sizeof err)) < 0) {
+        fprintf(stderr, "wsx: cannot open the ODB %s: %s\n", o.odb, err);
+        return 1;
+    }
+    if ((rc = admin_auth_bootstrap(db, o.data)) < 0 || (o.quickstart && (rc = ensure_demo(db)) < 0)) {
+        fprintf(stderr, "wsx: cannot prepare the ODB: %s\n", wsx_strerror(rc));
+        odb_close(db);
+        return 1;
+    }
+    char admin_url[300];
+    snprintf(admin_url, sizeof admin_url, "http://%s", o.admin);
+    odb_server_upsert(db, o.name, admin_url);
+
+    /* SIGINT/SIGTERM arrive through a signalfd; block them before any thread */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int afd = sock_listen(admin_host, admin_port, 0, err, sizeof err);
+    if (afd < 0) {
+        fprintf(stderr, "wsx: cannot listen on %s for the admin API: %s\n", o.admin, err);
+        odb_close(db);
+        return 1;
+    }
+    if (workers_start(o.workers) < 0) {
+        fprintf(stderr, "wsx: cannot start the workers\n");
+        return 1;
+    }
+    ev_loop_t *loop = ev_loop_new();
+    g_rec = reconcile_new(db, o.name);
+    if (!loop || !g_rec) {
+        fprintf(stderr, "wsx: out of memory\n");
+        return 1;
+    }
+    reconcile_run(g_rec);
+    admin_api_t api = {.db = db, .rec = g_rec};
+    http_server_t *http = http_server_new(loop, afd, ADMIN_MAX_BODY, admin_api_handle, &api);
+    int sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+    ev_io_t sig_io;
+    if (!http || sfd < 0 || ev_io_start(loop, &sig_io, sfd, EV_READ, on_signal) < 0) {
+        fprintf(stderr, "wsx: cannot start the admin listener\n");
+        return 1;
+    }
+    ev_timer_start(loop, &g_tick, RECONCILE_EVERY_MS, on_tick);
+    log_info("wsx server \"%s\": %d worker(s), admin API on %s, ODB %s", o.name, o.workers,
+             admin_url, o.odb);
+    printf("wsx: ready, admin API on %s\n", admin_url);
+
+    ev_loop_run(loop);
+
+    http_server_free(http);
+    reconcile_close_all(g_rec);
+    workers_stop();
+    ev_timer_stop(loop, &g_tick);
+    ev_io_stop(loop, &sig_io);
+    close(sfd);
+    ev_loop_free(loop);
+    reconcile_free(g_rec);
+    odb_close(db);
+    log_info("stopped");
+    return 0;
+}

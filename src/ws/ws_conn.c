@@ -1,0 +1,618 @@
+/* ws_conn.c - a client connection from accept to close: the HTTP upgrade, RFC
+ * 6455 frames, message assembly (UTF-8 checked as fragments arrive, size limit
+ * checked on each frame header), the service call and the reply, the write
+ * queue with a high-water mark, pings and the close handshake.
+ *
+ * Memory: reads land in one buffer per worker thread and replies are gathered in
+ * another, then sent with one send() per read. A connection allocates only while
+ * it holds a partial frame (c->in), a fragmented message (c->msg) or output the
+ * kernel did not take (c->out); each is freed when it empties, so an idle
+ * connection is just this struct. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/utf8.h"
+#include "http/http_parse.h"
+#include "ws/ws_conn.h"
+#include "ws/ws_frame.h"
+#include "ws/ws_handshake.h"
+
+#define RBUF_SIZE (64 * 1024)
+#define HEAD_MAX 8192            /* request head limit: then 431 */
+#define CLOSE_TIMEOUT_MS 3000    /* how long we wait for the peer's close */
+#define OUT_HIGH_WATER (4u << 20) /* stop reading above this much unsent output */
+#define IN_MIN_GROW 16384
+
+enum { ST_HTTP, ST_OPEN, ST_CLOSING, ST_DRAIN, ST_DEAD };
+enum { F_CLOSE_AFTER_FLUSH = 1, F_PONG_SEEN = 2, F_READ_PAUSED = 4 };
+
+struct ws_conn {
+    ev_io_t io; /* first: the loop hands us &c->io */
+    ev_timer_t timer;
+    ev_defer_t free_d;
+    listener_t *lst;
+    ws_conn_t *next, *prev;
+    uint8_t *in;  /* a partial frame or request head, when one is pending */
+    uint8_t *out; /* output the kernel did not take yet: out[out_off..out_len) */
+    uint8_t *msg; /* a fragmented message being assembled */
+    uint32_t in_len, in_cap, in_need;
+    uint32_t out_off, out_len, out_cap;
+    uint32_t msg_len, msg_cap;
+    utf8_state_t utf8;
+    uint8_t state, msg_op, flags, missed;
+};
+
+/* The worker thread's shared buffers. One connection is handled at a time, and
+ * t_wb is always flushed before its connection's callback returns. */
+static __thread uint8_t *t_rbuf;
+static __thread struct {
+    uint8_t *p;
+    size_t len, cap;
+} t_wb;
+
+size_t ws_conn_size(void)
+{
+    return sizeof(ws_conn_t);
+}
+
+ws_conn_t *ws_conn_next(ws_conn_t *c)
+{
+    return c->next;
+}
+
+static void on_io(ev_loop_t *loop, ev_io_t *io, uint32_t events);
+static void on_timer(ev_loop_t *loop, ev_timer_t *t);
+static void conn_flush(ws_conn_t *c);
+
+static void conn_free(ev_loop_t *loop, ev_defer_t *d)
+{
+    ws_conn_t *c = (ws_conn_t *)((char *)d - offsetof(ws_conn_t, free_d));
+    listener_t *l = c->lst;
+    free(c->in);
+    free(c->out);
+    free(c->msg);
+    free(c);
+    listener_unref(l);
+}
+
+/* Close the socket now and free the connection after this loop iteration. */
+static void conn_drop(ws_conn_t *c)
+{
+    if (c->state == ST_DEAD)
+        return;
+    c->state = ST_DEAD;
+    ev_loop_t *loop = c->lst->loop;
+    int fd = c->io.fd;
+    ev_io_stop(loop, &c->io);
+    close(fd);
+    ev_timer_stop(loop, &c->timer);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->lst->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    worker_counters(worker_of(loop))->connections--;
+    ev_defer(loop, &c->free_d, conn_free);
+}
+
+void ws_conn_abort(ws_conn_t *c)
+{
+    conn_drop(c);
+}
+
+static int grow(uint8_t **buf, uint32_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 4096;
+    while (n < need)
+        n *= 2;
+    if (n > UINT32_MAX)
+        return WSX_ENOMEM;
+    uint8_t *p = realloc(*buf, n);
+    if (!p)
+        return WSX_ENOMEM;
+    *buf = p;
+    *cap = (uint32_t)n;
+    return 0;
+}
+
+/* Queue bytes for the peer: behind a backlog if there is one, else in the
+ * thread's gather buffer, sent by conn_flush. */
+static int out_append(ws_conn_t *c, const void *p, size_t n)
+{
+    if (c->out_len > c->out_off) {
+        if (grow(&c->out, &c->out_cap, (size_t)c->out_len + n) < 0)
+            return WSX_ENOMEM;
+        memcpy(c->out + c->out_len, p, n);
+        c->out_len += (uint32_t)n;
+        return 0;
+    }
+    if (t_wb.len + n > t_wb.cap) {
+        size_t cap = t_wb.cap ? t_wb.cap : 65536;
+        while (cap < t_wb.len + n)
+            cap *= 2;
+        uint8_t *q = realloc(t_wb.p, cap);
+        if (!q)
+            return WSX_ENOMEM;
+        t_wb.p = q;
+        t_wb.cap = cap;
+    }
+    memcpy(t_wb.p + t_wb.len, p, n);
+    t_wb.len += n;
+    return 0;
+}
+
+static int send_frame(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
+{
+    uint8_t hdr[WS_FRAME_MAX_HEADER];
+    size_t hl = ws_frame_encode_header(hdr, 1, opcode, n, NULL);
+    if (out_append(c, hdr, hl) < 0 || (n && out_append(c, p, n) < 0))
+        return WSX_ENOMEM;
+    return 0;
+}
+
+static void send_close(ws_conn_t *c, uint16_t code, const char *reason)
+{
+    uint8_t p[125];
+    size_t n = 0;
+    if (code != 1005) {
+        p[0] = (uint8_t)(code >> 8);
+        p[1] = (uint8_t)code;
+        size_t rl = reason ? strlen(reason) : 0;
+        if (rl > sizeof p - 2)
+            rl = sizeof p - 2;
+        memcpy(p + 2, reason, rl);
+        n = 2 + rl;
+    }
+    send_frame(c, WS_OP_CLOSE, p, n);
+}
+
+/* Fail the WebSocket (RFC 6455 7.1.7): send a close frame and wait a little for
+ * the peer's, discarding everything else it sends. */
+static void conn_fail(ws_conn_t *c, uint16_t code, const char *reason)
+{
+    if (c->state != ST_OPEN)
+        return;
+    send_close(c, code, reason);
+    c->state = ST_CLOSING;
+    free(c->msg);
+    c->msg = NULL;
+    c->msg_len = c->msg_cap = 0;
+    c->msg_op = 0;
+    ev_timer_start(c->lst->loop, &c->timer, CLOSE_TIMEOUT_MS, on_timer);
+}
+
+void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason)
+{
+    if (c->state == ST_HTTP) {
+        conn_drop(c);
+        return;
+    }
+    conn_fail(c, code, reason);
+    conn_flush(c);
+}
+
+static void http_error(ws_conn_t *c, int status, const char *extra)
+{
+    const char *text, *body;
+    switch (status) {
+    case 404:
+        text = "Not Found";
+        body = "{\"error\": \"Not found\"}";
+        break;
+    case 431:
+        text = "Request Header Fields Too Large";
+        body = "{\"error\": \"Request header fields too large\"}";
+        break;
+    default:
+        text = "Bad Request";
+        body = "{\"error\": \"Bad request\"}";
+        break;
+    }
+    char buf[512];
+    int n = snprintf(buf, sizeof buf,
+                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n%sConnection: close\r\n\r\n%s",
+                     status, text, strlen(body), extra ? extra : "", body);
+    out_append(c, buf, (size_t)n);
+    c->state = ST_CLOSING;
+    c->flags |= F_CLOSE_AFTER_FLUSH;
+}
+
+/* The upgrade request is complete: answer it. Returns 1 when the connection is
+ * now a WebSocket. */
+static int upgrade(ws_conn_t *c, const http_request_t *req)
+{
+    const chan_cfg_t *cfg = c->lst->cfg;
+    if (req->path.len != cfg->path_len || memcmp(req->path.ptr, cfg->path, cfg->path_len) != 0) {
+        http_error(c, 404, NULL);
+        return 0;
+    }
+    wsx_slice_t key;
+    int rc = ws_handshake_check(req, &key);
+    if (rc == WSX_EPROTO) {
+        http_error(c, 400, "Sec-WebSocket-Version: 13\r\n");
+        return 0;
+    }
+    if (rc < 0) {
+        http_error(c, 400, NULL);
+        return 0;
+    }
+    char resp[256];
+    size_t n = ws_handshake_response(resp, sizeof resp, key);
+    out_append(c, resp, n);
+    c->state = ST_OPEN;
+    c->flags |= F_PONG_SEEN;
+    /* raw channels: no login, so the new-token wait ends with the handshake and
+     * the ping timer takes over */
+    ev_timer_start(c->lst->loop, &c->timer, cfg->ping_interval_ms, on_timer);
+    return 1;
+}
+
+/* A whole message: call the service and queue its reply. */
+static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
+{
+    const chan_cfg_t *cfg = c->lst->cfg;
+    worker_stats_t *st = worker_counters(worker_of(c->lst->loop));
+    st->messages_in++;
+    if (!cfg->service) {
+        log_warn("channel \"%s\": its service is not available", cfg->name);
+        conn_fail(c, 1011, "service unavailable");
+        return;
+    }
+    service_call_t call = {.input = wsx_slice(p, n), .is_binary = opcode == WS_OP_BINARY};
+    service_result_t res = {.status = 200};
+    if (cfg->service->fn(&call, &res) < 0 || res.status != 200) {
+        conn_fail(c, 1011, "service failed");
+        return;
+    }
+    if (send_frame(c, opcode, res.output.ptr, res.output.len) < 0) {
+        conn_fail(c, 1011, "out of memory");
+        return;
+    }
+    st->messages_out++;
+}
+
+static int msg_append(ws_conn_t *c, const uint8_t *p, size_t n)
+{
+    if (grow(&c->msg, &c->msg_cap, (size_t)c->msg_len + n) < 0)
+        return WSX_ENOMEM;
+    memcpy(c->msg + c->msg_len, p, n);
+    c->msg_len += (uint32_t)n;
+    return 0;
+}
+
+/* One complete, unmasked frame of an open connection. */
+static void on_frame(ws_conn_t *c, const ws_frame_hdr_t *h, uint8_t *p)
+{
+    size_t n = (size_t)h->payload_len;
+    switch (h->opcode) {
+    case WS_OP_TEXT:
+    case WS_OP_BINARY:
+        if (h->fin) { /* the common case: one frame, delivered in place */
+            if (h->opcode == WS_OP_TEXT && utf8_validate(p, n) < 0) {
+                conn_fail(c, 1007, "invalid UTF-8 in text message");
+                return;
+            }
+            deliver(c, h->opcode, p, n);
+            return;
+        }
+        c->msg_op = h->opcode;
+        c->utf8 = UTF8_STATE_INIT;
+        /* fall through */
+    case WS_OP_CONT:
+        if (c->msg_op == WS_OP_TEXT && utf8_feed(&c->utf8, p, n) < 0) {
+            conn_fail(c, 1007, "invalid UTF-8 in text message");
+            return;
+        }
+        if (msg_append(c, p, n) < 0) {
+            conn_fail(c, 1011, "out of memory");
+            return;
+        }
+        if (h->fin) {
+            if (c->msg_op == WS_OP_TEXT && !utf8_complete(&c->utf8)) {
+                conn_fail(c, 1007, "invalid UTF-8 in text message");
+                return;
+            }
+            deliver(c, c->msg_op, c->msg, c->msg_len);
+            free(c->msg);
+            c->msg = NULL;
+            c->msg_len = c->msg_cap = 0;
+            c->msg_op = 0;
+        }
+        return;
+    case WS_OP_PING:
+        send_frame(c, WS_OP_PONG, p, n);
+        return;
+    case WS_OP_PONG:
+        c->flags |= F_PONG_SEEN;
+        c->missed = 0;
+        return;
+    case WS_OP_CLOSE: {
+        uint16_t code;
+        wsx_slice_t reason;
+        int rc = ws_close_parse(p, n, &code, &reason);
+        if (rc == WSX_EUTF8) {
+            conn_fail(c, 1007, "invalid UTF-8 in close reason");
+            return;
+        }
+        if (rc < 0) {
+            conn_fail(c, 1002, "invalid close frame");
+            return;
+        }
+        send_close(c, code, NULL); /* echo the code (1005: an empty close) */
+        c->state = ST_CLOSING;
+        c->flags |= F_CLOSE_AFTER_FLUSH;
+        ev_timer_start(c->lst->loop, &c->timer, CLOSE_TIMEOUT_MS, on_timer);
+        return;
+    }
+    }
+}
+
+/* Consume what can be consumed of buf[0..len): the request head, then frames.
+ * Returns the bytes consumed; the rest is a partial head or frame. Frames are
+ * unmasked in place, so buf must be writable. */
+static size_t conn_input(ws_conn_t *c, uint8_t *buf, size_t len)
+{
+    size_t off = 0;
+    c->in_need = 0;
+    if (c->state == ST_HTTP) {
+        http_request_t req;
+        int r = http_parse_request(buf, len, 0, &req);
+        if (r == WSX_EAGAIN) {
+            if (len < HEAD_MAX)
+                return 0;
+            http_error(c, 431, NULL);
+            return len;
+        }
+        if (r < 0 || (size_t)r > HEAD_MAX) {
+            http_error(c, r < 0 ? 400 : 431, NULL);
+            return len;
+        }
+        if (!upgrade(c, &req))
+            return len;
+        off = (size_t)r;
+    }
+    while (off < len && (c->state == ST_OPEN || c->state == ST_CLOSING)) {
+        if (c->flags & F_CLOSE_AFTER_FLUSH)
+            return len; /* our last frame is queued: nothing more to read */
+        ws_frame_hdr_t h;
+        int r = ws_frame_decode_header(buf + off, len - off, &h);
+        if (r == WSX_EAGAIN)
+            break;
+        const char *why = "invalid frame length";
+        if (r < 0 || ws_frame_check_client(&h, &why) < 0) {
+            if (c->state == ST_CLOSING) {
+                conn_drop(c);
+                return len;
+            }
+            conn_fail(c, 1002, why);
+            return len;
+        }
+        if (c->state == ST_OPEN && h.opcode < 8) {
+            if (h.opcode == WS_OP_CONT && !c->msg_op) {
+                conn_fail(c, 1002, "continuation frame with nothing to continue");
+                return len;
+            }
+            if (h.opcode != WS_OP_CONT && c->msg_op) {
+                conn_fail(c, 1002, "new message before the previous one ended");
+                return len;
+            }
+            if (c->msg_len + h.payload_len > c->lst->cfg->max_message_size) {
+                conn_fail(c, 1009, "message too big");
+                return len;
+            }
+        }
+        uint64_t total = h.header_len + h.payload_len;
+        if (len - off < total) {
+            c->in_need = (uint32_t)total;
+            break;
+        }
+        uint8_t *p = buf + off + h.header_len;
+        ws_frame_unmask(p, (size_t)h.payload_len, h.mask, 0);
+        off += (size_t)total;
+        if (c->state == ST_CLOSING) {
+            if (h.opcode == WS_OP_CLOSE) { /* the peer answered our close */
+                c->flags |= F_CLOSE_AFTER_FLUSH;
+                return len;
+            }
+            continue; /* RFC 6455 7.1.7: discard what follows our close */
+        }
+        on_frame(c, &h, p);
+    }
+    return off;
+}
+
+static void conn_read(ws_conn_t *c)
+{
+    uint8_t *buf;
+    size_t have, cap;
+    if (c->in_len) {
+        size_t need = c->in_len + IN_MIN_GROW;
+        if (c->in_need > need)
+            need = c->in_need;
+        if (c->in_cap - c->in_len < IN_MIN_GROW && grow(&c->in, &c->in_cap, need) < 0) {
+            conn_drop(c);
+            return;
+        }
+        buf = c->in;
+        have = c->in_len;
+        cap = c->in_cap;
+    } else {
+        if (!t_rbuf && !(t_rbuf = malloc(RBUF_SIZE))) {
+            conn_drop(c);
+            return;
+        }
+        buf = t_rbuf;
+        have = 0;
+        cap = RBUF_SIZE;
+    }
+    ssize_t n = recv(c->io.fd, buf + have, cap - have, 0);
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        conn_drop(c); /* EOF or error: nothing left to say to this peer */
+        return;
+    }
+    if (c->state == ST_DRAIN)
+        return; /* we are done talking: discard until EOF */
+    size_t len = have + (size_t)n;
+    size_t used = conn_input(c, buf, len);
+    if (c->state == ST_DEAD)
+        return;
+    size_t left = len - used;
+    if (buf == c->in) {
+        if (left && used)
+            memmove(c->in, c->in + used, left);
+        c->in_len = (uint32_t)left;
+        if (!left) {
+            free(c->in);
+            c->in = NULL;
+            c->in_cap = 0;
+        }
+    } else if (left) {
+        size_t want = left + IN_MIN_GROW;
+        if (c->in_need > want)
+            want = c->in_need;
+        if (grow(&c->in, &c->in_cap, want) < 0) {
+            conn_drop(c);
+            return;
+        }
+        memcpy(c->in, buf + used, left);
+        c->in_len = (uint32_t)left;
+    }
+}
+
+/* Send what is queued; keep the rest for EV_WRITE; apply the high-water mark; and
+ * once a connection's last frame is out, half-close and wait for the peer's FIN. */
+static void conn_flush(ws_conn_t *c)
+{
+    if (c->state == ST_DEAD) {
+        t_wb.len = 0;
+        return;
+    }
+    ev_loop_t *loop = c->lst->loop;
+    if (t_wb.len) {
+        ssize_t n = send(c->io.fd, t_wb.p, t_wb.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR) {
+                t_wb.len = 0;
+                conn_drop(c);
+                return;
+            }
+            n = 0;
+        }
+        if ((size_t)n < t_wb.len) {
+            size_t rest = t_wb.len - (size_t)n;
+            if (grow(&c->out, &c->out_cap, rest) < 0) {
+                t_wb.len = 0;
+                conn_drop(c);
+                return;
+            }
+            memcpy(c->out, t_wb.p + n, rest);
+            c->out_off = 0;
+            c->out_len = (uint32_t)rest;
+        }
+        t_wb.len = 0;
+    } else if (c->out_len > c->out_off) {
+        ssize_t n = send(c->io.fd, c->out + c->out_off, c->out_len - c->out_off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR) {
+                conn_drop(c);
+                return;
+            }
+            n = 0;
+        }
+        c->out_off += (uint32_t)n;
+    }
+    uint32_t backlog = c->out_len - c->out_off;
+    if (backlog == 0 && c->out) {
+        free(c->out);
+        c->out = NULL;
+        c->out_off = c->out_len = c->out_cap = 0;
+    }
+    if (backlog == 0 && (c->flags & F_CLOSE_AFTER_FLUSH)) {
+        c->flags &= (uint8_t)~F_CLOSE_AFTER_FLUSH;
+        c->state = ST_DRAIN;
+        shutdown(c->io.fd, SHUT_WR);
+        ev_timer_start(loop, &c->timer, CLOSE_TIMEOUT_MS, on_timer);
+    }
+    uint32_t want = EV_READ;
+    if (backlog) {
+        want |= EV_WRITE;
+        if (backlog > OUT_HIGH_WATER) /* backpressure: stop reading this client */
+            want &= ~(uint32_t)EV_READ;
+    }
+    ev_io_set(loop, &c->io, want);
+}
+
+static void on_io(ev_loop_t *loop, ev_io_t *io, uint32_t events)
+{
+    ws_conn_t *c = (ws_conn_t *)io;
+    if (events & EV_WRITE) {
+        conn_flush(c);
+        if (c->state == ST_DEAD)
+            return;
+    }
+    if (events & EV_READ)
+        conn_read(c);
+    conn_flush(c);
+}
+
+static void on_timer(ev_loop_t *loop, ev_timer_t *t)
+{
+    ws_conn_t *c = (ws_conn_t *)((char *)t - offsetof(ws_conn_t, timer));
+    const chan_cfg_t *cfg = c->lst->cfg;
+    switch (c->state) {
+    case ST_OPEN:
+        if (!(c->flags & F_PONG_SEEN) && ++c->missed >= cfg->pings_missed_threshold) {
+            conn_fail(c, 4002, "Pings missed");
+            conn_flush(c);
+            return;
+        }
+        c->flags &= (uint8_t)~F_PONG_SEEN;
+        send_frame(c, WS_OP_PING, NULL, 0);
+        conn_flush(c);
+        ev_timer_start(loop, &c->timer, cfg->ping_interval_ms, on_timer);
+        return;
+    default: /* handshake not finished in time, or the peer never closed */
+        conn_drop(c);
+        return;
+    }
+}
+
+int ws_conn_accept(listener_t *l, int fd)
+{
+    ws_conn_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return WSX_ENOMEM;
+    }
+    c->lst = l;
+    c->state = ST_HTTP;
+    if (ev_io_start(l->loop, &c->io, fd, EV_READ, on_io) < 0) {
+        close(fd);
+        free(c);
+        return WSX_EIO;
+    }
+    l->refs++;
+    c->next = l->conns;
+    if (c->next)
+        c->next->prev = c;
+    l->conns = c;
+    worker_stats_t *st = worker_counters(worker_of(l->loop));
+    st->connections++;
+    st->accepted++;
+    /* the new-token wait time also bounds the HTTP handshake */
+    ev_timer_start(l->loop, &c->timer, l->cfg->new_token_wait_ms, on_timer);
+    return 0;
+}
