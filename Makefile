@@ -86,7 +86,11 @@ fuzz-replay: $(FUZZ_REPLAY)
 	@set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \
 	  echo "== replay $$n"; $$t fuzz/corpus/$${n#fuzz_}/*; done
 
-integration: build/asan/wsx build/wsx
+build/tests/alloccount.so: tests/tools/alloccount.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $<
+
+integration: build/asan/wsx build/wsx build/tests/alloccount.so
 	WSX_BIN=$(CURDIR)/build/asan/wsx $(PYTEST) -q tests/integration
 
 fuzz: $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)

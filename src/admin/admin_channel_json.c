@@ -39,8 +39,8 @@ json_t *admin_channel_to_json(const channel_t *ch)
     bad |= json_object_set_new(o, "new_token_wait_time", json_integer(ch->new_token_wait_time));
     bad |= json_object_set_new(o, "token_ttl", json_integer(ch->token_ttl));
     bad |= json_object_set_new(o, "ping_interval", json_integer(ch->ping_interval));
-    bad |= json_object_set_new(o, "pings_missed_threshold",
-                               json_integer(ch->pings_missed_threshold));
+    bad |=
+        json_object_set_new(o, "pings_missed_threshold", json_integer(ch->pings_missed_threshold));
     bad |= json_object_set_new(o, "max_message_size", json_integer(ch->max_message_size));
     bad |= set_str(o, "created_at", ch->created_at);
     bad |= set_str(o, "updated_at", ch->updated_at);
@@ -85,6 +85,8 @@ static size_t code_points(const char *s, size_t n)
 
 enum kind { K_TEXT, K_BOOL, K_INT, K_CLUSTER, K_READONLY };
 
+#define CAP(member) sizeof(((channel_t *)0)->member)
+
 /* Every field the API knows, in the order they are checked (and shown). */
 static const struct field {
     const char *key;
@@ -92,26 +94,22 @@ static const struct field {
     size_t off, cap; /* where in channel_t; cap for text */
     int required;    /* when not partial */
 } fields[] = {
-#define TEXT(k, req) {#k, K_TEXT, offsetof(channel_t, k), sizeof((channel_t *)0)->k, req}
-#define INT(k) {#k, K_INT, offsetof(channel_t, k), 0, 0}
     {"id", K_READONLY, 0, 0, 0},
     {"cluster_id", K_CLUSTER, 0, 0, 0},
-    TEXT(name, 1),
+    {"name", K_TEXT, offsetof(channel_t, name), CAP(name), 1},
     {"is_active", K_BOOL, 0, 0, 0},
-    TEXT(address, 1),
-    TEXT(service, 1),
-    TEXT(security, 0),
-    TEXT(data_format, 0),
-    INT(new_token_wait_time),
-    INT(token_ttl),
-    INT(ping_interval),
-    INT(pings_missed_threshold),
-    INT(max_message_size),
+    {"address", K_TEXT, offsetof(channel_t, address), CAP(address), 1},
+    {"service", K_TEXT, offsetof(channel_t, service), CAP(service), 1},
+    {"security", K_TEXT, offsetof(channel_t, security), CAP(security), 0},
+    {"data_format", K_TEXT, offsetof(channel_t, data_format), CAP(data_format), 0},
+    {"new_token_wait_time", K_INT, offsetof(channel_t, new_token_wait_time), 0, 0},
+    {"token_ttl", K_INT, offsetof(channel_t, token_ttl), 0, 0},
+    {"ping_interval", K_INT, offsetof(channel_t, ping_interval), 0, 0},
+    {"pings_missed_threshold", K_INT, offsetof(channel_t, pings_missed_threshold), 0, 0},
+    {"max_message_size", K_INT, offsetof(channel_t, max_message_size), 0, 0},
     {"created_at", K_READONLY, 0, 0, 0},
     {"updated_at", K_READONLY, 0, 0, 0},
     {"state", K_READONLY, 0, 0, 0},
-#undef TEXT
-#undef INT
 };
 
 #define NFIELDS (sizeof fields / sizeof fields[0])
@@ -189,9 +187,10 @@ int admin_channel_from_json(const json_t *obj, channel_t *ch, int partial, chann
         return channel_err_set(err, "", "invalid", "the request body must be a JSON object, got %s",
                                obj ? got(obj, g, sizeof g) : "nothing");
 
-    const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    for (void *it = json_object_iter((json_t *)obj); it;
+         it = json_object_iter_next((json_t *)obj, it)) {
+        const char *key = json_object_iter_key(it);
         if (!find_field(key)) {
             json_t *k = json_string(key);
             channel_err_set(err, key, "unknown_field", "unknown field %s",

@@ -39,7 +39,7 @@ void channel_defaults(channel_t *ch)
 /* Cut a NUL-terminated buffer back to the last whole UTF-8 sequence, so that a
  * message truncated by snprintf stays valid UTF-8 (JSON encoders refuse it
  * otherwise). */
-static void utf8_trim_tail(char *s)
+static void trim_partial_utf8(char *s)
 {
     size_t n = strlen(s);
     size_t i = n;
@@ -60,14 +60,14 @@ int channel_err_set(channel_err_t *err, const char *field, const char *code, con
         return WSX_EINVAL;
     /* field may be a client's unknown key of any length */
     if (snprintf(err->field, sizeof err->field, "%s", field ? field : "") >= (int)sizeof err->field)
-        utf8_trim_tail(err->field);
+        trim_partial_utf8(err->field);
     snprintf(err->code, sizeof err->code, "%s", code ? code : "");
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
     if (n >= (int)sizeof err->message)
-        utf8_trim_tail(err->message);
+        trim_partial_utf8(err->message);
     return WSX_EINVAL;
 }
 
@@ -75,7 +75,7 @@ int channel_err_set(channel_err_t *err, const char *field, const char *code, con
  * U+10FFFF) from s[0..n). Returns its length and sets *cp, or 0 if invalid. Kept
  * here rather than in common/utf8 because validation needs the code points
  * themselves (to count them and to find control characters), not only a yes/no. */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
+static size_t next_code_point(const unsigned char *s, size_t n, unsigned *cp)
 {
     unsigned c = s[0];
     if (c < 0x80) {
@@ -134,7 +134,7 @@ static const char *quote(const char *s, char *out, size_t cap)
             break;
         }
         unsigned cp;
-        size_t len = utf8_decode(p + i, n - i, &cp);
+        size_t len = next_code_point(p + i, n - i, &cp);
         if (len == 0) {
             o += (size_t)snprintf(out + o, cap - o, "\\x%02X", p[i]);
             i++;
@@ -204,7 +204,8 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
     memset(&a, 0, sizeof a);
 
     if (!addr || !*addr)
-        return channel_err_set(err, field, "required", "address is required, as in ws://0.0.0.0:8080/path");
+        return channel_err_set(err, field, "required",
+                               "address is required, as in ws://0.0.0.0:8080/path");
 
     /* Schemes are case-insensitive (RFC 3986 3.1): WS:// means ws://. */
     const char *p;
@@ -214,10 +215,12 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
         a.tls = 1;
         p = addr + 6;
     } else if (strstr(addr, "://")) {
-        return channel_err_set(err, field, "invalid", "address must start with ws:// or wss://, got %s",
+        return channel_err_set(err, field, "invalid",
+                               "address must start with ws:// or wss://, got %s",
                                quote(addr, q, sizeof q));
     } else {
-        return channel_err_set(err, field, "invalid", "address must look like ws://HOST:PORT/PATH, got %s",
+        return channel_err_set(err, field, "invalid",
+                               "address must look like ws://HOST:PORT/PATH, got %s",
                                quote(addr, q, sizeof q));
     }
 
@@ -237,7 +240,8 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
         h = p + 1;
         hend = h + strcspn(h, "]/");
         if (*hend != ']')
-            return channel_err_set(err, field, "invalid", "address has '[' without a closing ']', got %s",
+            return channel_err_set(err, field, "invalid",
+                                   "address has '[' without a closing ']', got %s",
                                    quote(addr, q, sizeof q));
         p = hend + 1;
     } else {
@@ -246,7 +250,8 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
         /* Two ':' before the path and nothing but hex digits: an IPv6 literal
          * someone forgot to bracket. */
         size_t an = strcspn(p, "/");
-        if (memchr(p, ':', an) != memrchr(p, ':', an) && strspn(p, "0123456789abcdefABCDEF:.") >= an)
+        if (memchr(p, ':', an) != memrchr(p, ':', an) &&
+            strspn(p, "0123456789abcdefABCDEF:.") >= an)
             return channel_err_set(err, field, "invalid",
                                    "address has an IPv6 host without brackets; write it as in "
                                    "ws://[::1]:8080/path, got %s",
@@ -260,27 +265,29 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
                                "ws://0.0.0.0:8080/path, got %s",
                                quote(addr, q, sizeof q));
     if (hn >= sizeof a.host)
-        return channel_err_set(err, field, "too_long", "host must be at most %zu characters, got %zu",
-                               sizeof a.host - 1, hn);
+        return channel_err_set(err, field, "too_long",
+                               "host must be at most %zu characters, got %zu", sizeof a.host - 1,
+                               hn);
     memcpy(a.host, h, hn);
     a.host[hn] = '\0';
     if (bracketed) {
         struct in6_addr a6;
         if (inet_pton(AF_INET6, a.host, &a6) != 1)
-            return channel_err_set(err, field, "invalid", "host %s in brackets is not a valid IPv6 address",
+            return channel_err_set(err, field, "invalid",
+                                   "host %s in brackets is not a valid IPv6 address",
                                    quote(a.host, q, sizeof q));
     } else {
         const char *why = host_problem(a.host);
         if (why)
-            return channel_err_set(err, field, "invalid", "host %s %s", quote(a.host, q, sizeof q), why);
+            return channel_err_set(err, field, "invalid", "host %s %s", quote(a.host, q, sizeof q),
+                                   why);
     }
 
     /* Port: required, digits only, 1..65535. */
     if (*p != ':' || p[1] == '/' || p[1] == '\0')
-        return channel_err_set(err, field, "invalid",
-                               "address needs a port, as in ws://%s%s%s:8080/path, got %s",
-                               bracketed ? "[" : "", a.host, bracketed ? "]" : "",
-                               quote(addr, q, sizeof q));
+        return channel_err_set(
+            err, field, "invalid", "address needs a port, as in ws://%s%s%s:8080/path, got %s",
+            bracketed ? "[" : "", a.host, bracketed ? "]" : "", quote(addr, q, sizeof q));
     p++;
     size_t pn = strcspn(p, "/");
     for (size_t i = 0; i < pn; i++)
@@ -301,21 +308,22 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
         for (size_t i = 0; i < dn; i++)
             port = port * 10 + (d[i] - '0');
     if (dn > 5 || port < 1 || port > 65535)
-        return channel_err_set(err, field, "out_of_range", "port must be between 1 and 65535, got %.*s",
+        return channel_err_set(err, field, "out_of_range",
+                               "port must be between 1 and 65535, got %.*s",
                                (int)(pn < 30 ? pn : 30), p);
     a.port = (uint16_t)port;
     p += pn;
 
     /* Path: required; what a client puts in its request line, so ASCII only. */
     if (*p != '/')
-        return channel_err_set(err, field, "invalid",
-                               "address needs a path after the port, as in %.*s/, got %s",
-                               (int)(p - addr < 300 ? p - addr : 300), addr,
-                               quote(addr, q, sizeof q));
+        return channel_err_set(
+            err, field, "invalid", "address needs a path after the port, as in %.*s/, got %s",
+            (int)(p - addr < 300 ? p - addr : 300), addr, quote(addr, q, sizeof q));
     size_t len = strlen(p);
     if (len >= sizeof a.path)
-        return channel_err_set(err, field, "too_long", "path must be at most %zu characters, got %zu",
-                               sizeof a.path - 1, len);
+        return channel_err_set(err, field, "too_long",
+                               "path must be at most %zu characters, got %zu", sizeof a.path - 1,
+                               len);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)p[i];
         const char *why = NULL;
@@ -329,10 +337,12 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
             why = "must not contain '#' (a fragment is not part of a channel's path)";
         else if (c >= 0x80)
             why = "must be ASCII (percent-encode other characters)";
-        else if (c == '%' && !(isxdigit((unsigned char)p[i + 1]) && isxdigit((unsigned char)p[i + 2])))
+        else if (c == '%' &&
+                 !(isxdigit((unsigned char)p[i + 1]) && isxdigit((unsigned char)p[i + 2])))
             why = "has a '%' that is not followed by two hex digits";
         if (why)
-            return channel_err_set(err, field, "invalid", "path %s, got %s", why, quote(p, q, sizeof q));
+            return channel_err_set(err, field, "invalid", "path %s, got %s", why,
+                                   quote(p, q, sizeof q));
     }
     memcpy(a.path, p, len + 1);
     if (out)
@@ -350,7 +360,7 @@ static int check_text(const char *field, const char *s, size_t max, channel_err_
     unsigned first = 0, last = 0;
     for (size_t i = 0; i < n;) {
         unsigned cp;
-        size_t len = utf8_decode(p + i, n - i, &cp);
+        size_t len = next_code_point(p + i, n - i, &cp);
         if (len == 0)
             return channel_err_set(err, field, "invalid",
                                    "%s must be valid UTF-8 (bad byte 0x%02X at byte %zu)", field,
@@ -380,8 +390,8 @@ static int check_range(const char *field, int64_t v, int64_t max, const char *un
                        channel_err_t *err)
 {
     if (v < 1)
-        return channel_err_set(err, field, "out_of_range", "%s must be a positive integer, got %lld",
-                               field, (long long)v);
+        return channel_err_set(err, field, "out_of_range",
+                               "%s must be a positive integer, got %lld", field, (long long)v);
     if (v > max)
         return channel_err_set(err, field, "out_of_range", "%s must be at most %lld%s, got %lld",
                                field, (long long)max, unit, (long long)v);
@@ -421,7 +431,8 @@ int channel_validate(const channel_t *ch, channel_err_t *err)
     if ((rc = check_text("service", ch->service, sizeof ch->service - 1, err)))
         return rc;
 
-    if (ch->security[0] && (rc = check_text("security", ch->security, sizeof ch->security - 1, err)))
+    if (ch->security[0] &&
+        (rc = check_text("security", ch->security, sizeof ch->security - 1, err)))
         return rc;
 
     if (strcmp(ch->data_format, "json") != 0 && strcmp(ch->data_format, "raw") != 0)
@@ -439,8 +450,9 @@ int channel_validate(const channel_t *ch, channel_err_t *err)
         return rc;
 
     if (ch->max_message_size < 1 || ch->max_message_size > CHANNEL_MESSAGE_MAX)
-        return channel_err_set(err, "max_message_size", "out_of_range",
-                               "max_message_size must be between 1 and %lld bytes (1 GiB), got %lld",
-                               CHANNEL_MESSAGE_MAX, (long long)ch->max_message_size);
+        return channel_err_set(
+            err, "max_message_size", "out_of_range",
+            "max_message_size must be between 1 and %lld bytes (1 GiB), got %lld",
+            CHANNEL_MESSAGE_MAX, (long long)ch->max_message_size);
     return 0;
 }

@@ -62,7 +62,8 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
 /* Check every field of a channel, stopping at the first problem: name required,
  * at most 200 characters, valid UTF-8 without control characters; address parses;
  * service non-empty; data_format json or raw; the numbers positive (ping interval,
- * thresholds and times >= 1; max_message_size between 1 and 1 GiB). Whether the
+ * thresholds and times >= 1 and at most 2^31-1, so seconds never overflow when turned
+ * into smaller units; max_message_size between 1 and 1 GiB). Whether the
  * service exists and uniqueness are checked by the caller, which knows the registry
  * and the ODB. Returns 0 or WSX_EINVAL with *err filled. */
 int channel_validate(const channel_t *ch, channel_err_t *err);

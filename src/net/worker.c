@@ -193,6 +193,9 @@ static void *worker_main(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
+    char name[16];
+    snprintf(name, sizeof name, "wsx-worker-%d", w->index);
+    pthread_setname_np(pthread_self(), name);
     ev_loop_run(w->loop);
     return NULL;
 }

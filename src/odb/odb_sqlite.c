@@ -19,14 +19,14 @@
 #include "common/err.h"
 #include "odb_migrations.h"
 
-/* More terms than a person types into a search box; bounds the SQL we build. */
-#define ODB_QUERY_TERMS_MAX 64
+/* More search terms than a person types; bounds the SQL built for a query. */
+#define ODB_QUERY_TERMS_MAX 1000
 #define ODB_BUSY_TIMEOUT_MS 5000
 
 /* Column order shared by every SELECT of a channel and by read_channel(). */
 #define CH_COLS                                                                                    \
     "id, cluster_id, name, is_active, address, service, security_name, data_format, "              \
-    "new_token_wait_time, token_ttl, ping_interval, pings_missed_threshold, max_message_size, "   \
+    "new_token_wait_time, token_ttl, ping_interval, pings_missed_threshold, max_message_size, "    \
     "created_at, updated_at"
 
 enum stmt_id {
@@ -77,8 +77,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CH_GET_BY_NAME] = "SELECT " CH_COLS " FROM channel WHERE cluster_id = ?1 AND name = ?2",
     [ST_CH_ALL] = "SELECT " CH_COLS " FROM channel ORDER BY cluster_id, id",
     [ST_CH_CREATED_AT] = "SELECT created_at FROM channel WHERE id = ?1",
-    [ST_CH_NAME_CONFLICT] = "SELECT name FROM channel WHERE cluster_id = ?1 AND name = ?2 AND id <> ?3",
-    [ST_CH_PORT_CONFLICT] = "SELECT name FROM channel WHERE cluster_id = ?1 AND port = ?2 AND id <> ?3",
+    [ST_CH_NAME_CONFLICT] =
+        "SELECT name FROM channel WHERE cluster_id = ?1 AND name = ?2 AND id <> ?3",
+    [ST_CH_PORT_CONFLICT] =
+        "SELECT name FROM channel WHERE cluster_id = ?1 AND port = ?2 AND id <> ?3",
     [ST_VERSION_BUMP] = "UPDATE config_version SET version = version + 1 WHERE id = 1",
     [ST_VERSION_GET] = "SELECT version FROM config_version WHERE id = 1",
     [ST_STATE_SET] = "INSERT INTO channel_state (server_name, channel_id, state, updated_at) "
@@ -354,8 +356,8 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
                     url ? url : "");
     const char *path = url + 7;
     if (!*path)
-        return fail(err, errlen, WSX_EINVAL,
-                    "the ODB URL \"%s\" has no file path; use sqlite:PATH", url);
+        return fail(err, errlen, WSX_EINVAL, "the ODB URL \"%s\" has no file path; use sqlite:PATH",
+                    url);
 
     int rc = create_file(path, err, errlen);
     if (rc)
@@ -476,8 +478,8 @@ static void bind_channel(sqlite3_stmt *st, const channel_t *ch, const channel_ad
 
 /* Look up a channel other than self_id with this cluster and name (or port) and
  * copy its name into conflict. 1 if found, 0 if not, WSX_EIO on error. */
-static int find_conflict(odb_t *db, enum stmt_id id, int64_t cluster_id, const char *name,
-                         int port, int64_t self_id, char *conflict)
+static int find_conflict(odb_t *db, enum stmt_id id, int64_t cluster_id, const char *name, int port,
+                         int64_t self_id, char *conflict)
 {
     sqlite3_stmt *st = stmt(db, id);
     if (!st)
@@ -505,12 +507,11 @@ static int map_write_error(odb_t *db, int rc, const channel_t *ch, const channel
     switch (rc) {
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY: {
-        int r = find_conflict(db, ST_CH_NAME_CONFLICT, ch->cluster_id, ch->name, 0, ch->id,
-                              conflict);
+        int r =
+            find_conflict(db, ST_CH_NAME_CONFLICT, ch->cluster_id, ch->name, 0, ch->id, conflict);
         if (r)
             return r > 0 ? WSX_EEXIST : r;
-        r = find_conflict(db, ST_CH_PORT_CONFLICT, ch->cluster_id, NULL, a->port, ch->id,
-                          conflict);
+        r = find_conflict(db, ST_CH_PORT_CONFLICT, ch->cluster_id, NULL, a->port, ch->id, conflict);
         if (r)
             return r > 0 ? WSX_EPORTUSED : r;
         return WSX_EIO;
@@ -688,7 +689,9 @@ typedef struct term {
     int negative;
 } term_t;
 
-static int split_terms(const char *q, term_t *t, int max)
+/* Split q on whitespace into t (which has room for strlen(q) / 2 + 1 terms, the
+ * most "a b c" can hold). Returns the number of terms. */
+static int split_terms(const char *q, term_t *t)
 {
     int n = 0;
     const char *ws = " \t\r\n\f\v";
@@ -697,8 +700,6 @@ static int split_terms(const char *q, term_t *t, int max)
         size_t len = strcspn(q, ws);
         if (!len)
             break;
-        if (n == max)
-            return WSX_EINVAL;
         /* A lone "-" is a term like any other: names often hold hyphens. */
         int neg = q[0] == '-' && len > 1;
         t[n++] = (term_t){q + neg, (int)(len - (size_t)neg), neg};
@@ -707,16 +708,27 @@ static int split_terms(const char *q, term_t *t, int max)
     return n;
 }
 
-/* Append the WHERE clause for cluster and terms: parameter 1 is the cluster,
- * 2..n+1 the terms. instr() rather than LIKE so that '%' and '_' in a term are
- * plain characters. lower() folds ASCII only in SQLite. */
-static void where_clause(char *sql, size_t cap, const term_t *t, int n)
+/* The statement for cluster and terms: parameter 1 is the cluster, 2..n+1 the
+ * terms. instr() rather than LIKE so that '%' and '_' in a term are plain
+ * characters; lower() folds ASCII only in SQLite. With `page`, the rows ordered
+ * by name, LIMIT ?n+2 OFFSET ?n+3; without, their count. */
+static int prepare_search(odb_t *db, const term_t *t, int n, int page, sqlite3_stmt **out)
 {
-    size_t o = strlen(sql);
-    o += (size_t)snprintf(sql + o, cap - o, " WHERE cluster_id = ?1");
+    sqlite3_str *sql = sqlite3_str_new(db->db);
+    sqlite3_str_appendall(sql, page ? "SELECT " CH_COLS : "SELECT COUNT(*)");
+    sqlite3_str_appendall(sql, " FROM channel WHERE cluster_id = ?1");
     for (int i = 0; i < n; i++)
-        o += (size_t)snprintf(sql + o, cap - o, " AND instr(lower(name), lower(?%d)) %s", i + 2,
-                              t[i].negative ? "= 0" : "> 0");
+        sqlite3_str_appendf(sql, " AND instr(lower(name), lower(?%d)) %s", i + 2,
+                            t[i].negative ? "= 0" : "> 0");
+    /* lower(name) first: people read "alpha, Beta, gamma", not "Beta, alpha". */
+    if (page)
+        sqlite3_str_appendf(sql, " ORDER BY lower(name), name LIMIT ?%d OFFSET ?%d", n + 2, n + 3);
+    char *text = sqlite3_str_finish(sql);
+    int rc = text ? sqlite3_prepare_v2(db->db, text, -1, out, NULL) : SQLITE_NOMEM;
+    sqlite3_free(text);
+    if (rc != SQLITE_OK)
+        return WSX_EIO;
+    return 0;
 }
 
 static void bind_terms(sqlite3_stmt *st, int64_t cluster_id, const term_t *t, int n)
@@ -734,43 +746,41 @@ int odb_channel_list(odb_t *db, int64_t cluster_id, const char *query, int64_t o
     *total = 0;
     if (offset < 0 || limit < 0)
         return WSX_EINVAL;
-    term_t terms[ODB_QUERY_TERMS_MAX];
-    int nt = split_terms(query, terms, ODB_QUERY_TERMS_MAX);
-    if (nt < 0)
-        return nt;
+    term_t *terms = malloc((query ? strlen(query) / 2 + 1 : 1) * sizeof *terms);
+    if (!terms)
+        return WSX_ENOMEM;
+    int nt = split_terms(query, terms);
+    /* Each term is a bound parameter; SQLite allows 32766 of them. */
+    if (nt > ODB_QUERY_TERMS_MAX) {
+        free(terms);
+        return WSX_EINVAL;
+    }
 
     /* Both statements depend on the number of terms, so they are built per call
-     * rather than cached. */
-    char count_sql[64 + ODB_QUERY_TERMS_MAX * 64] = "SELECT COUNT(*) FROM channel";
-    char list_sql[sizeof count_sql + 256] = "SELECT " CH_COLS " FROM channel";
-    where_clause(count_sql, sizeof count_sql, terms, nt);
-    where_clause(list_sql, sizeof list_sql, terms, nt);
-    /* lower(name) first: people read "alpha, Beta, gamma", not "Beta, alpha". */
-    snprintf(list_sql + strlen(list_sql), sizeof list_sql - strlen(list_sql),
-             " ORDER BY lower(name), name LIMIT ?%d OFFSET ?%d", nt + 2, nt + 3);
-
+     * rather than cached. One read transaction: the total and the page come from
+     * one snapshot. */
     sqlite3_stmt *cs = NULL, *ls = NULL;
-    int rc = WSX_EIO;
-    /* One read transaction: the total and the page come from one snapshot. */
-    if (exec_stmt(db, ST_BEGIN_READ))
-        return WSX_EIO;
-    if (sqlite3_prepare_v2(db->db, count_sql, -1, &cs, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db->db, list_sql, -1, &ls, NULL) != SQLITE_OK)
-        goto out;
-    bind_terms(cs, cluster_id, terms, nt);
-    if (sqlite3_step(cs) != SQLITE_ROW)
-        goto out;
-    int64_t count = sqlite3_column_int64(cs, 0);
-    bind_terms(ls, cluster_id, terms, nt);
-    sqlite3_bind_int64(ls, nt + 2, limit ? limit : -1); /* SQLite: -1 is no limit */
-    sqlite3_bind_int64(ls, nt + 3, offset);
-    rc = collect(ls, items, n);
+    int rc = exec_stmt(db, ST_BEGIN_READ);
     if (!rc)
-        *total = count;
-out:
+        rc = prepare_search(db, terms, nt, 0, &cs);
+    if (!rc)
+        rc = prepare_search(db, terms, nt, 1, &ls);
+    if (!rc) {
+        bind_terms(cs, cluster_id, terms, nt);
+        rc = sqlite3_step(cs) == SQLITE_ROW ? 0 : WSX_EIO;
+    }
+    if (!rc) {
+        bind_terms(ls, cluster_id, terms, nt);
+        sqlite3_bind_int64(ls, nt + 2, limit ? limit : -1); /* SQLite: -1 is no limit */
+        sqlite3_bind_int64(ls, nt + 3, offset);
+        rc = collect(ls, items, n);
+    }
+    if (!rc)
+        *total = sqlite3_column_int64(cs, 0);
     sqlite3_finalize(cs);
     sqlite3_finalize(ls);
-    if (exec_stmt(db, ST_COMMIT) && !rc) {
+    free(terms);
+    if (!rc && exec_stmt(db, ST_COMMIT)) {
         free(*items);
         *items = NULL;
         *n = 0;

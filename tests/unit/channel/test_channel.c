@@ -87,7 +87,8 @@ Test(channel_addr, port_missing_or_not_digits)
     parse_fails("ws://h:/x", "invalid", "needs a port");
     parse_fails("ws://h", "invalid", "needs a port");
     parse_fails("ws://[::1]/x", "invalid", "ws://[::1]:8080/path");
-    parse_fails("ws://h:80a/x", "invalid", "port must be a number between 1 and 65535, got \"80a\"");
+    parse_fails("ws://h:80a/x", "invalid",
+                "port must be a number between 1 and 65535, got \"80a\"");
     parse_fails("ws://h:-1/x", "invalid", "port must be a number");
     parse_fails("ws://h: 80/x", "invalid", "port must be a number");
 }
@@ -131,7 +132,8 @@ Test(channel_addr, scheme)
     cr_assert_eq(a.tls, 0);
     cr_assert_eq(parse("Wss://h:80/"), 0, "%s", e.message);
     cr_assert_eq(a.tls, 1);
-    parse_fails("http://h:80/", "invalid", "address must start with ws:// or wss://, got \"http://h:80/\"");
+    parse_fails("http://h:80/", "invalid",
+                "address must start with ws:// or wss://, got \"http://h:80/\"");
     parse_fails("ws:/h:80/", "invalid", "must look like");
     cr_assert_eq(parse("foo"), WSX_EINVAL);
     cr_assert_str_eq(e.message, "address must look like ws://HOST:PORT/PATH, got \"foo\"");

@@ -318,7 +318,9 @@ Test(ws_frame, close_one_byte_payload_is_a_protocol_error)
 {
     uint16_t code;
     wsx_slice_t reason;
-    cr_assert_eq(ws_close_parse((const uint8_t *)"\x03", 1, &code, &reason), WSX_EPROTO);
+    /* The byte after the payload would make a valid code (1000): it must not be read. */
+    static const uint8_t p[] = {0x03, 0xE8};
+    cr_assert_eq(ws_close_parse(p, 1, &code, &reason), WSX_EPROTO);
 }
 
 /* A close payload with code `c` and reason why[0..n). Static: the reason slice

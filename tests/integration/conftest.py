@@ -1,0 +1,105 @@
+"""Fixtures of the wsx integration suite.
+
+`wsx` is one server for the whole session (its teardown asserts that SIGTERM ends it
+with status 0, so an ASan leak report fails the run); tests that must own a process
+(durability, quickstart) start their own with `server_factory`."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import wsxlib
+from wsxlib import CLIENTS, WSX_BIN, WsxServer
+
+
+def pytest_sessionstart(session):
+    if not os.access(WSX_BIN, os.X_OK):
+        raise pytest.UsageError(f"wsx binary {WSX_BIN} is missing: run `make build/asan/wsx` "
+                                f"or set WSX_BIN")
+
+
+@pytest.fixture(scope="session")
+def node_ready():
+    """Node and its `ws` module (npm ci at the repository root installs it)."""
+    if not shutil.which("node"):
+        pytest.fail("node is not installed (the Node ws tests need it)")
+    if not (wsxlib.ROOT / "node_modules" / "ws").is_dir():
+        pytest.fail(f"{wsxlib.ROOT}/node_modules/ws is missing: run `npm ci` at the repository "
+                    f"root")
+
+
+@pytest.fixture(scope="session")
+def wsx(tmp_path_factory):
+    """The shared server: 2 workers, admin on a free port, admin password from the env."""
+    base = tmp_path_factory.mktemp("wsx-session")
+    srv = WsxServer(base / "data").start()
+    yield srv
+    if not srv.alive():
+        pytest.fail(f"the session's wsx server died (exit {srv.proc.returncode}); output:\n"
+                    f"{srv.log()[-8000:]}")
+    srv.assert_clean_stop()
+
+
+@pytest.fixture
+def server_factory(tmp_path):
+    """Start private servers; each is stopped at teardown (SIGTERM, exit 0 asserted)
+    unless the test stopped or killed it itself."""
+    started = []
+
+    def make(data_dir=None, **kw):
+        srv = WsxServer(data_dir or (tmp_path / "data"), **kw)
+        started.append(srv)
+        return srv
+
+    yield make
+    failures = []
+    for srv in started:
+        if srv.alive():
+            rc = srv.stop()
+            if rc != 0:
+                failures.append(f"wsx {srv.command} exited with {rc} after SIGTERM; output:\n"
+                                f"{srv.log()[-8000:]}")
+    if failures:
+        pytest.fail("\n\n".join(failures))
+
+
+@pytest.fixture
+def channel(wsx):
+    """Create channels on the shared server (raw, demo.echo, free port); they are
+    deleted after the test."""
+    made = []
+
+    def make(**fields):
+        ch = wsx.create_channel(**fields)
+        made.append(ch["id"])
+        return ch
+
+    yield make
+    for cid in made:
+        if wsx.alive():
+            wsx.api("DELETE", f"/api/v1/channels/{cid}")
+
+
+@pytest.fixture(params=sorted(CLIENTS))
+def client_cls(request):
+    """Each lifecycle test runs once with Python websockets and once with Node ws."""
+    if request.param == "node-ws":
+        request.getfixturevalue("node_ready")
+    return CLIENTS[request.param]
+
+
+@pytest.fixture
+def clients(client_cls):
+    """Open clients of the test's kind; closed after the test."""
+    opened = []
+
+    def connect(url):
+        c = client_cls(url)
+        opened.append(c)
+        return c
+
+    connect.kind = client_cls.kind
+    yield connect
+    for c in opened:
+        c.close()

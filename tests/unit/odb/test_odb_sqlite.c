@@ -1,0 +1,548 @@
+/* test_odb_sqlite.c - the SQLite ODB on a real file in a fresh temporary
+ * directory: migrations, channel writes and their conflicts, search and paging,
+ * the config version, admin users, per-server state, and that what was
+ * acknowledged is still there after a close or a SIGKILL. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "odb/odb.h"
+
+static char dir[64], path[128], url[160];
+static odb_t *db;
+
+static void reopen(void)
+{
+    char err[256] = "";
+    if (db)
+        odb_close(db);
+    db = NULL;
+    cr_assert_eq(odb_open(url, &db, err, sizeof err), 0, "odb_open: %s", err);
+}
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/wsx-odb-test-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/odb.db", dir);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    db = NULL;
+    reopen();
+}
+
+static void teardown(void)
+{
+    odb_close(db);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+TestSuite(odb, .init = setup, .fini = teardown, .timeout = 20);
+
+/* A channel named `name` on `port`, valid with the defaults. */
+static channel_t mk(const char *name, int port)
+{
+    channel_t ch;
+    channel_defaults(&ch);
+    snprintf(ch.name, sizeof ch.name, "%s", name);
+    snprintf(ch.address, sizeof ch.address, "ws://0.0.0.0:%d/ws", port);
+    strcpy(ch.service, "demo.echo");
+    return ch;
+}
+
+static int64_t insert(const char *name, int port)
+{
+    channel_t ch = mk(name, port);
+    char conflict[CHANNEL_NAME_MAX * 4 + 1];
+    cr_assert_eq(odb_channel_insert(db, &ch, conflict), 0, "insert %s", name);
+    return ch.id;
+}
+
+static int64_t version(void)
+{
+    int64_t v = -1;
+    cr_assert_eq(odb_config_version(db, &v), 0);
+    return v;
+}
+
+/* One integer from the file, read with a separate connection, as an operator
+ * with the sqlite3 shell would. */
+static int64_t sql_int(const char *sql)
+{
+    sqlite3 *s;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open_v2(path, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(s, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(s));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(s);
+    return v;
+}
+
+static void iso_timestamp(const char *t)
+{
+    /* 2026-11-30T10:00:00.123456 */
+    cr_assert_eq(strlen(t), 26, "%s", t);
+    cr_assert(t[4] == '-' && t[7] == '-' && t[10] == 'T' && t[13] == ':' && t[16] == ':' &&
+                  t[19] == '.',
+              "%s", t);
+    cr_assert(strncmp(t, "2020", 4) > 0, "%s", t);
+}
+
+/* ---- open and migrations --------------------------------------------------------- */
+
+Test(odb, new_file_is_private_and_in_wal_mode)
+{
+    struct stat sb;
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600, "mode %o", sb.st_mode & 0777);
+    insert("a", 9001);
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    cr_assert_eq(stat(wal, &sb), 0, "a WAL file exists after a write");
+    cr_assert_eq(sb.st_mode & 0777, 0600, "WAL mode %o", sb.st_mode & 0777);
+    sqlite3 *s;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open(path, &s), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(s, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(s);
+}
+
+Test(odb, migrating_twice_changes_nothing)
+{
+    cr_assert_eq(odb_schema_version(db), 1);
+    reopen();
+    reopen();
+    cr_assert_eq(odb_schema_version(db), 1);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM schema_version"), 1);
+    cr_assert_eq(sql_int("SELECT version FROM schema_version"), 1);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM cluster WHERE id = 1 AND name = 'default'"), 1);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM config_version"), 1);
+    cr_assert_eq(version(), 0);
+}
+
+Test(odb, open_reports_what_is_wrong)
+{
+    char err[256] = "";
+    odb_t *x = (odb_t *)1;
+    char u[300];
+    snprintf(u, sizeof u, "sqlite:%s/no/such/dir/odb.db", dir);
+    cr_assert_eq(odb_open(u, &x, err, sizeof err), WSX_EIO);
+    cr_assert_null(x);
+    cr_assert(strstr(err, "directory does not exist"), "%s", err);
+
+    cr_assert_eq(odb_open("postgresql://h/db", &x, err, sizeof err), WSX_EINVAL);
+    cr_assert(strstr(err, "sqlite:PATH"), "%s", err);
+    cr_assert_eq(odb_open("sqlite:", &x, err, sizeof err), WSX_EINVAL);
+
+    char junk[200];
+    snprintf(junk, sizeof junk, "%s/junk", dir);
+    FILE *f = fopen(junk, "w");
+    cr_assert(f);
+    for (int i = 0; i < 100; i++)
+        fputs("this is not an sqlite database at all\n", f);
+    fclose(f);
+    snprintf(u, sizeof u, "sqlite:%s", junk);
+    err[0] = '\0';
+    cr_assert_lt(odb_open(u, &x, err, sizeof err), 0);
+    cr_assert(strstr(err, junk), "names the file: %s", err);
+}
+
+Test(odb, refuses_a_schema_newer_than_itself)
+{
+    odb_close(db);
+    db = NULL;
+    sqlite3 *s;
+    cr_assert_eq(sqlite3_open(path, &s), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(s,
+                              "INSERT INTO schema_version VALUES (999, '999_future', "
+                              "'2030-01-01T00:00:00.000000')",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(s);
+    char err[256] = "";
+    odb_t *x = NULL;
+    cr_assert_lt(odb_open(url, &x, err, sizeof err), 0);
+    cr_assert(strstr(err, "schema version 999"), "%s", err);
+    cr_assert(strstr(err, "newer wsx"), "%s", err);
+}
+
+/* ---- channel writes -------------------------------------------------------------- */
+
+Test(odb, insert_get_update_delete)
+{
+    channel_t ch = mk("orders", 48902);
+    strcpy(ch.security, "basic-1");
+    strcpy(ch.data_format, "raw");
+    ch.is_active = 0;
+    ch.token_ttl = 7200;
+    ch.new_token_wait_time = 9;
+    ch.ping_interval = 30;
+    ch.pings_missed_threshold = 4;
+    ch.max_message_size = 4096;
+    cr_assert_eq(odb_channel_insert(db, &ch, NULL), 0);
+    cr_assert_gt(ch.id, 0);
+    iso_timestamp(ch.created_at);
+    cr_assert_str_eq(ch.created_at, ch.updated_at);
+
+    channel_t got;
+    memset(&got, 0x5a, sizeof got);
+    cr_assert_eq(odb_channel_get(db, ch.id, &got), 0);
+    cr_assert_eq(got.id, ch.id);
+    cr_assert_eq(got.cluster_id, 1);
+    cr_assert_str_eq(got.name, "orders");
+    cr_assert_eq(got.is_active, 0);
+    cr_assert_str_eq(got.address, "ws://0.0.0.0:48902/ws");
+    cr_assert_str_eq(got.service, "demo.echo");
+    cr_assert_str_eq(got.security, "basic-1");
+    cr_assert_str_eq(got.data_format, "raw");
+    cr_assert_eq(got.new_token_wait_time, 9);
+    cr_assert_eq(got.token_ttl, 7200);
+    cr_assert_eq(got.ping_interval, 30);
+    cr_assert_eq(got.pings_missed_threshold, 4);
+    cr_assert_eq(got.max_message_size, 4096);
+    cr_assert_str_eq(got.created_at, ch.created_at);
+    cr_assert_str_eq(got.updated_at, ch.updated_at);
+    cr_assert_str_eq(got.state, "", "state is per server, not part of the row");
+    cr_assert_eq(sql_int("SELECT port FROM channel"), 48902);
+
+    channel_t by_name;
+    cr_assert_eq(odb_channel_get_by_name(db, 1, "orders", &by_name), 0);
+    cr_assert_eq(by_name.id, ch.id);
+    cr_assert_eq(odb_channel_get_by_name(db, 1, "Orders", &by_name), WSX_ENOTFOUND);
+    cr_assert_eq(odb_channel_get_by_name(db, 2, "orders", &by_name), WSX_ENOTFOUND);
+
+    usleep(2000);
+    got.is_active = 1;
+    got.security[0] = '\0';
+    strcpy(got.name, "orders-v2");
+    strcpy(got.address, "wss://[::1]:48903/v2");
+    strcpy(got.created_at, "tampered");
+    cr_assert_eq(odb_channel_update(db, &got, NULL), 0);
+    cr_assert_str_eq(got.created_at, ch.created_at, "created_at is kept");
+    cr_assert_gt(strcmp(got.updated_at, ch.updated_at), 0, "updated_at moves on");
+    channel_t again;
+    cr_assert_eq(odb_channel_get(db, ch.id, &again), 0);
+    cr_assert_str_eq(again.name, "orders-v2");
+    cr_assert_eq(again.is_active, 1);
+    cr_assert_str_eq(again.security, "");
+    cr_assert_str_eq(again.address, "wss://[::1]:48903/v2");
+    cr_assert_str_eq(again.created_at, ch.created_at);
+    cr_assert_str_eq(again.updated_at, got.updated_at);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM channel WHERE security_name IS NULL"), 1,
+                 "no security is NULL, not ''");
+    cr_assert_eq(sql_int("SELECT port FROM channel"), 48903);
+
+    cr_assert_eq(odb_channel_delete(db, ch.id), 0);
+    cr_assert_eq(odb_channel_get(db, ch.id, &again), WSX_ENOTFOUND);
+    cr_assert_eq(odb_channel_delete(db, ch.id), WSX_ENOTFOUND);
+    cr_assert_eq(odb_channel_update(db, &got, NULL), WSX_ENOTFOUND);
+}
+
+Test(odb, ids_are_not_reused)
+{
+    int64_t a = insert("a", 9001);
+    cr_assert_eq(odb_channel_delete(db, a), 0);
+    int64_t b = insert("b", 9002);
+    cr_assert_gt(b, a, "a new channel must not take a deleted channel's id");
+}
+
+Test(odb, duplicate_name_names_the_conflict)
+{
+    insert("orders", 9001);
+    int64_t v = version();
+    channel_t ch = mk("orders", 9002);
+    char conflict[CHANNEL_NAME_MAX * 4 + 1] = "junk";
+    cr_assert_eq(odb_channel_insert(db, &ch, conflict), WSX_EEXIST);
+    cr_assert_str_eq(conflict, "orders");
+    cr_assert_eq(ch.id, 0, "id untouched on failure");
+    cr_assert_eq(version(), v, "a refused write does not bump the version");
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM channel"), 1);
+    /* conflict may be NULL */
+    cr_assert_eq(odb_channel_insert(db, &ch, NULL), WSX_EEXIST);
+    /* an insert ignores whatever id the caller left in the struct */
+    channel_t first;
+    cr_assert_eq(odb_channel_get_by_name(db, 1, "orders", &first), 0);
+    ch.id = first.id;
+    cr_assert_eq(odb_channel_insert(db, &ch, conflict), WSX_EEXIST);
+    cr_assert_str_eq(conflict, "orders");
+    /* names differ by case: two channels */
+    ch = mk("Orders", 9003);
+    cr_assert_eq(odb_channel_insert(db, &ch, NULL), 0);
+}
+
+Test(odb, duplicate_port_names_the_channel_holding_it)
+{
+    insert("first", 9001);
+    channel_t ch = mk("second", 9001);
+    strcpy(ch.address, "ws://127.0.0.1:9001/other"); /* other host and path, same port */
+    char conflict[CHANNEL_NAME_MAX * 4 + 1] = "";
+    cr_assert_eq(odb_channel_insert(db, &ch, conflict), WSX_EPORTUSED);
+    cr_assert_str_eq(conflict, "first");
+}
+
+Test(odb, update_conflicts)
+{
+    int64_t a = insert("alpha", 9001);
+    insert("beta", 9002);
+    channel_t ch;
+    char conflict[CHANNEL_NAME_MAX * 4 + 1];
+
+    cr_assert_eq(odb_channel_get(db, a, &ch), 0);
+    strcpy(ch.address, "ws://localhost:9001/moved"); /* own port, new host and path */
+    ch.token_ttl = 60;
+    cr_assert_eq(odb_channel_update(db, &ch, conflict), 0, "a channel never conflicts with itself");
+
+    strcpy(ch.address, "ws://0.0.0.0:9002/x");
+    cr_assert_eq(odb_channel_update(db, &ch, conflict), WSX_EPORTUSED);
+    cr_assert_str_eq(conflict, "beta");
+
+    cr_assert_eq(odb_channel_get(db, a, &ch), 0);
+    strcpy(ch.name, "beta");
+    cr_assert_eq(odb_channel_update(db, &ch, conflict), WSX_EEXIST);
+    cr_assert_str_eq(conflict, "beta");
+
+    cr_assert_eq(odb_channel_get(db, a, &ch), 0);
+    cr_assert_str_eq(ch.name, "alpha", "a refused update changes nothing");
+    cr_assert_str_eq(ch.address, "ws://localhost:9001/moved");
+    cr_assert_eq(ch.token_ttl, 60);
+}
+
+Test(odb, refuses_what_cannot_be_stored)
+{
+    channel_t ch = mk("x", 9001);
+    strcpy(ch.address, "not an address");
+    cr_assert_eq(odb_channel_insert(db, &ch, NULL), WSX_EINVAL);
+    ch = mk("x", 9001);
+    ch.cluster_id = 2; /* no such cluster */
+    cr_assert_eq(odb_channel_insert(db, &ch, NULL), WSX_EINVAL);
+    ch = mk("x", 9001);
+    strcpy(ch.data_format, "xml");
+    cr_assert_eq(odb_channel_insert(db, &ch, NULL), WSX_EINVAL);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM channel"), 0);
+    cr_assert_eq(version(), 0);
+}
+
+Test(odb, config_version_counts_channel_writes)
+{
+    cr_assert_eq(version(), 0);
+    int64_t id = insert("a", 9001);
+    cr_assert_eq(version(), 1);
+    channel_t ch;
+    cr_assert_eq(odb_channel_get(db, id, &ch), 0);
+    ch.token_ttl = 10;
+    cr_assert_eq(odb_channel_update(db, &ch, NULL), 0);
+    cr_assert_eq(version(), 2);
+    cr_assert_eq(odb_channel_state_set(db, "s1", id, "listening"), 0);
+    cr_assert_eq(odb_server_upsert(db, "s1", "127.0.0.1:11223"), 0);
+    cr_assert_eq(odb_admin_user_create(db, "admin", "$argon2id$x"), 0);
+    cr_assert_eq(version(), 2, "only channel writes bump it");
+    cr_assert_eq(odb_channel_delete(db, id), 0);
+    cr_assert_eq(version(), 3);
+    cr_assert_eq(odb_channel_delete(db, id), WSX_ENOTFOUND);
+    cr_assert_eq(version(), 3);
+}
+
+/* ---- list and search ------------------------------------------------------------- */
+
+static void names(const char *query, int64_t offset, int64_t limit, const char *want,
+                  int64_t want_total)
+{
+    channel_t *items = (channel_t *)1;
+    size_t n = 99;
+    int64_t total = -1;
+    cr_assert_eq(odb_channel_list(db, 1, query, offset, limit, &items, &n, &total), 0);
+    char got[1000] = "";
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(got, ",");
+        strcat(got, items[i].name);
+    }
+    free(items);
+    cr_assert_str_eq(got, want, "query \"%s\" offset %ld limit %ld", query ? query : "(null)",
+                     (long)offset, (long)limit);
+    cr_assert_eq(total, want_total, "query \"%s\": total", query ? query : "(null)");
+}
+
+Test(odb, list_search_and_paging)
+{
+    insert("gamma", 9001);
+    insert("Beta orders", 9002);
+    insert("alpha-orders", 9003);
+    insert("orders_100%", 9004);
+    insert("ordersX", 9005);
+    insert("b", 9006);
+
+    names(NULL, 0, 0, "alpha-orders,b,Beta orders,gamma,orders_100%,ordersX", 6);
+    names("   ", 0, 0, "alpha-orders,b,Beta orders,gamma,orders_100%,ordersX", 6);
+    names("ORDERS", 0, 0, "alpha-orders,Beta orders,orders_100%,ordersX", 4);
+    names("orders -beta", 0, 0, "alpha-orders,orders_100%,ordersX", 3);
+    names(" orders\t-BETA  -x ", 0, 0, "alpha-orders,orders_100%", 2);
+    names("ord al", 0, 0, "alpha-orders", 1);
+    names("%", 0, 0, "orders_100%", 1);  /* not a LIKE wildcard */
+    names("s_", 0, 0, "orders_100%", 1); /* nor is '_' */
+    names("-", 0, 0, "alpha-orders", 1); /* a lone '-' is a term */
+    names("-orders", 0, 0, "b,gamma", 2);
+    names("nothing", 0, 0, "", 0);
+
+    names("orders", 0, 2, "alpha-orders,Beta orders", 4);
+    names("orders", 2, 2, "orders_100%,ordersX", 4);
+    names("orders", 3, 2, "ordersX", 4);
+    names("orders", 10, 2, "", 4);
+    names(NULL, 5, 0, "ordersX", 6);
+
+    /* a long query: 300 terms, about what the API's 1 KiB query holds */
+    char many[2000] = "";
+    for (int i = 0; i < 300; i++)
+        strcat(many, i % 2 ? "-x " : "ord ");
+    names(many, 0, 0, "alpha-orders,Beta orders,orders_100%", 3);
+
+    channel_t *items;
+    size_t n;
+    int64_t total;
+    char *huge = malloc(2 * 1001 + 1);
+    huge[0] = '\0';
+    for (int i = 0; i < 1001; i++)
+        strcat(huge, "a ");
+    cr_assert_eq(odb_channel_list(db, 1, huge, 0, 0, &items, &n, &total), WSX_EINVAL,
+                 "more than 1000 terms");
+    free(huge);
+    cr_assert_eq(odb_channel_list(db, 1, NULL, -1, 0, &items, &n, &total), WSX_EINVAL);
+    cr_assert_eq(odb_channel_list(db, 1, NULL, 0, -1, &items, &n, &total), WSX_EINVAL);
+    cr_assert_eq(odb_channel_list(db, 2, NULL, 0, 0, &items, &n, &total), 0);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(total, 0);
+}
+
+Test(odb, list_all)
+{
+    int64_t a = insert("zeta", 9001);
+    int64_t b = insert("alpha", 9002);
+    channel_t *items;
+    size_t n;
+    cr_assert_eq(odb_channel_all(db, &items, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(items[0].id, a);
+    cr_assert_eq(items[1].id, b);
+    cr_assert_str_eq(items[1].name, "alpha");
+    free(items);
+}
+
+/* ---- state, servers, admin users --------------------------------------------------- */
+
+Test(odb, channel_state_per_server)
+{
+    int64_t id = insert("a", 9001);
+    char s[160];
+    cr_assert_eq(odb_channel_state_get(db, "s1", id, s, sizeof s), WSX_ENOTFOUND);
+    cr_assert_str_eq(s, "");
+    cr_assert_eq(odb_channel_state_set(db, "s1", id, "listening"), 0);
+    cr_assert_eq(odb_channel_state_set(db, "s2", id, "error: address in use"), 0);
+    cr_assert_eq(odb_channel_state_get(db, "s1", id, s, sizeof s), 0);
+    cr_assert_str_eq(s, "listening");
+    cr_assert_eq(odb_channel_state_get(db, "s2", id, s, sizeof s), 0);
+    cr_assert_str_eq(s, "error: address in use");
+    cr_assert_eq(odb_channel_state_set(db, "s1", id, "inactive"), 0);
+    cr_assert_eq(odb_channel_state_get(db, "s1", id, s, sizeof s), 0);
+    cr_assert_str_eq(s, "inactive");
+    char small[6];
+    cr_assert_eq(odb_channel_state_get(db, "s2", id, small, sizeof small), 0);
+    cr_assert_str_eq(small, "error");
+
+    cr_assert_eq(odb_channel_state_set(db, "s1", id + 100, "listening"), WSX_ENOTFOUND,
+                 "no state for a channel that does not exist");
+    cr_assert_eq(odb_channel_delete(db, id), 0);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM channel_state"), 0, "delete removes state rows");
+    cr_assert_eq(odb_channel_state_get(db, "s2", id, s, sizeof s), WSX_ENOTFOUND);
+}
+
+Test(odb, server_upsert)
+{
+    cr_assert_eq(odb_server_upsert(db, "s1", "10.0.0.1:11223"), 0);
+    cr_assert_eq(odb_server_upsert(db, "s1", "10.0.0.2:11223"), 0);
+    cr_assert_eq(odb_server_upsert(db, "s2", "10.0.0.3:11223"), 0);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM server"), 2);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM server WHERE name = 's1' AND admin_address = "
+                         "'10.0.0.2:11223' AND last_heartbeat LIKE '20%T%'"),
+                 1);
+    cr_assert_eq(odb_server_upsert(db, "", "x"), WSX_EINVAL);
+}
+
+Test(odb, admin_users)
+{
+    int64_t count = -1;
+    cr_assert_eq(odb_admin_user_count(db, &count), 0);
+    cr_assert_eq(count, 0);
+    const char *h = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
+    cr_assert_eq(odb_admin_user_create(db, "admin", h), 0);
+    cr_assert_eq(odb_admin_user_create(db, "admin", "$other"), WSX_EEXIST);
+    cr_assert_eq(odb_admin_user_create(db, "", h), WSX_EINVAL);
+    cr_assert_eq(odb_admin_user_count(db, &count), 0);
+    cr_assert_eq(count, 1);
+    char out[200];
+    cr_assert_eq(odb_admin_user_get_hash(db, "admin", out, sizeof out), 0);
+    cr_assert_str_eq(out, h);
+    cr_assert_eq(odb_admin_user_get_hash(db, "Admin", out, sizeof out), WSX_ENOTFOUND);
+    char small[10];
+    cr_assert_eq(odb_admin_user_get_hash(db, "admin", small, sizeof small), WSX_ETOOBIG,
+                 "a hash is never cut short");
+}
+
+/* ---- durability ------------------------------------------------------------------ */
+
+Test(odb, reopen_keeps_everything)
+{
+    int64_t id = insert("kept", 9001);
+    cr_assert_eq(odb_channel_state_set(db, "s1", id, "listening"), 0);
+    cr_assert_eq(odb_admin_user_create(db, "admin", "$h"), 0);
+    reopen();
+    channel_t ch;
+    cr_assert_eq(odb_channel_get(db, id, &ch), 0);
+    cr_assert_str_eq(ch.name, "kept");
+    char s[160];
+    cr_assert_eq(odb_channel_state_get(db, "s1", id, s, sizeof s), 0);
+    cr_assert_str_eq(s, "listening");
+    cr_assert_eq(version(), 1);
+    int64_t n;
+    cr_assert_eq(odb_admin_user_count(db, &n), 0);
+    cr_assert_eq(n, 1);
+}
+
+Test(odb, acknowledged_write_survives_sigkill)
+{
+    odb_close(db);
+    db = NULL;
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        char err[256];
+        odb_t *x;
+        if (odb_open(url, &x, err, sizeof err) != 0)
+            _exit(2);
+        channel_t ch = mk("survivor", 9001);
+        if (odb_channel_insert(x, &ch, NULL) != 0)
+            _exit(3);
+        kill(getpid(), SIGKILL); /* no close, no checkpoint */
+        _exit(4);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child status %d", status);
+    reopen();
+    channel_t ch;
+    cr_assert_eq(odb_channel_get_by_name(db, 1, "survivor", &ch), 0);
+    cr_assert_eq(version(), 1);
+}
