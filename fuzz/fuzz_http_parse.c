@@ -36,7 +36,8 @@ static size_t off(const uint8_t *p, const uint8_t *base)
 static int has_blank_line(const uint8_t *d, size_t n)
 {
     for (size_t i = 0; i + 1 < n; i++)
-        if (d[i] == '\n' && (d[i + 1] == '\n' || (d[i + 1] == '\r' && i + 2 < n && d[i + 2] == '\n')))
+        if (d[i] == '\n' &&
+            (d[i + 1] == '\n' || (d[i + 1] == '\r' && i + 2 < n && d[i + 2] == '\n')))
             return 1;
     return 0;
 }

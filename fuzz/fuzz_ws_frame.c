@@ -68,8 +68,8 @@ static void check_header(const uint8_t *buf, size_t len, int r, const ws_frame_h
     }
     /* Re-encoding gives a header that decodes to the same frame. */
     uint8_t enc[WS_FRAME_MAX_HEADER];
-    size_t el = ws_frame_encode_header(enc, h->fin, h->opcode, h->payload_len,
-                                       h->masked ? h->mask : NULL);
+    size_t el =
+        ws_frame_encode_header(enc, h->fin, h->opcode, h->payload_len, h->masked ? h->mask : NULL);
     enc[0] |= (uint8_t)(h->rsv << 4);
     CHECK(el <= (size_t)r);
     CHECK(ws_frame_decode_header(enc, el, &t) == (int)el);

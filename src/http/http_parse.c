@@ -207,8 +207,7 @@ static int parse_headers(const uint8_t **pp, const uint8_t *end, head_fields_t f
             if (*f.content_length >= 0 && *f.content_length != cl)
                 return WSX_EINVAL;
             *f.content_length = cl;
-        } else if (f.chunked && h->name.len == 17 &&
-                   wsx_slice_ieq(h->name, "transfer-encoding") &&
+        } else if (f.chunked && h->name.len == 17 && wsx_slice_ieq(h->name, "transfer-encoding") &&
                    wsx_slice_has_token(h->value, "chunked")) {
             *f.chunked = 1;
         }

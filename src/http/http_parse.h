@@ -40,7 +40,10 @@ typedef struct http_response {
  * bytes are needed, WSX_EINVAL when the head is malformed (bad request line, bad
  * header syntax, a control character, more than HTTP_MAX_HEADERS headers, an invalid
  * or duplicated-and-conflicting Content-Length). `prev_len` is the length passed on
- * the previous call for the same request (0 on the first). The size limit (8 KiB
+ * the previous call for the same request (0 on the first): only the new bytes are
+ * scanned for the end of the head, so a malformed partial head may get WSX_EAGAIN
+ * until its blank line arrives or the caller's limit is hit; a complete head gets
+ * the same answer however it was split. After an error *req is unspecified. The size limit (8 KiB
  * for the data plane) is the caller's: it answers 431 when WSX_EAGAIN comes back
  * with len at the limit. */
 int http_parse_request(const uint8_t *buf, size_t len, size_t prev_len, http_request_t *req);

@@ -34,6 +34,7 @@ struct hconn {
     hconn_t *next, *prev;
     uint8_t *in;
     size_t in_len, in_cap;
+    size_t seen; /* bytes of the current head already offered to the parser */
     uint8_t *out;
     size_t out_off, out_len;
     int close_after, dead;
@@ -152,8 +153,9 @@ static void process(hconn_t *c)
 {
     while (!c->dead && c->out_len == 0 && c->in_len > 0) {
         http_request_t req;
-        int r = http_parse_request(c->in, c->in_len, 0, &req);
+        int r = http_parse_request(c->in, c->in_len, c->seen, &req);
         if (r == WSX_EAGAIN) {
+            c->seen = c->in_len;
             if (c->in_len >= HEAD_MAX)
                 simple_error(c, 431, "head_too_large", "request head too large");
             return;
@@ -174,8 +176,11 @@ static void process(hconn_t *c)
             simple_error(c, 413, "too_large", msg);
             return;
         }
-        if (c->in_len < (size_t)r + blen)
-            return; /* body still coming */
+        if (c->in_len < (size_t)r + blen) {
+            c->seen = 0; /* the head is complete; reparse it whole with the body */
+            return;      /* body still coming */
+        }
+        c->seen = 0;
         const wsx_slice_t *conn_hdr = http_request_header(&req, "Connection");
         int keep = req.minor_version == 1 ? !(conn_hdr && wsx_slice_has_token(*conn_hdr, "close"))
                                           : (conn_hdr && wsx_slice_has_token(*conn_hdr, "keep-alive"));

@@ -359,14 +359,15 @@ static void on_frame(ws_conn_t *c, const ws_frame_hdr_t *h, uint8_t *p)
 
 /* Consume what can be consumed of buf[0..len): the request head, then frames.
  * Returns the bytes consumed; the rest is a partial head or frame. Frames are
- * unmasked in place, so buf must be writable. */
-static size_t conn_input(ws_conn_t *c, uint8_t *buf, size_t len)
+ * unmasked in place, so buf must be writable. `seen`: bytes of buf already offered
+ * before (the parser rescans only the new ones). */
+static size_t conn_input(ws_conn_t *c, uint8_t *buf, size_t len, size_t seen)
 {
     size_t off = 0;
     c->in_need = 0;
     if (c->state == ST_HTTP) {
         http_request_t req;
-        int r = http_parse_request(buf, len, 0, &req);
+        int r = http_parse_request(buf, len, seen, &req);
         if (r == WSX_EAGAIN) {
             if (len < HEAD_MAX)
                 return 0;
@@ -465,7 +466,7 @@ static void conn_read(ws_conn_t *c)
     if (c->state == ST_DRAIN)
         return; /* we are done talking: discard until EOF */
     size_t len = have + (size_t)n;
-    size_t used = conn_input(c, buf, len);
+    size_t used = conn_input(c, buf, len, have);
     if (c->state == ST_DEAD)
         return;
     size_t left = len - used;

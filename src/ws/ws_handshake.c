@@ -41,8 +41,8 @@ static int single_header(const http_request_t *req, const char *name, wsx_slice_
 
 static int is_base64_char(uint8_t c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
 }
 
 /* base64 of exactly 16 bytes: 22 alphabet characters then "==". */
@@ -86,7 +86,8 @@ void ws_handshake_accept(wsx_slice_t key, char out[29])
 
     if (key.len <= 24) {
         /* Every key ws_handshake_check accepts: hash from the stack. */
-        memcpy(in, key.ptr, key.len);
+        if (key.len)
+            memcpy(in, key.ptr, key.len);
         memcpy(in + key.len, WS_GUID, sizeof(WS_GUID) - 1);
         SHA1(in, key.len + sizeof(WS_GUID) - 1, digest);
     } else {
@@ -121,6 +122,8 @@ size_t ws_handshake_response(char *out, size_t cap, wsx_slice_t key)
         return 0;
     ws_handshake_accept(key, accept);
     size_t alen = strlen(accept);
+    if (alen == 0)
+        return 0; /* no memory to hash an over-long key: nothing sensible to send */
     memcpy(out, head, sizeof(head) - 1);
     memcpy(out + sizeof(head) - 1, accept, alen);
     memcpy(out + sizeof(head) - 1 + alen, tail, sizeof(tail) - 1);

@@ -41,6 +41,29 @@ def wsx(tmp_path_factory):
     srv.assert_clean_stop()
 
 
+@pytest.fixture(autouse=True)
+def _session_server_survives(request):
+    """After each test that used the shared server: if the server died, fail this test
+    with its output, and restart it on the same data directory and admin port (the
+    channels in the ODB come back on their ports) so one crash does not fail every
+    later test."""
+    yield
+    if "wsx" not in request.fixturenames:
+        return
+    srv = request.getfixturevalue("wsx")
+    if srv.alive():
+        return
+    rc, out = srv.proc.returncode, srv.log()
+    srv.crashes.append(f"{request.node.nodeid} (exit {rc})")
+    try:
+        srv.start()
+    except AssertionError as e:
+        pytest.exit(f"the wsx server died during {request.node.nodeid} (exit {rc}) and did "
+                    f"not start again: {e}\nIts output before:\n{out[-6000:]}", returncode=1)
+    pytest.fail(f"the wsx server died during this test (exit {rc}); it was restarted for the "
+                f"next tests. Its output:\n{out[-6000:]}", pytrace=False)
+
+
 @pytest.fixture
 def server_factory(tmp_path):
     """Start private servers; each is stopped at teardown (SIGTERM, exit 0 asserted)

@@ -147,6 +147,7 @@ class WsxServer:
         self.admin_port = admin_port
         self.log_path = Path(log_path) if log_path else self.data_dir.with_name(
             self.data_dir.name + f"-{command}.log")
+        self.crashes = []  # tests during which this server died (see conftest.py)
         self.proc = None
         self._log = None
         self._log_start = 0
@@ -589,6 +590,11 @@ class PyWsClient:
     def is_open(self):
         return self.ws.open
 
+    def close_normally(self, code=1000):
+        """Close from our side; returns the code of the server's answering close."""
+        self._call(self.ws.close(code))
+        return self.ws.close_code if self.ws.close_rcvd else None
+
     def _stop_loop(self):
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
@@ -680,6 +686,11 @@ class NodeWsClient:
 
     def is_open(self):
         return self.closed is None
+
+    def close_normally(self, code=1000):
+        """Close from our side; returns the code of the server's answering close."""
+        self._cmd({"op": "close", "code": code})
+        return self.wait_closed()
 
     def close(self):
         try:

@@ -22,6 +22,11 @@ function emit(obj) {
   process.stdout.write(JSON.stringify(obj) + '\n');
 }
 
+// Writes to a pipe are asynchronous in Node: exit only once all output is out.
+function finish() {
+  process.stdout.write('', () => process.exit(0));
+}
+
 function decodeArg(m) {
   return m.startsWith('b64:') ? Buffer.from(m.slice(4), 'base64') : m;
 }
@@ -50,7 +55,7 @@ function batch(url, messages) {
     emitMessage(data, isBinary);
     if (++replies === messages.length) ws.close(1000);
   });
-  ws.on('close', () => process.exit(0));
+  ws.on('close', finish);
 }
 
 function interactive(url) {
@@ -67,12 +72,12 @@ function interactive(url) {
       ws.close(cmd.code || 1000);
     } else if (cmd.op === 'exit') {
       ws.terminate();
-      process.exit(0);
+      finish();
     }
   });
   rl.on('close', () => {
     ws.terminate();
-    process.exit(0);
+    finish();
   });
 }
 

@@ -94,9 +94,14 @@ Test(ws_frame, length_encodings_at_their_boundaries)
         size_t hl;
         uint8_t b1; /* the second header byte, mask bit clear */
     } cases[] = {
-        {0, 2, 0},           {125, 2, 125},       {126, 4, 126},
-        {127, 4, 126},       {65535, 4, 126},     {65536, 10, 127},
-        {0xFFFFFFFFull, 10, 127}, {0x7FFFFFFFFFFFFFFFull, 10, 127},
+        {0, 2, 0},
+        {125, 2, 125},
+        {126, 4, 126},
+        {127, 4, 126},
+        {65535, 4, 126},
+        {65536, 10, 127},
+        {0xFFFFFFFFull, 10, 127},
+        {0x7FFFFFFFFFFFFFFFull, 10, 127},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         for (int m = 0; m < 2; m++) {
@@ -173,7 +178,7 @@ static ws_frame_hdr_t hdr(int fin, int rsv, int opcode, int masked, uint64_t len
 
 Test(ws_frame, client_frames_that_follow_the_rules_pass)
 {
-    static const int ops[] = {WS_OP_CONT, WS_OP_TEXT, WS_OP_BINARY,
+    static const int ops[] = {WS_OP_CONT,  WS_OP_TEXT, WS_OP_BINARY,
                               WS_OP_CLOSE, WS_OP_PING, WS_OP_PONG};
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
         const char *why = "unset";
@@ -347,8 +352,8 @@ Test(ws_frame, close_invalid_codes_are_refused)
 
 Test(ws_frame, close_valid_codes_are_accepted)
 {
-    static const unsigned good[] = {1000, 1001, 1002, 1003, 1007, 1008, 1009,
-                                    1010, 1011, 1012, 1013, 1014, 3000, 4000, 4999};
+    static const unsigned good[] = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010,
+                                    1011, 1012, 1013, 1014, 3000, 4000, 4999};
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         uint16_t code = 0;
         wsx_slice_t reason;

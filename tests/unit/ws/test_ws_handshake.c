@@ -31,8 +31,8 @@ static void parse_request(const char *head)
 static int check_with(const char *name, const char *line)
 {
     static const char *lines[] = {
-        "Host: server.example.com\r\n",     "Upgrade: websocket\r\n",
-        "Connection: Upgrade\r\n",          "Sec-WebSocket-Key: " SAMPLE_KEY "\r\n",
+        "Host: server.example.com\r\n",  "Upgrade: websocket\r\n",
+        "Connection: Upgrade\r\n",       "Sec-WebSocket-Key: " SAMPLE_KEY "\r\n",
         "Sec-WebSocket-Version: 13\r\n",
     };
     char head[1024];
@@ -126,13 +126,18 @@ Test(ws_handshake, version_8_is_accepted)
 Test(ws_handshake, missing_or_unsupported_version_is_eproto)
 {
     cr_assert_eq(check_with("Sec-WebSocket-Version", ""), WSX_EPROTO);
-    cr_assert_eq(check_with("Sec-WebSocket-Version", "Sec-WebSocket-Version: 12\r\n"),
-                 WSX_EPROTO);
-    cr_assert_eq(check_with("Sec-WebSocket-Version", "Sec-WebSocket-Version: 14\r\n"),
-                 WSX_EPROTO);
+    cr_assert_eq(check_with("Sec-WebSocket-Version", "Sec-WebSocket-Version: 12\r\n"), WSX_EPROTO);
+    cr_assert_eq(check_with("Sec-WebSocket-Version", "Sec-WebSocket-Version: 14\r\n"), WSX_EPROTO);
     cr_assert_eq(check_with("Sec-WebSocket-Version", "Sec-WebSocket-Version: 13, 8\r\n"),
                  WSX_EPROTO);
     cr_assert_eq(check_with("Sec-WebSocket-Version", "Sec-WebSocket-Version: \r\n"), WSX_EPROTO);
+}
+
+Test(ws_handshake, repeated_version_is_einval)
+{
+    cr_assert_eq(check_with("Sec-WebSocket-Version",
+                            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Version: 13\r\n"),
+                 WSX_EINVAL);
 }
 
 Test(ws_handshake, method_and_http_version)
@@ -176,16 +181,15 @@ Test(ws_handshake, key_must_be_base64_of_16_bytes)
         {"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=\r\n", "23 chars"},
         {"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==A\r\n", "25 chars"},
         {"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQAA\r\n", "no padding"},
+        {"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQA=\r\n", "17 bytes"},
         {"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZ===\r\n", "15 bytes and 3 ="},
         {"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub2*jZQ==\r\n", "bad char"},
         {"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub2 jZQ==\r\n", "space inside"},
         {"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZSBmb28=\r\n", "20 bytes"},
-        {"Sec-WebSocket-Key: " SAMPLE_KEY "\r\nSec-WebSocket-Key: " SAMPLE_KEY "\r\n",
-         "twice"},
+        {"Sec-WebSocket-Key: " SAMPLE_KEY "\r\nSec-WebSocket-Key: " SAMPLE_KEY "\r\n", "twice"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        cr_assert_eq(check_with("Sec-WebSocket-Key", bad[i].line), WSX_EINVAL, "%s",
-                     bad[i].what);
+        cr_assert_eq(check_with("Sec-WebSocket-Key", bad[i].line), WSX_EINVAL, "%s", bad[i].what);
     cr_assert_eq(check_with("Sec-WebSocket-Key", "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n"),
                  0);
     cr_assert_eq(check_with("Sec-WebSocket-Key", "Sec-WebSocket-Key: +/+/+/+/+/+/+/+/+/+/+w==\r\n"),
