@@ -69,9 +69,10 @@ build/asan/fuzz/%: fuzz/%.c fuzz/replay.c build/asan/libwsx.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(ASAN_CFLAGS) $(PKG_CFLAGS) -o $@ $< fuzz/replay.c build/asan/libwsx.a $(LIBS)
 
-build/fuzz/%: fuzz/%.c $(LIB_SRCS) | $(GEN)
+FUZZ_LIB_SRCS := $(wildcard src/common/*.c) src/http/http_parse.c src/ws/ws_frame.c src/ws/ws_handshake.c
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
-	clang $(filter-out -MMD -MP,$(CFLAGS_COMMON)) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(LIBS)
+	clang $(filter-out -MMD -MP,$(CFLAGS_COMMON)) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) -lcrypto
 
 run: deps build/wsx
 	build/wsx quickstart
