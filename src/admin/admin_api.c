@@ -48,7 +48,20 @@ static void reply_channel_err(http_reply_t *out, const channel_err_t *err)
     reply_error(out, 400, err->code[0] ? err->code : "invalid", err->field, "%s", err->message);
 }
 
-/* Percent-decode a query value into out (NUL-terminated). Returns 0 or WSX_EINVAL. */
+static int hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decode a query value into out (NUL-terminated). '%' must be followed by
+ * two hex digits, and %00 is refused (it would cut the string). Returns 0 or
+ * WSX_EINVAL. */
 static int url_decode(const uint8_t *p, size_t n, char *out, size_t cap)
 {
     size_t o = 0;
@@ -57,14 +70,11 @@ static int url_decode(const uint8_t *p, size_t n, char *out, size_t cap)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            if (i + 2 >= n + 0 && i + 2 > n - 1 + 1)
+            if (i + 2 >= n || hexval(p[i + 1]) < 0 || hexval(p[i + 2]) < 0)
                 return WSX_EINVAL;
-            char hex[3] = {(char)p[i + 1], (char)p[i + 2], 0};
-            char *end;
-            long v = strtol(hex, &end, 16);
-            if (*end)
+            c = hexval(p[i + 1]) * 16 + hexval(p[i + 2]);
+            if (c == 0)
                 return WSX_EINVAL;
-            c = (int)v;
             i += 2;
         }
         if (o + 1 >= cap)
@@ -96,13 +106,16 @@ static int query_param(wsx_slice_t q, const char *name, char *out, size_t cap)
     return 0;
 }
 
+/* A decimal integer from 1 to PARAM_MAX: pages beyond any real list are refused
+ * rather than overflowing the offset. */
+#define PARAM_MAX 1000000000LL
 static int parse_positive(const char *s, int64_t *out)
 {
     char *end;
-    if (!*s || *s == '-' || *s == '+')
+    if (!*s || *s == '-' || *s == '+' || strlen(s) > 10)
         return WSX_EINVAL;
     long long v = strtoll(s, &end, 10);
-    if (*end || v < 1)
+    if (*end || v < 1 || v > PARAM_MAX)
         return WSX_EINVAL;
     *out = v;
     return 0;
@@ -125,8 +138,9 @@ static void list_channels(admin_api_t *api, const http_request_t *req, http_repl
         if (rc == 0)
             continue;
         if (rc < 0 || parse_positive(buf, vals[i]) < 0) {
-            reply_error(out, 400, "invalid", names[i], "%s must be a positive integer, got \"%s\"",
-                        names[i], rc < 0 ? "(undecodable)" : buf);
+            reply_error(out, 400, "invalid", names[i],
+                        "%s must be an integer from 1 to %lld, got \"%.40s\"", names[i],
+                        PARAM_MAX, rc < 0 ? "(undecodable)" : buf);
             return;
         }
     }

@@ -756,9 +756,7 @@ static void conn_finish(conn_t *c)
     if (was == C_CONNECTING || was == C_HANDSHAKE)
         conn_left_handshake(c, 0);
     ev_timer_stop(b->loop, &c->timer);
-    int fd = c->io.fd;
-    ev_io_stop(b->loop, &c->io);
-    close(fd);
+    ev_io_close(b->loop, &c->io);
     c->state = C_DONE;
     b->live--;
     if (b->o->mode == MODE_CHURN && b->phase <= PH_MEASURE) {

@@ -23,12 +23,11 @@ static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
                          errno == EMFILE ? "too many open files" : "file table full");
             return;
         }
-        sock_tune_accepted(fd);
         ws_conn_accept(l, fd);
     }
 }
 
-listener_t *listener_new(ev_loop_t *loop, int fd, chan_cfg_t *cfg)
+listener_t *listener_new(ev_loop_t *loop, int fd, chan_cfg_t *cfg, listener_t **list)
 {
     listener_t *l = calloc(1, sizeof *l);
     if (!l) {
@@ -45,12 +44,20 @@ listener_t *listener_new(ev_loop_t *loop, int fd, chan_cfg_t *cfg)
         free(l);
         return NULL;
     }
+    l->next = *list;
+    if (l->next)
+        l->next->pprev = &l->next;
+    l->pprev = list;
+    *list = l;
     return l;
 }
 
 void listener_unref(listener_t *l)
 {
     if (--l->refs == 0) {
+        *l->pprev = l->next;
+        if (l->next)
+            l->next->pprev = l->pprev;
         free(l->cfg);
         free(l);
     }
@@ -58,11 +65,9 @@ void listener_unref(listener_t *l)
 
 void listener_close(listener_t *l, uint16_t code, const char *reason)
 {
-    if (l->io.fd >= 0) {
-        int fd = l->io.fd;
-        ev_io_stop(l->loop, &l->io);
-        close(fd);
-    }
+    if (l->io.fd < 0)
+        return;
+    ev_io_close(l->loop, &l->io);
     /* ws_conn_close may unlink c (a connection still in HTTP is dropped now) */
     for (ws_conn_t *c = l->conns, *next; c; c = next) {
         next = ws_conn_next(c);

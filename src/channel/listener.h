@@ -1,7 +1,8 @@
 /* listener.h - one channel's listening socket on one worker, with the list of the
  * connections it accepted. Lives on its worker's thread only. A listener that is
- * closed stays allocated until its last connection is gone, because connections
- * in their close handshake still read its settings. */
+ * closed stays allocated, and in its worker's list, until its last connection is
+ * gone, because connections in their close handshake still read its settings; it
+ * unlinks itself from the list when it is freed. */
 #ifndef WSX_LISTENER_H
 #define WSX_LISTENER_H
 
@@ -17,14 +18,20 @@ struct listener {
     chan_cfg_t *cfg;        /* owned; replaced by listener_update */
     ws_conn_t *conns;       /* open connections, linked through ws_conn */
     unsigned refs;          /* 1 while listening + one per connection */
-    listener_t *next;       /* in the worker's list */
+    listener_t *next;       /* the worker's list: open and closing listeners */
+    listener_t **pprev;
 };
 
-/* Start accepting on fd (ownership of fd and cfg passes to the listener). NULL on
- * failure (fd closed). */
-listener_t *listener_new(ev_loop_t *loop, int fd, chan_cfg_t *cfg);
+/* Start accepting on fd (ownership of fd and cfg passes to the listener) and link
+ * the listener at the head of *list. NULL on failure (fd and cfg freed). */
+listener_t *listener_new(ev_loop_t *loop, int fd, chan_cfg_t *cfg, listener_t **list);
+/* Still accepting? (A closed listener only waits for its connections to go.) */
+static inline int listener_is_open(const listener_t *l)
+{
+    return l->io.fd >= 0;
+}
 /* Stop listening and send close `code` to every connection; the listener frees
- * itself when the last one is gone. */
+ * itself when the last one is gone. A no-op on a closed listener. */
 void listener_close(listener_t *l, uint16_t code, const char *reason);
 /* Server shutdown: listener_close, then drop whatever connections remain
  * without waiting for their close handshakes. */

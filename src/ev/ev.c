@@ -177,6 +177,14 @@ void ev_io_stop(ev_loop_t *loop, ev_io_t *io)
     io->fd = -1;
 }
 
+void ev_io_close(ev_loop_t *loop, ev_io_t *io)
+{
+    if (io->fd < 0)
+        return;
+    ev_backend_close(loop->backend, io);
+    io->fd = -1;
+}
+
 void ev_timer_stop(ev_loop_t *loop, ev_timer_t *t)
 {
     if (!t->pprev)

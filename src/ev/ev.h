@@ -70,6 +70,9 @@ int ev_io_start(ev_loop_t *loop, ev_io_t *io, int fd, uint32_t events, ev_io_cb 
 int ev_io_set(ev_loop_t *loop, ev_io_t *io, uint32_t events);
 /* Stop watching (before closing the fd). */
 void ev_io_stop(ev_loop_t *loop, ev_io_t *io);
+/* Stop watching and close the fd, in as few system calls as the backend allows
+ * (epoll: just close(), which drops the registration with the last reference). */
+void ev_io_close(ev_loop_t *loop, ev_io_t *io);
 
 /* Arm (or re-arm) a timer to fire once after `after_ms` (rounded up to the wheel's
  * tick, EV_TICK_MS). O(1). */

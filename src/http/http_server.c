@@ -246,7 +246,6 @@ static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
         int fd = accept4(s->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        sock_tune_accepted(fd);
         hconn_t *c = calloc(1, sizeof *c);
         if (!c || ev_io_start(loop, &c->io, fd, EV_READ, on_conn) < 0) {
             free(c);

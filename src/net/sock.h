@@ -1,6 +1,7 @@
 /* sock.h - socket helpers: listening sockets for channels and the admin plane,
  * and the options every accepted connection gets. Blocking-free: every fd made
- * here is non-blocking and close-on-exec. */
+ * here is non-blocking and close-on-exec. Listeners set TCP_NODELAY, which the
+ * sockets they accept inherit. */
 #ifndef WSX_SOCK_H
 #define WSX_SOCK_H
 
@@ -15,8 +16,5 @@ int sock_listen(const char *host, uint16_t port, int reuseport, char *err, size_
 
 /* Split "HOST:PORT" (or "[v6]:PORT"). Returns 0 or WSX_EINVAL. */
 int sock_split_hostport(const char *s, char *host, size_t hostcap, uint16_t *port);
-
-/* Options for a freshly accepted connection: TCP_NODELAY. */
-void sock_tune_accepted(int fd);
 
 #endif

@@ -14,6 +14,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "net/worker.h"
+#include "ws/ws_conn.h"
 
 struct worker {
     pthread_t thread;
@@ -60,11 +61,13 @@ int workers_count(void)
     return g_nworkers;
 }
 
-static listener_t **find(worker_t *w, int64_t id)
+/* The open listener of a channel (closing ones stay listed until their last
+ * connection is gone). */
+static listener_t *find(worker_t *w, int64_t id)
 {
-    for (listener_t **p = &w->listeners; *p; p = &(*p)->next)
-        if ((*p)->cfg->id == id)
-            return p;
+    for (listener_t *l = w->listeners; l; l = l->next)
+        if (l->cfg->id == id && listener_is_open(l))
+            return l;
     return NULL;
 }
 
@@ -80,29 +83,20 @@ static void run_cmd(ev_loop_t *loop, void *arg)
 {
     cmd_t *cmd = arg;
     worker_t *w = worker_of(loop);
-    listener_t **pl;
+    listener_t *l, *next;
     switch (cmd->kind) {
-    case CMD_OPEN: {
-        listener_t *l = listener_new(loop, cmd->fd, cmd->cfg);
-        cmd->cfg = NULL;
-        if (l) {
-            l->next = w->listeners;
-            w->listeners = l;
-        } else {
+    case CMD_OPEN:
+        if (!listener_new(loop, cmd->fd, cmd->cfg, &w->listeners))
             log_error("worker %d: cannot watch a listening socket", w->index);
-        }
+        cmd->cfg = NULL;
         break;
-    }
     case CMD_CLOSE:
-        if ((pl = find(w, cmd->id))) {
-            listener_t *l = *pl;
-            *pl = l->next;
+        if ((l = find(w, cmd->id)))
             listener_close(l, cmd->code, cmd->reason);
-        }
         break;
     case CMD_UPDATE:
-        if ((pl = find(w, cmd->cfg->id))) {
-            listener_update(*pl, cmd->cfg);
+        if ((l = find(w, cmd->cfg->id))) {
+            listener_update(l, cmd->cfg);
             cmd->cfg = NULL;
         }
         break;
@@ -115,9 +109,10 @@ static void run_cmd(ev_loop_t *loop, void *arg)
         pthread_mutex_unlock(&cmd->done->m);
         break;
     case CMD_STOP:
-        while (w->listeners) {
-            listener_t *l = w->listeners;
-            w->listeners = l->next;
+        /* every listener, closing ones too; their connections are freed after
+         * this iteration, and each listener with its last one */
+        for (l = w->listeners; l; l = next) {
+            next = l->next;
             listener_shutdown(l);
         }
         ev_loop_stop(loop);
@@ -197,6 +192,7 @@ static void *worker_main(void *arg)
     snprintf(name, sizeof name, "wsx-worker-%d", w->index);
     pthread_setname_np(pthread_self(), name);
     ev_loop_run(w->loop);
+    ws_conn_thread_cleanup();
     return NULL;
 }
 

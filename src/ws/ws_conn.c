@@ -30,7 +30,7 @@
 #define IN_MIN_GROW 16384
 
 enum { ST_HTTP, ST_OPEN, ST_CLOSING, ST_DRAIN, ST_DEAD };
-enum { F_CLOSE_AFTER_FLUSH = 1, F_PONG_SEEN = 2, F_READ_PAUSED = 4 };
+enum { F_CLOSE_AFTER_FLUSH = 1, F_PONG_SEEN = 2, F_DROP_AFTER_FLUSH = 4 };
 
 struct ws_conn {
     ev_io_t io; /* first: the loop hands us &c->io */
@@ -55,6 +55,15 @@ static __thread struct {
     uint8_t *p;
     size_t len, cap;
 } t_wb;
+
+void ws_conn_thread_cleanup(void)
+{
+    free(t_rbuf);
+    t_rbuf = NULL;
+    free(t_wb.p);
+    t_wb.p = NULL;
+    t_wb.len = t_wb.cap = 0;
+}
 
 size_t ws_conn_size(void)
 {
@@ -88,9 +97,7 @@ static void conn_drop(ws_conn_t *c)
         return;
     c->state = ST_DEAD;
     ev_loop_t *loop = c->lst->loop;
-    int fd = c->io.fd;
-    ev_io_stop(loop, &c->io);
-    close(fd);
+    ev_io_close(loop, &c->io);
     ev_timer_stop(loop, &c->timer);
     if (c->prev)
         c->prev->next = c->next;
@@ -169,7 +176,8 @@ static void send_close(ws_conn_t *c, uint16_t code, const char *reason)
         size_t rl = reason ? strlen(reason) : 0;
         if (rl > sizeof p - 2)
             rl = sizeof p - 2;
-        memcpy(p + 2, reason, rl);
+        if (rl)
+            memcpy(p + 2, reason, rl);
         n = 2 + rl;
     }
     send_frame(c, WS_OP_CLOSE, p, n);
@@ -283,6 +291,8 @@ static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
 
 static int msg_append(ws_conn_t *c, const uint8_t *p, size_t n)
 {
+    if (n == 0) /* RFC 6455 allows empty fragments */
+        return 0;
     if (grow(&c->msg, &c->msg_cap, (size_t)c->msg_len + n) < 0)
         return WSX_ENOMEM;
     memcpy(c->msg + c->msg_len, p, n);
@@ -348,9 +358,12 @@ static void on_frame(ws_conn_t *c, const ws_frame_hdr_t *h, uint8_t *p)
             conn_fail(c, 1002, "invalid close frame");
             return;
         }
-        send_close(c, code, NULL); /* echo the code (1005: an empty close) */
+        /* Echo the code (1005: an empty close), then close TCP as soon as the
+         * echo is out: the peer may send nothing after its close, so there is no
+         * unread data to turn our FIN into a RST. */
+        send_close(c, code, NULL);
         c->state = ST_CLOSING;
-        c->flags |= F_CLOSE_AFTER_FLUSH;
+        c->flags |= F_CLOSE_AFTER_FLUSH | F_DROP_AFTER_FLUSH;
         ev_timer_start(c->lst->loop, &c->timer, CLOSE_TIMEOUT_MS, on_timer);
         return;
     }
@@ -542,6 +555,10 @@ static void conn_flush(ws_conn_t *c)
         c->out_off = c->out_len = c->out_cap = 0;
     }
     if (backlog == 0 && (c->flags & F_CLOSE_AFTER_FLUSH)) {
+        if (c->flags & F_DROP_AFTER_FLUSH) {
+            conn_drop(c);
+            return;
+        }
         c->flags &= (uint8_t)~F_CLOSE_AFTER_FLUSH;
         c->state = ST_DRAIN;
         shutdown(c->io.fd, SHUT_WR);

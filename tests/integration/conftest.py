@@ -5,7 +5,6 @@ with status 0, so an ASan leak report fails the run); tests that must own a proc
 (durability, quickstart) start their own with `server_factory`."""
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -37,8 +36,11 @@ def wsx(tmp_path_factory):
     yield srv
     if not srv.alive():
         pytest.fail(f"the session's wsx server died (exit {srv.proc.returncode}); output:\n"
-                    f"{srv.log()[-8000:]}")
-    srv.assert_clean_stop()
+                    f"{srv.log()[-8000:]}", pytrace=False)
+    try:
+        srv.assert_clean_stop()
+    except AssertionError as e:
+        pytest.fail(f"stopping the session's server: {e}", pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -55,11 +57,15 @@ def _session_server_survives(request):
         return
     rc, out = srv.proc.returncode, srv.log()
     srv.crashes.append(f"{request.node.nodeid} (exit {rc})")
-    try:
-        srv.start()
-    except AssertionError as e:
-        pytest.exit(f"the wsx server died during {request.node.nodeid} (exit {rc}) and did "
-                    f"not start again: {e}\nIts output before:\n{out[-6000:]}", returncode=1)
+    for attempt in range(3):
+        try:
+            srv.start()
+            break
+        except AssertionError as e:
+            if attempt == 2:
+                pytest.exit(f"the wsx server died during {request.node.nodeid} (exit {rc}) and "
+                            f"did not start again: {e}\nIts output before:\n{out[-6000:]}",
+                            returncode=1)
     pytest.fail(f"the wsx server died during this test (exit {rc}); it was restarted for the "
                 f"next tests. Its output:\n{out[-6000:]}", pytrace=False)
 
@@ -78,13 +84,18 @@ def server_factory(tmp_path):
     yield make
     failures = []
     for srv in started:
+        if srv.proc is None:
+            continue
         if srv.alive():
             rc = srv.stop()
             if rc != 0:
                 failures.append(f"wsx {srv.command} exited with {rc} after SIGTERM; output:\n"
                                 f"{srv.log()[-8000:]}")
+        elif not srv.stopped_by_us:
+            failures.append(f"wsx {srv.command} died by itself (exit {srv.proc.returncode}); "
+                            f"output:\n{srv.log()[-8000:]}")
     if failures:
-        pytest.fail("\n\n".join(failures))
+        pytest.fail("\n\n".join(failures), pytrace=False)
 
 
 @pytest.fixture
@@ -122,7 +133,6 @@ def clients(client_cls):
         opened.append(c)
         return c
 
-    connect.kind = client_cls.kind
     yield connect
     for c in opened:
         c.close()

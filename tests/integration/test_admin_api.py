@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from wsxlib import (OP_TEXT, PyWsClient, RawWs, assert_refused, basic_auth, free_port,
-                    http_request, parse_http_head, read_until_eof, tcp_connect, unique_name,
-                    wait_until)
+from wsxlib import (OP_BINARY, OP_TEXT, PyWsClient, RawWs, assert_refused, basic_auth,
+                    free_port, http_exchange, http_request, parse_http_head, read_until_eof,
+                    tcp_connect, unique_name, upgrade_request, wait_until)
 
 CHANNELS = "/api/v1/channels"
 FIELDS = {"id", "cluster_id", "name", "is_active", "address", "service", "security",
@@ -24,6 +24,11 @@ def body(**kw):
          "service": "demo.echo", "data_format": "raw"}
     b.update(kw)
     return {k: v for k, v in b.items() if v is not ...}
+
+
+def port_of(address):
+    """The port of ws://HOST:PORT/PATH."""
+    return int(address.rsplit(":", 1)[1].split("/")[0])
 
 
 def assert_error(r, status, field=None, code=None, contains=()):
@@ -131,6 +136,8 @@ def test_400_unknown_field_is_named(wsx):
     ("service unknown", "service"),
     ("data_format other", "data_format"),
     ("is_active not bool", "is_active"),
+    ("security unknown", "security"),
+    ("cluster_id 2", "cluster_id"),
 ])
 def test_400_invalid_fields_are_named(wsx, case, field):
     p = free_port()
@@ -147,7 +154,9 @@ def test_400_invalid_fields_are_named(wsx, case, field):
          "service missing": body(service=...),
          "service unknown": body(service="no.such.service"),
          "data_format other": body(data_format="xml"),
-         "is_active not bool": body(is_active="yes")}[case]
+         "is_active not bool": body(is_active="yes"),
+         "security unknown": body(security="no-such-definition"),
+         "cluster_id 2": body(cluster_id=2)}[case]
     e = assert_error(wsx.api("POST", CHANNELS, b), 400, field=field)
     if case == "port 70000":
         assert "port" in e["message"] and "70000" in e["message"], e
@@ -161,8 +170,10 @@ def test_name_of_200_chars_is_fine(wsx, created):
 
 
 @pytest.mark.parametrize("field", INT_FIELDS)
-@pytest.mark.parametrize("value", [0, -1, "abc", 1.5, True, None])
+@pytest.mark.parametrize("value", [0, -1, "abc", 1.5, True, None, "too big"])
 def test_400_bad_numbers_are_named(wsx, field, value):
+    if value == "too big":
+        value = 2**30 + 1 if field == "max_message_size" else 2**31
     assert_error(wsx.api("POST", CHANNELS, body(**{field: value})), 400, field=field)
 
 
@@ -197,7 +208,7 @@ def test_413_body_over_1_mib(wsx):
 
 def test_409_duplicate_name_and_port(wsx, created):
     first = post(wsx, created, body()).json()
-    port = int(first["address"].rsplit(":", 1)[1].split("/")[0])
+    port = port_of(first["address"])
 
     e = assert_error(wsx.api("POST", CHANNELS, body(name=first["name"])), 409,
                      code="duplicate_name", field="name", contains=(first["name"],))
@@ -213,7 +224,7 @@ def test_409_duplicate_name_and_port(wsx, created):
                          {"address": f"ws://127.0.0.1:{port}/x"}), 409, code="port_in_use")
     # an inactive channel still holds its port in the ODB
     third = post(wsx, created, body(is_active=False)).json()
-    tport = int(third["address"].rsplit(":", 1)[1].split("/")[0])
+    tport = port_of(third["address"])
     assert_error(wsx.api("POST", CHANNELS, body(address=f"ws://127.0.0.1:{tport}/y")), 409,
                  code="port_in_use")
 
@@ -232,7 +243,7 @@ def test_create_returns_every_field_and_listens_at_once(wsx, created):
     assert ch["state"] == "listening"
     assert isinstance(ch["id"], int) and ch["created_at"] and ch["updated_at"]
     # applied before the reply: a client connects at once
-    port = int(b["address"].rsplit(":", 1)[1].split("/")[0])
+    port = port_of(b["address"])
     with RawWs(port, "/api") as ws:
         ws.send_frame(OP_TEXT, b"now")
         assert ws.recv_message().payload == b"now"
@@ -283,6 +294,11 @@ def test_put_replaces_the_whole_channel(wsx, created):
     for k in new:
         assert after[k] == new[k], k
     assert wsx.get_channel(ch["id"]) == after
+    # what GET returns can be PUT back as it is (read-only fields are ignored)
+    again = dict(after, token_ttl=4321)
+    r = wsx.api("PUT", f"{CHANNELS}/{ch['id']}", again)
+    assert r.status == 200 and r.json()["token_ttl"] == 4321, r
+    after = r.json()
     # PUT needs every required field
     assert_error(wsx.api("PUT", f"{CHANNELS}/{ch['id']}", {"name": unique_name("put")}), 400)
     assert wsx.get_channel(ch["id"]) == after
@@ -291,7 +307,7 @@ def test_put_replaces_the_whole_channel(wsx, created):
 def test_delete_204_then_404(wsx, created):
     b = body()
     ch = post(wsx, created, b).json()
-    port = int(b["address"].rsplit(":", 1)[1].split("/")[0])
+    port = port_of(b["address"])
     r = wsx.api("DELETE", f"{CHANNELS}/{ch['id']}")
     assert r.status == 204 and r.body == b"", r
     assert_refused(port, "a deleted channel's port")
@@ -334,9 +350,25 @@ def test_list_query_terms_and_paging(wsx, created):
     assert seen == sorted(names, key=str.lower), "pages follow each other without gaps"
     assert listing(tag, page=3, page_size=2)["items"] == []
 
-    for bad in ({"page": 0}, {"page_size": -1}, {"page": "x"}):
-        k = next(iter(bad))
-        assert_error(wsx.api("GET", f"{CHANNELS}?{k}={bad[k]}"), 400, field=k)
+    for k, v in (("page", "0"), ("page_size", "-1"), ("page", "x"), ("page_size", "1001"),
+                 ("query", "%"), ("query", "%zz")):
+        assert_error(wsx.api("GET", f"{CHANNELS}?{k}={v}"), 400, field=k)
+
+
+@pytest.mark.parametrize("page,page_size", [("9223372036854775807", "50"),
+                                            ("184467440737095517", "1000"),
+                                            ("99999999999999999999", "1")])
+def test_huge_page_numbers(wsx, page, page_size):
+    """A page far past the end is an empty page or a 400 naming `page` - never a crash."""
+    try:
+        r = wsx.api("GET", f"{CHANNELS}?page={page}&page_size={page_size}")
+    except OSError as e:
+        raise AssertionError(f"the admin API dropped the request (did the server die?): {e}")
+    if r.status == 200:
+        assert r.json()["items"] == []
+    else:
+        assert_error(r, 400, field="page")
+    assert wsx.healthz_ok()
 
 
 def test_services_lists_demo_echo(wsx):
@@ -390,3 +422,44 @@ def test_port_held_by_a_foreign_process(wsx, created, channel):
         assert c.recv() == b"\x00bound at last"
     finally:
         c.close()
+
+
+def test_address_change_on_the_same_port(wsx, created):
+    """Only the path changes: connections on the old path get 1001, the old path
+    answers 404, the new one works - on the same port, at once."""
+    b = body()
+    port = port_of(b["address"])
+    ch = post(wsx, created, b).json()
+    c = PyWsClient(f"ws://127.0.0.1:{port}/api")
+    try:
+        c.send("old path")
+        assert c.recv() == "old path"
+        r = wsx.api("PATCH", f"{CHANNELS}/{ch['id']}", {"address": f"ws://127.0.0.1:{port}/moved"})
+        assert r.status == 200 and r.json()["state"] == "listening", r
+        assert c.wait_closed() == 1001
+    finally:
+        c.close()
+    status, _, _ = http_exchange(port, upgrade_request(port, "/api")[0])
+    assert status == 404
+    with RawWs(port, "/moved") as ws:
+        ws.send_frame(OP_TEXT, b"new path")
+        assert ws.recv_message().payload == b"new path"
+
+
+def test_max_message_size_change_applies_to_open_connections_both_ways(wsx, created):
+    b = body(max_message_size=1000)
+    port = port_of(b["address"])
+    ch = post(wsx, created, b).json()
+    with RawWs(port, "/api") as ws:
+        ws.send_frame(OP_BINARY, b"a" * 1000)
+        assert ws.recv_message().payload == b"a" * 1000
+        r = wsx.api("PATCH", f"{CHANNELS}/{ch['id']}", {"max_message_size": 5000})
+        assert r.status == 200, r
+        ws.send_frame(OP_BINARY, b"b" * 3000)  # over the old limit, under the new one
+        assert ws.recv_message().payload == b"b" * 3000
+        r = wsx.api("PATCH", f"{CHANNELS}/{ch['id']}", {"max_message_size": 100})
+        assert r.status == 200, r
+        ws.send_frame(OP_TEXT, b"c" * 100)
+        assert ws.recv_message().payload == b"c" * 100
+        ws.send_frame(OP_TEXT, b"d" * 101)
+        ws.expect_close(1009)

@@ -44,11 +44,12 @@ def test_acknowledged_creates_survive_sigkill(server_factory, tmp_path):
     t = threading.Thread(target=writer, daemon=True)
     t.start()
     wait_until(lambda: len(acked) >= KILL_AFTER or not t.is_alive(), timeout=240,
-               interval=0.002, what=f"{KILL_AFTER} acknowledged creates")
+               interval=0.002, max_interval=0.002, what=f"{KILL_AFTER} acknowledged creates")
     srv.kill()  # SIGKILL in the middle of the stream
     t.join(60)
     assert not t.is_alive(), "the writer hung after the server was killed"
     acknowledged = dict(acked)
+    print(f"killed with {len(acknowledged)} of {TOTAL} creates acknowledged")
     assert len(acknowledged) >= KILL_AFTER, f"the writer stopped early: {problems}"
     if len(acknowledged) < TOTAL:
         assert problems, "the writer stopped without an error although requests were left"

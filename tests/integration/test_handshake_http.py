@@ -44,6 +44,26 @@ def test_rfc_sample_key_gets_the_rfc_accept_value(port):
         assert rest == bytes([0x81, 21]) + b"right behind the head"
 
 
+@pytest.mark.parametrize("variant", ["firefox connection list", "mixed case", "lower-case names",
+                                     "split connection headers"])
+def test_upgrade_header_variants_real_clients_send(port, variant):
+    key = "dGhlIHNhbXBsZSBub25jZQ=="
+    hdrs = {"firefox connection list": [("Host", "x"), ("Connection", "keep-alive, Upgrade"),
+                                        ("Upgrade", "websocket")],
+            "mixed case": [("Host", "x"), ("Connection", "upgrade"), ("Upgrade", "WebSocket")],
+            "lower-case names": [("host", "x"), ("connection", "Upgrade"), ("upgrade", "websocket")],
+            "split connection headers": [("Host", "x"), ("Connection", "keep-alive"),
+                                         ("Connection", "Upgrade"), ("Upgrade", "websocket")],
+            }[variant]
+    hdrs += [("Sec-WebSocket-Key", key), ("Sec-WebSocket-Version", "13")]
+    req = ("GET /hs HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs) + "\r\n").encode()
+    with tcp_connect(port) as s:
+        s.sendall(req)
+        data = s.recv(4096)
+    assert data.startswith(b"HTTP/1.1 101 "), data[:200]
+    assert b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in data
+
+
 def test_version_8_is_accepted(port):
     req, _ = upgrade_request(port, "/hs", version="8")
     with tcp_connect(port) as s:

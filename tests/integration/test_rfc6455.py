@@ -3,6 +3,7 @@ the close code read from the server's close frame. After the server's close the
 test answers it (as a client should) and reads until EOF: the server must close TCP."""
 import os
 import struct
+import threading
 
 import pytest
 
@@ -76,6 +77,21 @@ def test_fragmented_messages_are_reassembled(ws):
     ws.send_frame(OP_CONT, b"ted", fin=True)
     f = ws.recv_message()
     assert (f.opcode, f.payload) == (OP_TEXT, b"fragmented")
+
+
+@pytest.mark.parametrize("opcode", [OP_TEXT, OP_BINARY])
+def test_fragmented_message_starting_with_an_empty_frame(ws, opcode):
+    """An empty first fragment is legal (RFC 6455 5.4 puts no lower bound on a
+    fragment's length)."""
+    ws.send_frame(opcode, b"", fin=False)
+    ws.send_frame(OP_CONT, b"abc", fin=True)
+    f = ws.recv_message()
+    assert (f.opcode, f.payload) == (opcode, b"abc")
+    ws.send_frame(opcode, b"", fin=False)
+    ws.send_frame(OP_CONT, b"", fin=False)
+    ws.send_frame(OP_CONT, b"", fin=True)
+    f = ws.recv_message()
+    assert (f.opcode, f.payload) == (opcode, b"")
 
 
 def test_ping_gets_pong_with_the_same_payload(ws):
@@ -264,3 +280,60 @@ def test_fragments_within_max_size_are_fine(small_port):
         ws.send_frame(OP_TEXT, b"a" * 500, fin=False)
         ws.send_frame(OP_CONT, b"b" * 500, fin=True)
         assert ws.recv_message().payload == b"a" * 500 + b"b" * 500
+
+
+# --------------------------------------------------------------------------- pings
+
+def test_server_pings_and_closes_4002_when_pings_go_unanswered(channel):
+    """ping_interval applies to raw channels (WSX-PROTOCOL.md 8): a client that never
+    answers the server's pings is closed with 4002 after pings_missed_threshold misses,
+    while one that answers them stays open."""
+    ch = channel(ping_interval=1, pings_missed_threshold=2, _path="/rfc")
+    silent = RawWs(ch["port"], "/rfc")
+    polite = RawWs(ch["port"], "/rfc")
+    stop = threading.Event()
+    answered = []
+
+    def answer_pings():
+        while not stop.is_set():
+            try:
+                f = polite.recv_frame(timeout=0.3)
+            except AssertionError:
+                continue  # nothing within 0.3 s
+            except EOFError:
+                return
+            if f.opcode == OP_PING:
+                polite.send_frame(OP_PONG, f.payload)
+                answered.append(f)
+            else:
+                answered.append(f)
+                return
+
+    t = threading.Thread(target=answer_pings, daemon=True)
+    t.start()
+    try:
+        pings = 0
+        while True:
+            f = silent.recv_frame(timeout=30)
+            if f.opcode != OP_PING:
+                break
+            pings += 1
+        assert f.opcode == OP_CLOSE and f.close_code() == 4002, f
+        assert pings >= 1, "the server closed without pinging first"
+        silent.send_frame(OP_CLOSE, f.payload[:2])
+        silent.expect_eof()
+        stop.set()
+        t.join(10)
+        assert all(a.opcode == OP_PING for a in answered), answered
+        # the polite client is still served
+        polite.send_frame(OP_TEXT, b"still here")
+        while True:
+            f = polite.recv_frame()
+            if f.opcode != OP_PING:
+                break
+            polite.send_frame(OP_PONG, f.payload)
+        assert (f.opcode, f.payload) == (OP_TEXT, b"still here")
+    finally:
+        stop.set()
+        silent.sock.close()
+        polite.sock.close()

@@ -40,7 +40,7 @@ def test_sigterm_closes_open_connections_with_1001(server_factory):
     try:
         c.send(b"before shutdown")
         assert c.recv() == b"before shutdown"
-        srv.proc.terminate()
+        srv.send_sigterm()
         assert c.wait_closed() == 1001, "server shutting down: close code 1001"
     finally:
         c.close()

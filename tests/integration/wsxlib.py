@@ -34,7 +34,7 @@ STOP_TIMEOUT = 60.0
 IO_TIMEOUT = 20.0
 
 
-def wait_until(pred, timeout=IO_TIMEOUT, interval=0.05, what="condition"):
+def wait_until(pred, timeout=IO_TIMEOUT, interval=0.05, what="condition", max_interval=0.5):
     """Poll pred() until it returns a truthy value; return it, or raise AssertionError."""
     deadline = time.monotonic() + timeout
     while True:
@@ -44,7 +44,7 @@ def wait_until(pred, timeout=IO_TIMEOUT, interval=0.05, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(interval)
-        interval = min(interval * 1.5, 0.5)
+        interval = min(interval * 1.5, max_interval)
 
 
 # --------------------------------------------------------------------------- ports
@@ -148,6 +148,7 @@ class WsxServer:
         self.log_path = Path(log_path) if log_path else self.data_dir.with_name(
             self.data_dir.name + f"-{command}.log")
         self.crashes = []  # tests during which this server died (see conftest.py)
+        self.stopped_by_us = False  # stop() or kill() was called on this run
         self.proc = None
         self._log = None
         self._log_start = 0
@@ -185,6 +186,7 @@ class WsxServer:
                 self.admin_port = free_port()
             self._log = open(self.log_path, "ab")
             self._log_start = self._log.tell()
+            self.stopped_by_us = False
             self.proc = subprocess.Popen(self.argv(), env=self.env(), stdout=self._log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             deadline = time.monotonic() + timeout
@@ -220,6 +222,7 @@ class WsxServer:
         if self.proc is None:
             return None
         if self.proc.poll() is None:
+            self.stopped_by_us = True
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
@@ -230,6 +233,11 @@ class WsxServer:
             self._log.close()
         return self.proc.returncode
 
+    def send_sigterm(self):
+        """SIGTERM without waiting (stop() waits and returns the status)."""
+        self.stopped_by_us = True
+        self.proc.send_signal(signal.SIGTERM)
+
     def assert_clean_stop(self):
         rc = self.stop()
         assert rc == 0, (f"wsx {self.command} exited with {rc} after SIGTERM (non-zero under "
@@ -237,6 +245,7 @@ class WsxServer:
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
+            self.stopped_by_us = True
             self.proc.kill()
             self.proc.wait()
         if self._log:
@@ -330,13 +339,12 @@ def mask_bytes(payload, key):
     return (int.from_bytes(payload, "big") ^ int.from_bytes(k, "big")).to_bytes(n, "big")
 
 
-def frame(opcode, payload=b"", fin=True, rsv=0, mask=True, length=None):
-    """One client frame built by hand. length overrides the header's length field
-    (payload is still sent as given)."""
+def frame(opcode, payload=b"", fin=True, rsv=0, mask=True):
+    """One client frame built by hand (rsv: RSV1|RSV2|RSV3 bits as 4|2|1)."""
     if isinstance(payload, str):
         payload = payload.encode()
     b0 = (0x80 if fin else 0) | (rsv << 4) | opcode
-    n = len(payload) if length is None else length
+    n = len(payload)
     mbit = 0x80 if mask else 0
     if n < 126:
         hdr = struct.pack("!BB", b0, mbit | n)
@@ -587,9 +595,6 @@ class PyWsClient:
         self._call(self.ws.wait_closed(), timeout)
         return self.ws.close_code if self.ws.close_rcvd else None
 
-    def is_open(self):
-        return self.ws.open
-
     def close_normally(self, code=1000):
         """Close from our side; returns the code of the server's answering close."""
         self._call(self.ws.close(code))
@@ -683,9 +688,6 @@ class NodeWsClient:
         if not self.closed:
             self._next(("close",), timeout)
         return self.closed.get("code")
-
-    def is_open(self):
-        return self.closed is None
 
     def close_normally(self, code=1000):
         """Close from our side; returns the code of the server's answering close."""
