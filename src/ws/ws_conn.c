@@ -30,7 +30,7 @@
 #define IN_MIN_GROW 16384
 
 enum { ST_HTTP, ST_OPEN, ST_CLOSING, ST_DRAIN, ST_DEAD };
-enum { F_CLOSE_AFTER_FLUSH = 1, F_PONG_SEEN = 2, F_DROP_AFTER_FLUSH = 4 };
+enum { F_CLOSE_AFTER_FLUSH = 1, F_PONG_SEEN = 2, F_DROP_AFTER_FLUSH = 4, F_STALLED = 8 };
 
 struct ws_conn {
     ev_io_t io; /* first: the loop hands us &c->io */
@@ -592,6 +592,19 @@ static void on_timer(ev_loop_t *loop, ev_timer_t *t)
     const chan_cfg_t *cfg = c->lst->cfg;
     switch (c->state) {
     case ST_OPEN:
+        /* A client that has not drained its output back below the high-water mark
+         * for a whole ping interval is not reading: drop it (a close frame would
+         * only queue behind the backlog). */
+        if (c->out_len - c->out_off > OUT_HIGH_WATER) {
+            if (c->flags & F_STALLED) {
+                log_warn("channel \"%s\": dropping a client that stopped reading", cfg->name);
+                conn_drop(c);
+                return;
+            }
+            c->flags |= F_STALLED;
+        } else {
+            c->flags &= (uint8_t)~F_STALLED;
+        }
         if (!(c->flags & F_PONG_SEEN) && ++c->missed >= cfg->pings_missed_threshold) {
             conn_fail(c, 4002, "Pings missed");
             conn_flush(c);
