@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -421,25 +422,6 @@ static void conn_fail(conn_t *c, int kind, const char *fmt, const char *detail)
     conn_finish(c);
 }
 
-static void base64_16(const uint8_t in[16], char out[25])
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0;
-    for (size_t i = 0; i < 15; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = tab[v >> 18 & 63];
-        out[o++] = tab[v >> 12 & 63];
-        out[o++] = tab[v >> 6 & 63];
-        out[o++] = tab[v & 63];
-    }
-    uint32_t v = (uint32_t)in[15] << 16;
-    out[o++] = tab[v >> 18 & 63];
-    out[o++] = tab[v >> 12 & 63];
-    out[o++] = '=';
-    out[o++] = '=';
-    out[o] = 0;
-}
-
 /* The socket is connected: send the upgrade request with a fresh key. */
 static void on_connected(conn_t *c)
 {
@@ -456,8 +438,8 @@ static void on_connected(conn_t *c)
     uint64_t r0 = rng_next(b), r1 = rng_next(b);
     memcpy(raw, &r0, 8);
     memcpy(raw + 8, &r1, 8);
-    char key[25];
-    base64_16(raw, key);
+    char key[25]; /* base64 of 16 bytes: 24 characters and a NUL */
+    EVP_EncodeBlock((unsigned char *)key, raw, sizeof raw);
     ws_handshake_accept(wsx_slice(key, 24), c->accept);
     c->state = C_HANDSHAKE;
     c->rlen = c->hs_prev = 0;
