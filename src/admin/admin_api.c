@@ -11,6 +11,7 @@
 #include "admin/admin_auth.h"
 #include "admin/admin_channel_json.h"
 #include "common/err.h"
+#include "common/utf8.h"
 #include "common/log.h"
 #include "service/service.h"
 
@@ -37,6 +38,12 @@ static void reply_error(http_reply_t *out, int status, const char *code, const c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* a quoted user value may hold invalid UTF-8 (or be cut inside a character):
+     * JSON cannot carry it, so show such bytes as '?' rather than lose the error */
+    if (utf8_validate((const uint8_t *)msg, strlen(msg)) < 0)
+        for (char *q = msg; *q; q++)
+            if ((unsigned char)*q >= 0x80)
+                *q = '?';
     json_t *e = json_pack("{s:s, s:s}", "code", code, "message", msg);
     if (field)
         json_object_set_new(e, "field", json_string(field));

@@ -15,7 +15,10 @@
 #define CACHE_SLOTS 16
 #define CACHE_TTL_S 300
 
+#define PASSWORD_MAX 1024
+
 static struct {
+    char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown users */
     uint8_t key[crypto_generichash_KEYBYTES];
     struct {
         uint8_t digest[32];
@@ -29,6 +32,14 @@ int admin_auth_init(void)
     if (sodium_init() < 0)
         return WSX_EIO;
     randombytes_buf(g_cache.key, sizeof g_cache.key);
+    /* An unknown user costs the same Argon2id verification as a known one, so the
+     * answer's timing does not tell which users exist. */
+    uint8_t junk[16];
+    randombytes_buf(junk, sizeof junk);
+    if (crypto_pwhash_str(g_cache.dummy_hash, (const char *)junk, sizeof junk,
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return WSX_ENOMEM;
     return 0;
 }
 
@@ -48,9 +59,13 @@ int admin_auth_bootstrap(odb_t *db, const char *data_dir)
     int rc = odb_admin_user_count(db, &count);
     if (rc < 0 || count > 0)
         return rc;
-    char password[64];
+    char password[PASSWORD_MAX + 1];
     const char *env = getenv("WSX_ADMIN_PASSWORD");
     int generated = !(env && *env);
+    if (!generated && strlen(env) > PASSWORD_MAX) {
+        log_error("WSX_ADMIN_PASSWORD is longer than %d characters", PASSWORD_MAX);
+        return WSX_EINVAL;
+    }
     if (generated) {
         uint8_t raw[18];
         randombytes_buf(raw, sizeof raw);
@@ -120,8 +135,10 @@ int admin_auth_check(odb_t *db, const wsx_slice_t *header)
     *colon = 0;
     char hash[crypto_pwhash_STRBYTES + 1];
     int rc = WSX_EAUTH;
-    if (odb_admin_user_get_hash(db, decoded, hash, sizeof hash) == 0 &&
-        crypto_pwhash_str_verify(hash, colon + 1, strlen(colon + 1)) == 0) {
+    if (odb_admin_user_get_hash(db, decoded, hash, sizeof hash) != 0)
+        snprintf(hash, sizeof hash, "%s", g_cache.dummy_hash);
+    if (crypto_pwhash_str_verify(hash, colon + 1, strlen(colon + 1)) == 0 &&
+        strcmp(hash, g_cache.dummy_hash) != 0) {
         unsigned slot = g_cache.next++ % CACHE_SLOTS;
         memcpy(g_cache.slots[slot].digest, digest, 32);
         g_cache.slots[slot].expires = time(NULL) + CACHE_TTL_S;

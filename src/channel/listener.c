@@ -1,6 +1,7 @@
 /* listener.c - a channel's listening socket on one worker: accept, hand each
  * socket to ws_conn, and close the channel's connections when it goes away. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,11 +17,15 @@ static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
 {
     listener_t *l = (listener_t *)io;
     for (int i = 0; i < ACCEPT_BATCH && l->io.fd >= 0; i++) {
-        int fd = accept4(l->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = sock_accept(l->io.fd);
         if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE)
-                log_warn("channel \"%s\": cannot accept: %s", l->cfg->name,
-                         errno == EMFILE ? "too many open files" : "file table full");
+            static __thread uint64_t last_warn;
+            if (errno == EMFILE && ev_now(loop) - last_warn >= 10000) {
+                last_warn = ev_now(loop);
+                log_warn("channel \"%s\": out of file descriptors: refusing connections "
+                         "(raise the limit: ulimit -n)",
+                         l->cfg->name);
+            }
             return;
         }
         ws_conn_accept(l, fd);
@@ -52,14 +57,20 @@ listener_t *listener_new(ev_loop_t *loop, int fd, chan_cfg_t *cfg, listener_t **
     return l;
 }
 
+static void listener_free(ev_loop_t *loop, ev_defer_t *d)
+{
+    listener_t *l = (listener_t *)((char *)d - offsetof(listener_t, free_d));
+    free(l->cfg);
+    free(l);
+}
+
 void listener_unref(listener_t *l)
 {
     if (--l->refs == 0) {
         *l->pprev = l->next;
         if (l->next)
             l->next->pprev = l->pprev;
-        free(l->cfg);
-        free(l);
+        ev_defer(l->loop, &l->free_d, listener_free);
     }
 }
 

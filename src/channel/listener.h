@@ -20,6 +20,8 @@ struct listener {
     unsigned refs;          /* 1 while listening + one per connection */
     listener_t *next;       /* the worker's list: open and closing listeners */
     listener_t **pprev;
+    ev_defer_t free_d;      /* freed after the loop iteration, never inside one:
+                               the same epoll batch may still hold its event */
 };
 
 /* Start accepting on fd (ownership of fd and cfg passes to the listener) and link
@@ -38,7 +40,8 @@ void listener_close(listener_t *l, uint16_t code, const char *reason);
 void listener_shutdown(listener_t *l);
 /* Swap in new settings (ownership of cfg passes); connections stay open. */
 void listener_update(listener_t *l, chan_cfg_t *cfg);
-/* Drop one reference (a connection freed); frees the listener at zero. */
+/* Drop one reference (a connection freed). At zero the listener leaves its list
+ * at once and is freed after the loop iteration. */
 void listener_unref(listener_t *l);
 
 #endif

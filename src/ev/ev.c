@@ -115,10 +115,13 @@ ev_loop_t *ev_loop_new(void)
     return loop;
 }
 
+static void run_deferred(ev_loop_t *loop);
+
 void ev_loop_free(ev_loop_t *loop)
 {
     if (!loop)
         return;
+    run_deferred(loop); /* frees queued since the last iteration (shutdown) */
     int efd = loop->wake.fd;
     ev_io_stop(loop, &loop->wake);
     close(efd);

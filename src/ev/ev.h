@@ -45,7 +45,8 @@ struct ev_defer {
     int queued;
 };
 
-/* Create a loop; NULL on failure (errno set). Freed by ev_loop_free. */
+/* Create a loop; NULL on failure (errno set). Freed by ev_loop_free, which first
+ * runs the deferred callbacks still queued. */
 ev_loop_t *ev_loop_new(void);
 void ev_loop_free(ev_loop_t *loop);
 

@@ -202,6 +202,10 @@ static void on_conn(ev_loop_t *loop, ev_io_t *io, uint32_t events)
         hconn_flush(c);
         if (c->dead)
             return;
+        if (c->out_len == 0 && c->in_len > 0) {
+            process(c); /* requests that came in while the answer was stuck */
+            return;
+        }
     }
     if (!(events & EV_READ) || c->out_len)
         return;
@@ -243,7 +247,7 @@ static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
 {
     http_server_t *s = (http_server_t *)io;
     for (;;) {
-        int fd = accept4(s->io.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = sock_accept(s->io.fd);
         if (fd < 0)
             return;
         hconn_t *c = calloc(1, sizeof *c);

@@ -1,5 +1,6 @@
 /* sock.c - listening sockets and socket options. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -54,6 +55,26 @@ int sock_listen(const char *host, uint16_t port, int reuseport, char *err, size_
         return last_errno == EADDRNOTAVAIL ? WSX_EINVAL : WSX_EIO;
     }
     return fd;
+}
+
+static __thread int t_spare_fd = -1;
+
+int sock_accept(int listen_fd)
+{
+    if (t_spare_fd < 0)
+        t_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0 || (errno != EMFILE && errno != ENFILE))
+        return fd;
+    if (t_spare_fd >= 0) {
+        close(t_spare_fd);
+        fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0)
+            close(fd);
+        t_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    errno = EMFILE;
+    return -1;
 }
 
 int sock_split_hostport(const char *s, char *host, size_t hostcap, uint16_t *port)

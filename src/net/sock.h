@@ -17,4 +17,11 @@ int sock_listen(const char *host, uint16_t port, int reuseport, char *err, size_
 /* Split "HOST:PORT" (or "[v6]:PORT"). Returns 0 or WSX_EINVAL. */
 int sock_split_hostport(const char *s, char *host, size_t hostcap, uint16_t *port);
 
+/* accept4 a connection (non-blocking, close-on-exec). Returns the fd, or -1 with
+ * errno (EAGAIN: none pending). Out of file descriptors (EMFILE/ENFILE), it frees
+ * a reserve descriptor kept per thread, accepts the connection and closes it at
+ * once, so the backlog drains instead of waking a level-triggered loop forever;
+ * then it returns -1 with errno EMFILE. */
+int sock_accept(int listen_fd);
+
 #endif

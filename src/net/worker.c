@@ -145,7 +145,10 @@ static void broadcast(const cmd_t *tmpl, const int *fds)
             *cfg = *tmpl->cfg;
         cmd->cfg = cfg;
         cmd->fd = fds ? fds[i] : -1;
-        ev_post(g_workers[i].loop, run_cmd, cmd);
+        if (ev_post(g_workers[i].loop, run_cmd, cmd) < 0) {
+            log_error("out of memory while sending a command to the workers");
+            abort(); /* waiting for a command that was never queued would hang */
+        }
     }
     pthread_mutex_lock(&cd.m);
     while (cd.pending > 0)

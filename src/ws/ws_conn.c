@@ -45,7 +45,8 @@ struct ws_conn {
     uint32_t out_off, out_len, out_cap;
     uint32_t msg_len, msg_cap;
     utf8_state_t utf8;
-    uint8_t state, msg_op, flags, missed;
+    uint32_t missed; /* pings unanswered in a row */
+    uint8_t state, msg_op, flags;
 };
 
 /* The worker thread's shared buffers. One connection is handled at a time, and
@@ -136,6 +137,13 @@ static int grow(uint8_t **buf, uint32_t *cap, size_t need)
 static int out_append(ws_conn_t *c, const void *p, size_t n)
 {
     if (c->out_len > c->out_off) {
+        if (c->out_len + n > c->out_cap && c->out_off > 0) {
+            /* compact before growing, so the queue is bounded by what is unsent,
+             * not by everything ever sent through it */
+            memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+            c->out_len -= c->out_off;
+            c->out_off = 0;
+        }
         if (grow(&c->out, &c->out_cap, (size_t)c->out_len + n) < 0)
             return WSX_ENOMEM;
         memcpy(c->out + c->out_len, p, n);
@@ -427,7 +435,13 @@ static size_t conn_input(ws_conn_t *c, uint8_t *buf, size_t len, size_t seen)
         }
         uint64_t total = h.header_len + h.payload_len;
         if (len - off < total) {
-            c->in_need = (uint32_t)total;
+            /* After our close only the peer's close frame (<= 125 bytes) matters:
+             * never buffer a big frame we would discard anyway. */
+            if (c->state == ST_CLOSING && total > WS_FRAME_MAX_HEADER + 125) {
+                conn_drop(c);
+                return len;
+            }
+            c->in_need = (uint32_t)total; /* open: bounded by max_message_size */
             break;
         }
         uint8_t *p = buf + off + h.header_len;
