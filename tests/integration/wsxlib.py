@@ -66,10 +66,13 @@ def connect_refused(port, host="127.0.0.1", timeout=5.0):
 
 
 def port_is_free(port):
-    """Nobody listens on 127.0.0.1:port and we could bind it."""
+    """Nobody listens on 127.0.0.1:port and we could bind it the way the server does
+    (SO_REUSEADDR: a connection of an earlier test in TIME_WAIT on that port, likely
+    for quickstart's fixed 48902 inside the ephemeral range, does not stop it)."""
     if not connect_refused(port):
         return False
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
