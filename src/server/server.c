@@ -35,8 +35,12 @@ typedef struct server_opts {
     int quickstart;
 } server_opts_t;
 
+#define HEARTBEAT_EVERY_TICKS 10
+
 static reconciler_t *g_rec;
 static ev_timer_t g_tick;
+static odb_t *g_db;
+static char g_name[128], g_admin_url[300];
 
 static void usage(FILE *f, int quickstart)
 {
@@ -143,7 +147,11 @@ static int ensure_demo(odb_t *db)
 
 static void on_tick(ev_loop_t *loop, ev_timer_t *t)
 {
+    static unsigned ticks;
     reconcile_poll(g_rec);
+    /* the server row's heartbeat tells a cluster which servers are alive */
+    if (++ticks % HEARTBEAT_EVERY_TICKS == 0 && odb_server_upsert(g_db, g_name, g_admin_url) < 0)
+        log_warn("cannot record this server's heartbeat in the ODB");
     ev_timer_start(loop, t, RECONCILE_EVERY_MS, on_tick);
 }
 
@@ -188,8 +196,10 @@ int server_main(int argc, char **argv)
         odb_close(db);
         return 1;
     }
-    char admin_url[300];
-    snprintf(admin_url, sizeof admin_url, "http://%s", o.admin);
+    char *admin_url = g_admin_url;
+    snprintf(g_admin_url, sizeof g_admin_url, "http://%s", o.admin);
+    snprintf(g_name, sizeof g_name, "%s", o.name);
+    g_db = db;
     odb_server_upsert(db, o.name, admin_url);
 
     /* SIGINT/SIGTERM arrive through a signalfd; block them before any thread */

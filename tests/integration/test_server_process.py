@@ -81,3 +81,33 @@ def test_busy_admin_port_fails_clearly(tmp_path):
                                                        "PATH": "/usr/bin:/bin"})
     assert p.returncode == 1, (p.returncode, p.stderr)
     assert f"127.0.0.1:{port}" in p.stderr and "admin" in p.stderr, p.stderr
+
+
+def test_the_server_registers_itself_and_keeps_a_heartbeat(server_factory):
+    """DESIGN.md 7: each server has a row in `server` (name, admin address) whose
+    heartbeat moves while it runs (every 10 s)."""
+    import sqlite3
+    import time
+
+    srv = server_factory().start()
+
+    def row():
+        db = sqlite3.connect(f"file:{srv.data_dir / 'wsx.db'}?mode=ro", uri=True, timeout=10)
+        try:
+            return db.execute("SELECT name, admin_address, last_heartbeat FROM server").fetchall()
+        finally:
+            db.close()
+
+    (first,) = row()
+    assert first[0] == socket.gethostname()
+    assert first[1] == srv.url
+    deadline = time.time() + 25
+    while time.time() < deadline:
+        (now,) = row()
+        if now[2] != first[2]:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"the heartbeat did not move in 25 s: {first[2]}")
+    assert now[2] > first[2], "the heartbeat went backwards"
+    srv.assert_clean_stop()
