@@ -61,18 +61,18 @@ build/asan/wsx: build/asan/src/main.o build/asan/libwsx.a
 # A test may #include the .c it tests; the archive supplies the rest.
 build/asan/tests/%: tests/unit/%.c build/asan/libwsx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(ASAN_CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< build/asan/libwsx.a $(LIBS) -lcriterion
+	$(CC) $(CFLAGS_COMMON) $(ASAN_CFLAGS) $(PKG_CFLAGS) -Itests/unit -Itests/support -o $@ $< build/asan/libwsx.a $(LIBS) -lcriterion
 
 # Fuzz targets, built two ways: with a replay driver under gcc's ASan/UBSan (make
 # test replays the committed corpus), and with libFuzzer under clang (make fuzz).
 build/asan/fuzz/%: fuzz/%.c fuzz/replay.c build/asan/libwsx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(ASAN_CFLAGS) $(PKG_CFLAGS) -o $@ $< fuzz/replay.c build/asan/libwsx.a $(LIBS)
+	$(CC) $(CFLAGS_COMMON) $(ASAN_CFLAGS) $(PKG_CFLAGS) -Itests/support -o $@ $< fuzz/replay.c build/asan/libwsx.a $(LIBS)
 
 FUZZ_LIB_SRCS := $(wildcard src/common/*.c) src/http/http_parse.c src/ws/ws_frame.c src/ws/ws_handshake.c
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
-	clang $(filter-out -MMD -MP,$(CFLAGS_COMMON)) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) -lcrypto
+	clang $(filter-out -MMD -MP,$(CFLAGS_COMMON)) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Itests/support -o $@ $< $(FUZZ_LIB_SRCS) -lcrypto
 
 run: deps build/wsx
 	build/wsx quickstart

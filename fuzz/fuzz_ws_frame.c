@@ -11,6 +11,7 @@
 #include "common/err.h"
 #include "common/utf8.h"
 #include "ws/ws_frame.h"
+#include "utf8_ref.h"
 
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
@@ -19,40 +20,6 @@
             abort();                                                                               \
         }                                                                                          \
     } while (0)
-
-/* UTF-8 decoded the slow, obvious way, to catch a wrong entry in the DFA table. */
-static int ref_utf8(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t b = p[i];
-        size_t len;
-        uint32_t cp, min;
-        if (b < 0x80) {
-            i++;
-            continue;
-        } else if ((b & 0xE0) == 0xC0) {
-            len = 2, cp = b & 0x1F, min = 0x80;
-        } else if ((b & 0xF0) == 0xE0) {
-            len = 3, cp = b & 0x0F, min = 0x800;
-        } else if ((b & 0xF8) == 0xF0) {
-            len = 4, cp = b & 0x07, min = 0x10000;
-        } else {
-            return -1;
-        }
-        if (n - i < len)
-            return -1;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return -1;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return -1;
-        i += len;
-    }
-    return 0;
-}
 
 static void check_header(const uint8_t *buf, size_t len, int r, const ws_frame_hdr_t *h)
 {
@@ -114,7 +81,7 @@ static void check_payload(const ws_frame_hdr_t *h, const uint8_t *p, size_t n, i
             CHECK(r == 0 && code == 1005 && reason.len == 0);
         } else if (n == 1 || !ws_close_code_valid((unsigned)(a[0] << 8 | a[1]))) {
             CHECK(r == WSX_EPROTO);
-        } else if (ref_utf8(a + 2, n - 2) != 0) {
+        } else if (utf8_ref_validate(a + 2, n - 2) != 0) {
             CHECK(r == WSX_EUTF8);
         } else {
             CHECK(r == 0 && code == (a[0] << 8 | a[1]));
@@ -134,7 +101,7 @@ static void check_payload(const ws_frame_hdr_t *h, const uint8_t *p, size_t n, i
             rs = utf8_feed(&split, a + cut, n - cut);
         CHECK(rw == rs && whole.state == split.state);
         int ok = rw == 0 && utf8_complete(&whole);
-        CHECK(ok == (ref_utf8(a, n) == 0));
+        CHECK(ok == (utf8_ref_validate(a, n) == 0));
         CHECK(ok == (utf8_validate(a, n) == 0));
         if (rw != 0)
             CHECK(!utf8_complete(&whole) && utf8_feed(&whole, (const uint8_t *)"a", 1) != 0);

@@ -7,6 +7,7 @@
 
 #include "common/err.h"
 #include "common/utf8.h"
+#include "utf8_ref.h"
 
 typedef struct sample {
     const char *name;
@@ -195,54 +196,20 @@ Test(utf8, long_ascii_with_bad_byte_at_every_position)
     cr_assert_eq(utf8_validate(buf, sizeof(buf)), 0);
 }
 
-/* A reference validator written the obvious way: decode a code point, then check
- * its length, range and surrogates. Slow, but independent of the DFA's tables. */
-static int ref_validate(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t b = p[i];
-        size_t len;
-        uint32_t cp, min;
-        if (b < 0x80) {
-            i++;
-            continue;
-        } else if ((b & 0xE0) == 0xC0) {
-            len = 2, cp = b & 0x1F, min = 0x80;
-        } else if ((b & 0xF0) == 0xE0) {
-            len = 3, cp = b & 0x0F, min = 0x800;
-        } else if ((b & 0xF8) == 0xF0) {
-            len = 4, cp = b & 0x07, min = 0x10000;
-        } else {
-            return -1;
-        }
-        if (n - i < len)
-            return -1;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return -1;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return -1;
-        i += len;
-    }
-    return 0;
-}
 
 Test(utf8, every_sequence_of_up_to_three_bytes_matches_reference)
 {
     uint8_t b[3];
     for (unsigned x = 0; x < 256; x++) {
         b[0] = (uint8_t)x;
-        cr_assert_eq(utf8_validate(b, 1) == 0, ref_validate(b, 1) == 0, "%02x", x);
+        cr_assert_eq(utf8_validate(b, 1) == 0, utf8_ref_validate(b, 1) == 0, "%02x", x);
         for (unsigned y = 0; y < 256; y++) {
             b[1] = (uint8_t)y;
-            if ((utf8_validate(b, 2) == 0) != (ref_validate(b, 2) == 0))
+            if ((utf8_validate(b, 2) == 0) != (utf8_ref_validate(b, 2) == 0))
                 cr_assert_fail("%02x %02x", x, y);
             for (unsigned z = 0; z < 256; z++) {
                 b[2] = (uint8_t)z;
-                if ((utf8_validate(b, 3) == 0) != (ref_validate(b, 3) == 0))
+                if ((utf8_validate(b, 3) == 0) != (utf8_ref_validate(b, 3) == 0))
                     cr_assert_fail("%02x %02x %02x", x, y, z);
             }
         }
@@ -260,7 +227,7 @@ Test(utf8, four_byte_sequences_around_the_limits_match_reference)
             for (size_t k = 0; k < sizeof(edge); k++)
                 for (size_t l = 0; l < sizeof(edge); l++) {
                     b[0] = (uint8_t)x, b[1] = (uint8_t)y, b[2] = edge[k], b[3] = edge[l];
-                    if ((utf8_validate(b, 4) == 0) != (ref_validate(b, 4) == 0))
+                    if ((utf8_validate(b, 4) == 0) != (utf8_ref_validate(b, 4) == 0))
                         cr_assert_fail("%02x %02x %02x %02x", b[0], b[1], b[2], b[3]);
                 }
 }
