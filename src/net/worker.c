@@ -21,7 +21,6 @@ struct worker {
     int index;
     ev_loop_t *loop;
     listener_t *listeners;
-    worker_stats_t stats;
 };
 
 static worker_t *g_workers;
@@ -33,7 +32,7 @@ typedef struct countdown {
     int pending;
 } countdown_t;
 
-enum { CMD_OPEN, CMD_CLOSE, CMD_UPDATE, CMD_STATS, CMD_STOP };
+enum { CMD_OPEN, CMD_CLOSE, CMD_UPDATE, CMD_STOP };
 
 typedef struct cmd {
     int kind;
@@ -43,17 +42,11 @@ typedef struct cmd {
     int fd;
     uint16_t code;
     char reason[64];
-    worker_stats_t *stats_out; /* CMD_STATS: summed under done->m */
 } cmd_t;
 
-worker_t *worker_of(ev_loop_t *loop)
+static worker_t *worker_of(ev_loop_t *loop)
 {
     return ev_loop_data(loop);
-}
-
-worker_stats_t *worker_counters(worker_t *w)
-{
-    return &w->stats;
 }
 
 int workers_count(void)
@@ -99,14 +92,6 @@ static void run_cmd(ev_loop_t *loop, void *arg)
             listener_update(l, cmd->cfg);
             cmd->cfg = NULL;
         }
-        break;
-    case CMD_STATS:
-        pthread_mutex_lock(&cmd->done->m);
-        cmd->stats_out->connections += w->stats.connections;
-        cmd->stats_out->accepted += w->stats.accepted;
-        cmd->stats_out->messages_in += w->stats.messages_in;
-        cmd->stats_out->messages_out += w->stats.messages_out;
-        pthread_mutex_unlock(&cmd->done->m);
         break;
     case CMD_STOP:
         /* every listener, closing ones too; their connections are freed after
@@ -174,13 +159,6 @@ void workers_close_channel(int64_t id, uint16_t code, const char *reason)
 void workers_update_channel(const chan_cfg_t *cfg)
 {
     cmd_t c = {.kind = CMD_UPDATE, .cfg = (chan_cfg_t *)cfg};
-    broadcast(&c, NULL);
-}
-
-void workers_stats(worker_stats_t *out)
-{
-    memset(out, 0, sizeof *out);
-    cmd_t c = {.kind = CMD_STATS, .stats_out = out};
     broadcast(&c, NULL);
 }
 

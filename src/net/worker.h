@@ -29,14 +29,6 @@ typedef struct chan_cfg {
 
 typedef struct worker worker_t;
 
-/* Per-connection counters a worker keeps, summed by workers_stats. */
-typedef struct worker_stats {
-    uint64_t connections;   /* open now (any state) */
-    uint64_t accepted;      /* since start */
-    uint64_t messages_in;
-    uint64_t messages_out;
-} worker_stats_t;
-
 /* Start n worker threads. Returns 0 or a negative WSX_E*. */
 int workers_start(int n);
 /* The number of workers started. */
@@ -49,14 +41,7 @@ void workers_open_channel(const chan_cfg_t *cfg, const int *fds);
 void workers_close_channel(int64_t id, uint16_t code, const char *reason);
 /* Replace a channel's settings; open connections stay and see the new ones. */
 void workers_update_channel(const chan_cfg_t *cfg);
-/* Counters summed over the workers. */
-void workers_stats(worker_stats_t *out);
 /* Close every channel with 1001 and stop and join the threads. */
 void workers_stop(void);
-
-/* For the connection code, on a worker's thread: */
-worker_t *worker_of(ev_loop_t *loop);
-uint8_t *worker_rbuf(worker_t *w, size_t *cap);
-worker_stats_t *worker_counters(worker_t *w);
 
 #endif

@@ -66,11 +66,6 @@ void ws_conn_thread_cleanup(void)
     t_wb.len = t_wb.cap = 0;
 }
 
-size_t ws_conn_size(void)
-{
-    return sizeof(ws_conn_t);
-}
-
 ws_conn_t *ws_conn_next(ws_conn_t *c)
 {
     return c->next;
@@ -106,7 +101,6 @@ static void conn_drop(ws_conn_t *c)
         c->lst->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    worker_counters(worker_of(loop))->connections--;
     ev_defer(loop, &c->free_d, conn_free);
 }
 
@@ -277,8 +271,6 @@ static int upgrade(ws_conn_t *c, const http_request_t *req)
 static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
 {
     const chan_cfg_t *cfg = c->lst->cfg;
-    worker_stats_t *st = worker_counters(worker_of(c->lst->loop));
-    st->messages_in++;
     if (!cfg->service) {
         log_warn("channel \"%s\": its service is not available", cfg->name);
         conn_fail(c, 1011, "service unavailable");
@@ -294,7 +286,6 @@ static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
         conn_fail(c, 1011, "out of memory");
         return;
     }
-    st->messages_out++;
 }
 
 static int msg_append(ws_conn_t *c, const uint8_t *p, size_t n)
@@ -654,9 +645,6 @@ int ws_conn_accept(listener_t *l, int fd)
     if (c->next)
         c->next->prev = c;
     l->conns = c;
-    worker_stats_t *st = worker_counters(worker_of(l->loop));
-    st->connections++;
-    st->accepted++;
     /* the new-token wait time also bounds the HTTP handshake */
     ev_timer_start(l->loop, &c->timer, l->cfg->new_token_wait_ms, on_timer);
     return 0;

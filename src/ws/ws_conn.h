@@ -28,7 +28,5 @@ ws_conn_t *ws_conn_next(ws_conn_t *c);
 /* Free the calling worker thread's shared buffers (at thread exit). */
 void ws_conn_thread_cleanup(void);
 
-/* sizeof(ws_conn_t), for the memory accounting of tests and benchmarks. */
-size_t ws_conn_size(void);
 
 #endif
