@@ -32,7 +32,7 @@ typedef struct countdown {
     int pending;
 } countdown_t;
 
-enum { CMD_OPEN, CMD_CLOSE, CMD_UPDATE, CMD_STOP };
+enum { CMD_OPEN, CMD_CLOSE, CMD_UPDATE, CMD_SYNC, CMD_STOP };
 
 typedef struct cmd {
     int kind;
@@ -92,6 +92,8 @@ static void run_cmd(ev_loop_t *loop, void *arg)
             listener_update(l, cmd->cfg);
             cmd->cfg = NULL;
         }
+        break;
+    case CMD_SYNC:
         break;
     case CMD_STOP:
         /* every listener, closing ones too; their connections are freed after
@@ -162,9 +164,28 @@ void workers_update_channel(const chan_cfg_t *cfg)
     broadcast(&c, NULL);
 }
 
+void workers_sync(void)
+{
+    cmd_t c = {.kind = CMD_SYNC};
+    broadcast(&c, NULL);
+}
+
+ev_loop_t *workers_loop(int i)
+{
+    return g_workers[i].loop;
+}
+
+static __thread int t_self = -1;
+
+int workers_self(void)
+{
+    return t_self;
+}
+
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
+    t_self = w->index;
     /* signals are the control thread's business */
     sigset_t all;
     sigfillset(&all);

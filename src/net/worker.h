@@ -41,6 +41,14 @@ void workers_open_channel(const chan_cfg_t *cfg, const int *fds);
 void workers_close_channel(int64_t id, uint16_t code, const char *reason);
 /* Replace a channel's settings; open connections stay and see the new ones. */
 void workers_update_channel(const chan_cfg_t *cfg);
+/* Wait until every worker has finished what it was doing and run this no-op: a
+ * quiescent point. After it, no worker is still inside code it entered before
+ * the call (a service being replaced, a configuration being freed). */
+void workers_sync(void);
+/* The loop of worker i (0 <= i < workers_count()), for posting to it. */
+ev_loop_t *workers_loop(int i);
+/* The index of the worker whose thread calls this, or -1 on another thread. */
+int workers_self(void);
 /* Close every channel with 1001 and stop and join the threads. */
 void workers_stop(void);
 
