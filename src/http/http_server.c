@@ -1,6 +1,8 @@
 /* http_server.c - the admin plane's HTTP/1.1 server: one buffer per connection
  * (requests are small and rare), a handler per request, keep-alive. Runs on the
- * control thread; handlers may block briefly on the ODB. */
+ * control thread; handlers may block briefly on the ODB, and defer a reply that
+ * waits for something else (http_server_defer). */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,16 @@ struct hconn {
     uint8_t *out;
     size_t out_off, out_len;
     int close_after, dead;
+    http_defer_t *pending; /* a deferred reply not sent yet: requests behind it wait */
+    int pending_keep;      /* keep-alive of the request being handled */
+    int in_handler;        /* inside the handler: process() answers and moves on */
+    int peer_eof;          /* the client half-closed while a reply was pending */
+};
+
+/* Owned by whoever will complete it; the connection only points back, and its
+ * close sets conn to NULL, so a late completion finds no connection, not a freed one. */
+struct http_defer {
+    hconn_t *conn;
 };
 
 const char *http_status_text(int status)
@@ -54,10 +66,13 @@ const char *http_status_text(int status)
     case 409: return "Conflict";
     case 411: return "Length Required";
     case 413: return "Content Too Large";
+    case 410: return "Gone";
     case 415: return "Unsupported Media Type";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
     }
     return "Unknown";
 }
@@ -75,6 +90,10 @@ static void hconn_close(hconn_t *c)
     if (c->dead)
         return;
     c->dead = 1;
+    if (c->pending) {
+        c->pending->conn = NULL;
+        c->pending = NULL;
+    }
     int fd = c->io.fd;
     ev_io_stop(c->srv->loop, &c->io);
     close(fd);
@@ -151,7 +170,7 @@ static void simple_error(hconn_t *c, int status, const char *code, const char *m
 /* Handle every complete request in c->in. */
 static void process(hconn_t *c)
 {
-    while (!c->dead && c->out_len == 0 && c->in_len > 0) {
+    while (!c->dead && c->out_len == 0 && !c->pending && c->in_len > 0) {
         http_request_t req;
         int r = http_parse_request(c->in, c->in_len, c->seen, &req);
         if (r == WSX_EAGAIN) {
@@ -184,20 +203,61 @@ static void process(hconn_t *c)
         const wsx_slice_t *conn_hdr = http_request_header(&req, "Connection");
         int keep = req.minor_version == 1 ? !(conn_hdr && wsx_slice_has_token(*conn_hdr, "close"))
                                           : (conn_hdr && wsx_slice_has_token(*conn_hdr, "keep-alive"));
-        http_reply_t rep = {.status = 500};
+        http_reply_t rep = {.status = 500, .priv = c};
+        c->pending_keep = keep;
+        c->in_handler = 1;
         c->srv->fn(c->srv->ctx, &req, wsx_slice(c->in + r, blen), &rep);
+        c->in_handler = 0;
         size_t used = (size_t)r + blen;
         memmove(c->in, c->in + used, c->in_len - used);
         c->in_len -= used;
+        if (rep.priv == NULL) { /* deferred: answered (or not yet) by http_server_complete */
+            free(rep.body);
+            continue;
+        }
         respond(c, &rep, keep);
     }
 }
 
 static void on_idle(ev_loop_t *loop, ev_timer_t *t);
 
+http_defer_t *http_server_defer(http_reply_t *out)
+{
+    hconn_t *c = out->priv;
+    assert(c && c->in_handler && !c->pending);
+    http_defer_t *d = malloc(sizeof *d);
+    if (!d)
+        return NULL;
+    d->conn = c;
+    c->pending = d;
+    out->priv = NULL;
+    return d;
+}
+
+void http_server_complete(http_defer_t *d, http_reply_t *reply)
+{
+    hconn_t *c = d->conn;
+    free(d);
+    if (!c) {
+        free(reply->body);
+        return;
+    }
+    c->pending = NULL;
+    respond(c, reply, c->pending_keep && !c->peer_eof);
+    if (c->dead || c->in_handler)
+        return; /* inside the handler, process() goes on with what follows */
+    ev_timer_start(c->srv->loop, &c->idle, IDLE_MS, on_idle);
+    if (c->out_len == 0)
+        process(c); /* pipelined requests that waited behind this one */
+}
+
 static void on_conn(ev_loop_t *loop, ev_io_t *io, uint32_t events)
 {
     hconn_t *c = (hconn_t *)io;
+    if (c->pending && (events & (EV_HUP | EV_ERROR))) {
+        hconn_close(c); /* reset while we wait: nobody to answer (and no busy loop) */
+        return;
+    }
     if (events & EV_WRITE) {
         hconn_flush(c);
         if (c->dead)
@@ -215,6 +275,10 @@ static void on_conn(ev_loop_t *loop, ev_io_t *io, uint32_t events)
         if (cap > limit + 4096)
             cap = limit + 4096;
         if (cap <= c->in_len) {
+            if (c->pending) { /* not now: read the rest once the reply is out */
+                ev_io_set(loop, &c->io, 0);
+                return;
+            }
             simple_error(c, 413, "too_large", "request too large");
             return;
         }
@@ -230,6 +294,12 @@ static void on_conn(ev_loop_t *loop, ev_io_t *io, uint32_t events)
     if (n <= 0) {
         if (n < 0 && errno == EAGAIN)
             return;
+        if (n == 0 && c->pending) {
+            /* a half-close: the client may still read the reply it waits for */
+            c->peer_eof = 1;
+            ev_io_set(loop, &c->io, 0);
+            return;
+        }
         hconn_close(c);
         return;
     }
@@ -240,7 +310,12 @@ static void on_conn(ev_loop_t *loop, ev_io_t *io, uint32_t events)
 
 static void on_idle(ev_loop_t *loop, ev_timer_t *t)
 {
-    hconn_close((hconn_t *)((char *)t - offsetof(hconn_t, idle)));
+    hconn_t *c = (hconn_t *)((char *)t - offsetof(hconn_t, idle));
+    if (c->pending) { /* waiting for our own reply is not idleness */
+        ev_timer_start(loop, t, IDLE_MS, on_idle);
+        return;
+    }
+    hconn_close(c);
 }
 
 static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
