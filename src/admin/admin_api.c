@@ -10,6 +10,7 @@
 #include "admin/admin_api.h"
 #include "admin/admin_auth.h"
 #include "admin/admin_channel_json.h"
+#include "admin/admin_conn.h"
 #include "common/err.h"
 #include "common/utf8.h"
 #include "common/log.h"
@@ -375,6 +376,8 @@ void admin_api_handle(void *ctx, const http_request_t *req, wsx_slice_t body, ht
             reply_error(out, 405, "method_not_allowed", NULL, "use GET or POST");
         return;
     }
+    if (admin_conn_route(api, req, rest, body, out))
+        return;
     static const char chp[] = "channels/";
     if (rest.len > sizeof chp - 1 && rest.len < sizeof chp + 18 &&
         memcmp(rest.ptr, chp, sizeof chp - 1) == 0) {

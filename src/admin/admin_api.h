@@ -12,6 +12,7 @@
 typedef struct admin_api {
     odb_t *db;            /* borrowed */
     reconciler_t *rec;    /* borrowed */
+    ev_loop_t *loop;      /* the control thread's: deferred replies complete on it */
 } admin_api_t;
 
 /* The http_handler_fn of the admin listener; ctx is an admin_api_t. */

@@ -227,7 +227,7 @@ int server_main(int argc, char **argv)
         return 1;
     }
     reconcile_run(g_rec);
-    admin_api_t api = {.db = db, .rec = g_rec};
+    admin_api_t api = {.db = db, .rec = g_rec, .loop = loop};
     http_server_t *http = http_server_new(loop, afd, ADMIN_MAX_BODY, admin_api_handle, &api);
     int sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
     ev_io_t sig_io;
