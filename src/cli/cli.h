@@ -108,6 +108,10 @@ void cli_http_resp_free(cli_http_resp_t *resp);
 int cli_http_api(cli_http_t *h, const char *method, const char *path, const json_t *body,
                  json_t **out);
 
+/* Let the following requests wait up to `seconds` for their answer (default 60): an
+ * admin "invoke" waits for a WebSocket client up to its own timeout. */
+void cli_http_set_timeout(cli_http_t *h, long seconds);
+
 /* URL-encode `s` for a query string. Returns a malloc'd string the caller frees, or NULL
  * when out of memory. */
 char *cli_http_escape(cli_http_t *h, const char *s);
@@ -115,5 +119,16 @@ char *cli_http_escape(cli_http_t *h, const char *s);
 /* `wsx channel ...`: argv[0] is "channel", argv[1] the subcommand. Returns the exit
  * status (0, 1 or 2); prints results to stdout and messages to stderr. */
 int cli_channel_main(int argc, char **argv);
+
+/* The id of the channel named exactly `name` (cli_channel.c). Returns 0 with *id set,
+ * or CLI_EXIT_FAIL after printing why not. */
+int cli_channel_find_id(cli_http_t *h, const char *name, json_int_t *id);
+
+/* `wsx connection list|disconnect|invoke ...` (cli_conn.c): argv[0] is "connection".
+ * Returns the exit status, like cli_channel_main. */
+int cli_conn_main(int argc, char **argv);
+
+/* `wsx channel broadcast NAME --data JSON` (cli_conn.c): argv[0] is "broadcast". */
+int cli_conn_broadcast_main(int argc, char **argv);
 
 #endif

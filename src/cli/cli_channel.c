@@ -141,6 +141,7 @@ static const char usage_channel[] =
     "  get      show one channel\n"
     "  edit     change some fields of a channel\n"
     "  delete   delete a channel\n"
+    "  broadcast send a message to every client of a channel (see broadcast --help)\n"
     "\n" SYNOPSIS_CREATE SYNOPSIS_LIST SYNOPSIS_GET SYNOPSIS_EDIT SYNOPSIS_DELETE "\n"
     "channel options (create, edit):\n"
     "  --name N                     the channel's name (create)\n"
@@ -703,6 +704,8 @@ int cli_channel_main(int argc, char **argv)
         fputs(usage_channel, stdout);
         return CLI_EXIT_OK;
     }
+    if (!strcmp(sub, "broadcast"))
+        return cli_conn_broadcast_main(argc - 1, argv + 1);
     const subcommand_t *sc = NULL;
     for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
         if (!strcmp(sub, subcommands[i].name))
@@ -730,4 +733,9 @@ int cli_channel_main(int argc, char **argv)
         rc = CLI_EXIT_FAIL;
     }
     return rc < 0 ? CLI_EXIT_OK : rc;
+}
+
+int cli_channel_find_id(cli_http_t *h, const char *name, json_int_t *id)
+{
+    return find_channel_id(h, name, id);
 }

@@ -21,6 +21,7 @@ struct cli_http {
     char *url; /* base URL without trailing '/' */
     char *user;
     char *password; /* wiped on close */
+    long timeout_s; /* 0: TIMEOUT_S */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -235,7 +236,7 @@ int cli_http_request(cli_http_t *h, const char *method, const char *path, const 
     curl_easy_setopt(c, CURLOPT_USERAGENT, "wsx-cli");
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout_s ? h->timeout_s : TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
@@ -357,6 +358,11 @@ int cli_http_api(cli_http_t *h, const char *method, const char *path, const json
     }
     *out = root;
     return 0;
+}
+
+void cli_http_set_timeout(cli_http_t *h, long seconds)
+{
+    h->timeout_s = seconds;
 }
 
 char *cli_http_escape(cli_http_t *h, const char *s)
