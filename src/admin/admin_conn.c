@@ -80,7 +80,8 @@ static json_t *parse_body(const http_request_t *req, wsx_slice_t body, http_repl
         return NULL;
     }
     json_error_t e;
-    json_t *j = json_loadb((const char *)body.ptr, body.len, JSON_REJECT_DUPLICATES, &e);
+    json_t *j =
+        json_loadb((const char *)body.ptr, body.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
     if (!j)
         reply_error(out, 400, "invalid_json", NULL,
                     "the body is not valid JSON: %s (line %d, column %d)", e.text, e.line,
