@@ -330,7 +330,12 @@ static int build_identity(ws_conn_t *c, const wsx_envelope_t *e, const char *use
     const char *cname = c->lst->cfg->name;
     size_t lens[] = {strlen(client_id), strlen(name), strlen(username), strlen(peer),
                      strlen(xff), strlen(local), strlen(attrs), strlen(cname)};
-    size_t total = MAX_ATTRS * sizeof(wsx_attr_t);
+    /* count the attrs first, so an idle session holds only what it needs */
+    char scratch[sizeof attrs];
+    wsx_attr_t tmp[MAX_ATTRS];
+    memcpy(scratch, attrs, sizeof attrs);
+    size_t nattrs = wsx_attrs_parse(scratch, tmp, MAX_ATTRS);
+    size_t total = nattrs * sizeof(wsx_attr_t);
     for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
         total += lens[i] + 1;
     /* attrs first: the array needs its alignment */
@@ -338,7 +343,7 @@ static int build_identity(ws_conn_t *c, const wsx_envelope_t *e, const char *use
     if (!b)
         return WSX_ENOMEM;
     wsx_attr_t *av = (wsx_attr_t *)b;
-    char *q = b + MAX_ATTRS * sizeof(wsx_attr_t);
+    char *q = b + nattrs * sizeof(wsx_attr_t);
     const char *src[] = {client_id, name, username, peer, xff, local, attrs, cname};
     char *dst[8];
     for (size_t i = 0; i < 8; i++) {
@@ -356,7 +361,7 @@ static int build_identity(ws_conn_t *c, const wsx_envelope_t *e, const char *use
     s->env.peer_address = dst[3];
     s->env.peer_forwarded_for = dst[4];
     s->env.attrs = av;
-    s->env.n_attrs = wsx_attrs_parse(dst[6], av, MAX_ATTRS);
+    s->env.n_attrs = wsx_attrs_parse(dst[6], av, nattrs);
     s->env.channel_name = dst[7];
     s->local_address = dst[5];
     s->env.data_format = "json";
