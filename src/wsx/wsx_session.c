@@ -193,12 +193,37 @@ int wsx_session_send_rqc(wsx_session_t *s, const char *id, const uint8_t *data, 
 
 /* ---- the session's timer ---- */
 
+/* How long until the session's timer must fire: the next ping or the token's
+ * expiry, whichever comes first; 0 if one is already due. */
+static uint64_t due_in(uint64_t now, uint64_t next_ping, uint64_t token_expires)
+{
+    uint64_t due = next_ping < token_expires ? next_ping : token_expires;
+    return due > now ? due - now : 0;
+}
+
+/* A token's expiry after `now` (ms): saturating, so a huge TTL never wraps into
+ * the past. */
+static uint64_t expiry(uint64_t now, uint64_t ttl_ms)
+{
+    return ttl_ms > UINT64_MAX - now ? UINT64_MAX : now + ttl_ms;
+}
+
+/* "zwsxt." + 32 hex of rnd[0..16) into out[WSX_TOKEN_LEN + 1]; "ws." + 24 hex of
+ * rnd[16..28) into pub[WSX_PUB_ID_LEN + 1]. */
+static void make_ids(const uint8_t rnd[28], char *token, char *pub)
+{
+    memcpy(token, "zwsxt.", 6);
+    hex(rnd, 16, token + 6);
+    token[WSX_TOKEN_LEN] = 0;
+    memcpy(pub, "ws.", 3);
+    hex(rnd + 16, 12, pub + 3);
+    pub[WSX_PUB_ID_LEN] = 0;
+}
+
 static void arm(ws_conn_t *c)
 {
     wsx_session_t *s = c->sess;
-    uint64_t now = ev_now(c->lst->loop);
-    uint64_t due = s->next_ping_ms < s->token_expires_ms ? s->next_ping_ms : s->token_expires_ms;
-    ws_conn_arm_timer(c, due > now ? due - now : 0);
+    ws_conn_arm_timer(c, due_in(ev_now(c->lst->loop), s->next_ping_ms, s->token_expires_ms));
 }
 
 static void send_ping(ws_conn_t *c)
@@ -251,7 +276,7 @@ void wsx_session_on_pong(ws_conn_t *c, const uint8_t *p, size_t n)
         return; /* unsolicited, or an answer to an older ping */
     c->flags |= WS_F_PONG_SEEN;
     c->missed = 0;
-    s->token_expires_ms = ev_now(c->lst->loop) + c->lst->cfg->token_ttl_ms;
+    s->token_expires_ms = expiry(ev_now(c->lst->loop), c->lst->cfg->token_ttl_ms);
     atomic_store_explicit(&s->last_seen_us, isotime_now_us(), memory_order_relaxed);
 }
 
@@ -378,12 +403,7 @@ static void login_done(ws_conn_t *c, int ok, wsx_slice_t in_reply_to)
     }
     uint8_t rnd[28];
     randombytes_buf(rnd, sizeof rnd);
-    memcpy(s->token, "zwsxt.", 6);
-    hex(rnd, 16, s->token + 6);
-    s->token[WSX_TOKEN_LEN] = 0;
-    memcpy(s->pub_client_id, "ws.", 3);
-    hex(rnd + 16, 12, s->pub_client_id + 3);
-    s->pub_client_id[WSX_PUB_ID_LEN] = 0;
+    make_ids(rnd, s->token, s->pub_client_id);
     sodium_memzero(rnd, sizeof rnd);
     s->env.pub_client_id = s->pub_client_id;
     s->env.channel_id = cfg->id;
@@ -408,7 +428,7 @@ static void login_done(ws_conn_t *c, int ok, wsx_slice_t in_reply_to)
     puts_("\"}}");
     send_msg(c);
     uint64_t now = ev_now(c->lst->loop);
-    s->token_expires_ms = now + cfg->token_ttl_ms;
+    s->token_expires_ms = expiry(now, cfg->token_ttl_ms);
     s->next_ping_ms = now + cfg->ping_interval_ms;
     arm(c);
 }
@@ -494,7 +514,7 @@ static void invoke(ws_conn_t *c, const wsx_envelope_t *e)
 {
     wsx_session_t *s = c->sess;
     const chan_cfg_t *cfg = c->lst->cfg;
-    s->token_expires_ms = ev_now(c->lst->loop) + cfg->token_ttl_ms;
+    s->token_expires_ms = expiry(ev_now(c->lst->loop), cfg->token_ttl_ms);
     atomic_store_explicit(&s->last_seen_us, isotime_now_us(), memory_order_relaxed);
     wsx_slice_t in = e->data.len ? e->data : wsx_slice("{}", 2);
     wsx_call_t call = {.kind = WSX_CALL_INVOKE, .env = &s->env, .input = in.ptr,
