@@ -47,6 +47,7 @@ void ws_conn_thread_cleanup(void)
     free(t_wb.p);
     t_wb.p = NULL;
     t_wb.len = t_wb.cap = 0;
+    wsx_session_thread_cleanup();
 }
 
 ws_conn_t *ws_conn_next(ws_conn_t *c)

@@ -74,6 +74,13 @@ static __thread struct {
     int oom;
 } t_msg;
 
+void wsx_session_thread_cleanup(void)
+{
+    free(t_msg.p);
+    t_msg.p = NULL;
+    t_msg.len = t_msg.cap = 0;
+}
+
 static void put(const void *p, size_t n)
 {
     if (t_msg.len + n > t_msg.cap) {

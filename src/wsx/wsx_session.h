@@ -33,4 +33,7 @@ void wsx_session_on_timer(ws_conn_t *c);
  * fail the invocations waiting on it, run on_disconnected, free the session. */
 void wsx_session_closed(ws_conn_t *c);
 
+/* Free the calling worker thread's reply buffer (at thread exit). */
+void wsx_session_thread_cleanup(void);
+
 #endif
