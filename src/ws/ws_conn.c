@@ -23,6 +23,10 @@
 #include "ws/ws_conn_internal.h"
 #include "wsx/wsx_session.h"
 #include "common/isotime.h"
+#include "wsx/wsx_auth.h"
+#include <sodium.h>
+#include <strings.h>
+#include <time.h>
 #include "ws/ws_frame.h"
 #include "ws/ws_handshake.h"
 
@@ -222,6 +226,10 @@ static void http_error(ws_conn_t *c, int status, const char *extra)
         text = "Not Found";
         body = "{\"error\": \"Not found\"}";
         break;
+    case 401:
+        text = "Unauthorized";
+        body = "{\"error\": \"Unauthorized\"}";
+        break;
     case 431:
         text = "Request Header Fields Too Large";
         body = "{\"error\": \"Request header fields too large\"}";
@@ -241,8 +249,124 @@ static void http_error(ws_conn_t *c, int status, const char *extra)
     c->flags |= WS_F_CLOSE_AFTER_FLUSH;
 }
 
+/* Send the 101 and start the WebSocket. */
+static void open_ws(ws_conn_t *c, const char *resp, size_t n)
+{
+    const chan_cfg_t *cfg = c->lst->cfg;
+    out_append(c, resp, n);
+    c->state = WS_ST_OPEN;
+    c->flags |= WS_F_PONG_SEEN;
+    /* raw channels: no login, so the new-token wait ends with the handshake and
+     * the ping timer takes over; json channels keep the new-token wait running
+     * until create-session */
+    if (cfg->raw)
+        ev_timer_start(c->lst->loop, &c->timer, cfg->ping_interval_ms, on_timer);
+}
+
+#define WWW_AUTHENTICATE "WWW-Authenticate: Basic realm=\"wsx\"\r\n"
+
+/* The Authorization header of a raw channel's upgrade (WSX-PROTOCOL.md section
+ * 8): "Basic base64(user:password)" for basic_auth, "Bearer SECRET" for jwt and
+ * apikey. Fills user and secret (NUL-terminated). Returns 0 or WSX_EAUTH. */
+static int parse_authorization(const wsx_slice_t *h, security_type_t type, char *user,
+                               size_t ucap, char *secret, size_t scap, size_t *slen)
+{
+    if (!h)
+        return WSX_EAUTH;
+    const char *p = (const char *)h->ptr;
+    size_t n = h->len;
+    if (type == SECURITY_BASIC_AUTH) {
+        if (n < 6 || strncasecmp(p, "Basic ", 6) != 0)
+            return WSX_EAUTH;
+        size_t bin = 0;
+        const char *end;
+        if (sodium_base642bin((unsigned char *)secret, scap - 1, p + 6, n - 6, " ", &bin, &end,
+                              sodium_base64_VARIANT_ORIGINAL) != 0 || end != p + n)
+            return WSX_EAUTH;
+        secret[bin] = 0;
+        char *colon = memchr(secret, ':', bin);
+        if (!colon || (size_t)(colon - secret) >= ucap)
+            return WSX_EAUTH;
+        size_t ul = (size_t)(colon - secret);
+        memcpy(user, secret, ul);
+        user[ul] = 0;
+        *slen = bin - ul - 1;
+        memmove(secret, colon + 1, *slen + 1);
+        return 0;
+    }
+    if (n < 7 || strncasecmp(p, "Bearer ", 7) != 0 || n - 7 >= scap)
+        return WSX_EAUTH;
+    user[0] = 0;
+    memcpy(secret, p + 7, n - 7);
+    secret[n - 7] = 0;
+    *slen = n - 7;
+    return 0;
+}
+
+/* The login checker's answer for a raw channel's upgrade: 101 or 401. The 101
+ * waited in c->msg (unused before the upgrade). */
+static void raw_auth_done(void *ctx, int ok)
+{
+    ws_conn_t *c = ctx;
+    if (ws_conn_unhold(c))
+        return;
+    if (c->state == WS_ST_HTTP) {
+        if (ok)
+            open_ws(c, (const char *)c->msg, c->msg_len);
+        else
+            http_error(c, 401, WWW_AUTHENTICATE);
+    }
+    free(c->msg);
+    c->msg = NULL;
+    c->msg_len = c->msg_cap = 0;
+    ws_conn_resume(c);
+}
+
+/* A raw channel with a security definition: check the upgrade's credentials.
+ * Returns 1 (open), 0 (refused with 401) or 2 (being checked: input paused). */
+static int raw_login(ws_conn_t *c, const http_request_t *req, const char *resp, size_t n)
+{
+    const chan_cfg_t *cfg = c->lst->cfg;
+    char user[SECURITY_USERNAME_MAX + 1];
+    static __thread char secret[8192];
+    size_t slen = 0;
+    if (parse_authorization(http_request_header(req, "Authorization"), cfg->cred.type, user,
+                            sizeof user, secret, sizeof secret, &slen) < 0) {
+        http_error(c, 401, WWW_AUTHENTICATE);
+        return 0;
+    }
+    if (cfg->cred.type == SECURITY_JWT) {
+        int ok = security_check(&cfg->cred, wsx_slice(user, strlen(user)), wsx_slice(secret, slen),
+                                time(NULL)) == 0;
+        sodium_memzero(secret, slen);
+        if (!ok) {
+            http_error(c, 401, WWW_AUTHENTICATE);
+            return 0;
+        }
+        open_ws(c, resp, n);
+        return 1;
+    }
+    if (!(c->msg = malloc(n))) {
+        sodium_memzero(secret, slen);
+        conn_drop(c);
+        return 0;
+    }
+    memcpy(c->msg, resp, n);
+    c->msg_len = c->msg_cap = (uint32_t)n;
+    int rc = wsx_auth_submit(&cfg->cred, wsx_slice(user, strlen(user)), wsx_slice(secret, slen),
+                             c->lst->loop, raw_auth_done, c);
+    sodium_memzero(secret, slen);
+    if (rc < 0) {
+        conn_drop(c);
+        return 0;
+    }
+    c->holds++;
+    c->flags |= WS_F_PAUSED;
+    return 2;
+}
+
 /* The upgrade request is complete: answer it. Returns 1 when the connection is
- * now a WebSocket. */
+ * now a WebSocket, 2 when its credentials are being checked, 0 when refused. */
 static int upgrade(ws_conn_t *c, const http_request_t *req)
 {
     const chan_cfg_t *cfg = c->lst->cfg;
@@ -266,14 +390,9 @@ static int upgrade(ws_conn_t *c, const http_request_t *req)
         conn_drop(c);
         return 0;
     }
-    out_append(c, resp, n);
-    c->state = WS_ST_OPEN;
-    c->flags |= WS_F_PONG_SEEN;
-    /* raw channels: no login, so the new-token wait ends with the handshake and
-     * the ping timer takes over; json channels keep the new-token wait running
-     * until create-session */
-    if (cfg->raw)
-        ev_timer_start(c->lst->loop, &c->timer, cfg->ping_interval_ms, on_timer);
+    if (cfg->raw && cfg->cred.type != SECURITY_NONE)
+        return raw_login(c, req, resp, n);
+    open_ws(c, resp, n);
     return 1;
 }
 
@@ -415,9 +534,12 @@ static size_t conn_input(ws_conn_t *c, uint8_t *buf, size_t len, size_t seen)
             http_error(c, r < 0 ? 400 : 431, NULL);
             return len;
         }
-        if (!upgrade(c, &req))
+        int up = upgrade(c, &req);
+        if (!up)
             return len;
         off = (size_t)r;
+        if (up == 2)
+            return off; /* what follows the head waits for the login check */
     }
     while (off < len && !(c->flags & WS_F_PAUSED) &&
            (c->state == WS_ST_OPEN || c->state == WS_ST_CLOSING)) {
