@@ -166,6 +166,11 @@ static void on_signal(ev_loop_t *loop, ev_io_t *io, uint32_t events)
     }
 }
 
+static void stop_loop(ev_loop_t *loop, void *arg)
+{
+    ev_loop_stop(loop);
+}
+
 int server_main(int argc, char **argv)
 {
     server_opts_t o;
@@ -252,6 +257,10 @@ int server_main(int argc, char **argv)
     ev_timer_stop(loop, &g_tick);
     ev_io_stop(loop, &sig_io);
     close(sfd);
+    /* closing their sessions, the workers posted answers to this loop (an admin invoke's
+     * "closed"): run them before freeing it, so no caller waits and nothing leaks */
+    if (ev_post(loop, stop_loop, NULL) == 0)
+        ev_loop_run(loop);
     ev_loop_free(loop);
     reconcile_free(g_rec);
     odb_close(db);

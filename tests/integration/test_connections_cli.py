@@ -2,17 +2,15 @@
 would: exit codes (0 ok, 1 failure with one line on stderr, 2 usage error), messages
 that name what is wrong, --help everywhere.
 
-The `needs_session` tests need clients logged in over the WSX protocol (json
-channels); they are skipped until the server serves them - see test_connections_api.py,
-whose `Session` client and `session_protocol` fixture they share."""
+The second part needs clients logged in over the WSX protocol on json channels: the
+`Session` client of test_connections_api.py."""
 import json
 import os
 import subprocess
 
 import pytest
 
-from test_connections_api import (NO_SUCH_ID, PUB_ID_RE, AsyncCall, Session,  # noqa: F401
-                                  needs_session, session_protocol)
+from test_connections_api import NO_SUCH_ID, PUB_ID_RE, AsyncCall, Session
 from wsxlib import WSX_BIN, unique_name, wait_until
 
 TABLE_HEAD = ["PUB CLIENT ID", "EXT CLIENT ID", "EXT CLIENT NAME", "PEER ADDRESS", "USERNAME",
@@ -179,7 +177,6 @@ def listed(wsx, name, *extra):
     return json.loads(ok(wsx, "connection", "list", name, "--json", *extra).stdout)
 
 
-@needs_session
 def test_list_shows_logged_in_clients(wsx, json_channel, sessions):
     ch = json_channel()
     s1 = sessions(ch["ws_url"], "cli-one", client_name="first client")
@@ -198,7 +195,6 @@ def test_list_shows_logged_in_clients(wsx, json_channel, sessions):
     assert [c["ext_client_id"] for c in listed(wsx, ch["name"], "--query", "two")] == ["cli-two"]
 
 
-@needs_session
 def test_disconnect(wsx, json_channel, sessions):
     ch = json_channel()
     s = sessions(ch["ws_url"], "cli-bye")
@@ -209,7 +205,6 @@ def test_disconnect(wsx, json_channel, sessions):
     fails(wsx, "connection", "disconnect", pub_id, contains=("no connection",))
 
 
-@needs_session
 def test_invoke_prints_the_response(wsx, json_channel, sessions):
     ch = json_channel()
     s = sessions(ch["ws_url"], "cli-answers")
@@ -224,7 +219,6 @@ def test_invoke_prints_the_response(wsx, json_channel, sessions):
     assert json.loads(r.stdout) == {"answer": 42, "text": "zażółć"}
 
 
-@needs_session
 def test_invoke_not_answered_fails_after_the_timeout(wsx, json_channel, sessions):
     ch = json_channel()
     s = sessions(ch["ws_url"], "cli-silent")
@@ -237,7 +231,6 @@ def test_invoke_not_answered_fails_after_the_timeout(wsx, json_channel, sessions
     assert call.elapsed >= 1.4
 
 
-@needs_session
 def test_broadcast_reaches_the_channels_clients_only(wsx, json_channel, sessions):
     a, b = json_channel(), json_channel()
     a1, a2 = sessions(a["ws_url"], "cli-bc-1"), sessions(a["ws_url"], "cli-bc-2")
