@@ -211,9 +211,10 @@ static json_t *parse_body(const http_request_t *req, wsx_slice_t body, http_repl
 /* The checks that need the registry or the ODB's other rows, and the write. */
 static int check_and_store(admin_api_t *api, channel_t *ch, int insert, http_reply_t *out)
 {
-    if (!service_find(ch->service)) {
+    if (!service_is_loaded(ch->service)) {
         reply_error(out, 400, "not_found", "service",
-                    "service \"%s\" does not exist; GET /api/v1/services lists them", ch->service);
+                    "service \"%s\" is not deployed; GET /api/v1/services lists those that are",
+                    ch->service);
         return -1;
     }
     if (ch->security[0]) {
@@ -330,11 +331,20 @@ static void one_channel(admin_api_t *api, const http_request_t *req, wsx_slice_t
 static void list_services(http_reply_t *out)
 {
     size_t n;
-    const service_t *s = service_all(&n);
+    service_info_t *s;
+    if (service_list(&s, &n) < 0) {
+        reply_error(out, 500, "out_of_memory", NULL, "out of memory listing the services");
+        return;
+    }
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name", s[i].name, "description",
-                                             s[i].description, "kind", "built-in"));
+    for (size_t i = 0; i < n; i++) {
+        int builtin = strcmp(s[i].origin, "built-in") == 0;
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", s[i].name,
+                                             "description", s[i].description, "kind",
+                                             builtin ? "built-in" : "plugin", "origin",
+                                             s[i].origin, "version", s[i].version));
+    }
+    free(s);
     reply_json(out, 200, json_pack("{s:o, s:I}", "items", arr, "total", (json_int_t)n));
 }
 

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -267,22 +269,62 @@ static int upgrade(ws_conn_t *c, const http_request_t *req)
     return 1;
 }
 
+/* "IP:PORT" of the peer, for the service's environment; "" if unknown. */
+static void peer_address(int fd, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "";
+    out[0] = 0;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        snprintf(out, cap, "%s:%u", host, ntohs(a->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        snprintf(out, cap, "[%s]:%u", host, ntohs(a->sin6_port));
+    }
+}
+
 /* A whole message: call the service and queue its reply. */
 static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
 {
     const chan_cfg_t *cfg = c->lst->cfg;
-    if (!cfg->service) {
-        log_warn("channel \"%s\": its service is not available", cfg->name);
+    char peer[INET6_ADDRSTRLEN + 16];
+    peer_address(c->io.fd, peer, sizeof peer);
+    /* raw channels: no session, so no client ids, login or attrs */
+    wsx_env_t env = {.channel_id = cfg->id, .channel_name = cfg->name, .data_format = "raw",
+                     .pub_client_id = "", .ext_client_id = "", .ext_client_name = "",
+                     .username = "", .peer_address = peer, .peer_forwarded_for = "",
+                     .connection_time = ""};
+    wsx_call_t call = {.kind = WSX_CALL_INVOKE, .env = &env, .input = p, .input_len = n,
+                       .is_binary = opcode == WS_OP_BINARY};
+    wsx_reply_t reply;
+    int rc = cfg->service ? service_call(cfg->service, &call, &reply, NULL) : WSX_ENOTFOUND;
+    if (rc == WSX_ENOTFOUND) {
+        log_warn("channel \"%s\": its service %s is not deployed", cfg->name,
+                 cfg->service ? service_name(cfg->service) : "(unknown)");
         conn_fail(c, 1011, "service unavailable");
         return;
     }
-    service_call_t call = {.input = wsx_slice(p, n), .is_binary = opcode == WS_OP_BINARY};
-    service_result_t res = {.status = 200};
-    if (cfg->service->fn(&call, &res) < 0 || res.status != 200) {
+    if (reply.status != 200) {
         conn_fail(c, 1011, "service failed");
         return;
     }
-    if (send_frame(c, opcode, res.output.ptr, res.output.len) < 0) {
+    /* a text message answers with text, which must be UTF-8; the input was checked,
+     * so an echo of (part of) it needs no second pass */
+    int borrowed = reply.output >= p && reply.output + reply.output_len <= p + n;
+    if (opcode == WS_OP_TEXT && !borrowed && reply.output_len &&
+        utf8_validate(reply.output, reply.output_len) < 0) {
+        log_warn("channel \"%s\": service %s answered a text message with invalid UTF-8",
+                 cfg->name, service_name(cfg->service));
+        conn_fail(c, 1011, "service failed");
+        return;
+    }
+    if (send_frame(c, opcode, reply.output, reply.output_len) < 0) {
         conn_fail(c, 1011, "out of memory");
         return;
     }
