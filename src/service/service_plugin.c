@@ -111,6 +111,10 @@ static int load_copy(const char *path, const char *file, int *out_fd, uint64_t *
         }
         if (n == 0)
             break;
+        if (total == 0 && (n < 4 || memcmp(buf, "\x7f" "ELF", 4) != 0)) {
+            refuse(file, "not a shared object (no ELF header)");
+            goto fail;
+        }
         for (ssize_t i = 0; i < n; i++)
             h = (h ^ (uint8_t)buf[i]) * 1099511628211ull;
         total += (size_t)n;
@@ -128,6 +132,10 @@ static int load_copy(const char *path, const char *file, int *out_fd, uint64_t *
             }
             off += w;
         }
+    }
+    if (total == 0) {
+        refuse(file, "the file is empty");
+        goto fail;
     }
     close(in);
     *out_fd = fd;
