@@ -54,13 +54,14 @@ static void usage(FILE *f, int quickstart)
     else
         fprintf(f, "usage: wsx server [--data DIR] [--odb sqlite:PATH] [--admin HOST:PORT]\n"
                    "                  [--workers N] [--name NAME] [--services-dir DIR]\n"
-                   "  --data DIR        data directory (default ./var)\n"
-                   "  --odb URL         the ODB (default sqlite:DIR/wsx.db)\n"
-                   "  --admin HOST:PORT admin API listener (default 127.0.0.1:8183)\n"
-                   "  --workers N       worker threads (default: the number of CPUs)\n"
-                   "  --name NAME       this server's name in the cluster (default: hostname)\n"
-                   "  --services-dir DIR  service plugins (*.so), hot-deployed when they change\n"
-                   "                    (default DIR/services; see docs/services.md)\n");
+                   "  --data DIR           data directory (default ./var)\n"
+                   "  --odb URL            the ODB (default sqlite:DIR/wsx.db)\n"
+                   "  --admin HOST:PORT    admin API listener (default 127.0.0.1:8183)\n"
+                   "  --workers N          worker threads (default: the number of CPUs)\n"
+                   "  --name NAME          this server's name in the cluster (default: hostname)\n"
+                   "  --services-dir DIR   service plugins (*.so), loaded at start and hot-deployed\n"
+                   "                       when they change (default: services in the data\n"
+                   "                       directory; see docs/services.md)\n");
 }
 
 static int parse_opts(int argc, char **argv, server_opts_t *o)

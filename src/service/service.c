@@ -26,12 +26,13 @@ static char g_dir[4096];
 static __thread unsigned t_depth;
 
 static const service_impl_t g_builtins[] = {
-    {"demo.echo", "Returns its input unchanged", builtin_demo_echo, NULL, NULL, NULL},
-    {"demo.ping", "Answers {\"pong\": <the server's time>}", builtin_demo_ping, NULL, NULL, NULL},
+    {"demo.echo", "Returns its input unchanged", builtin_demo_echo, NULL, NULL, NULL, 0},
+    {"demo.ping", "Answers {\"pong\": <the server's time>}", builtin_demo_ping, NULL, NULL, NULL,
+     0},
     {BUILTIN_GATEWAY_NAME,
      "Invokes the service named in {\"service\": NAME, \"request\": ANY} if the channel's "
      "allow-list has it",
-     builtin_gateway, NULL, NULL, NULL},
+     builtin_gateway, NULL, NULL, NULL, 1},
 };
 
 service_t *service_find_slot(const char *name)
@@ -103,10 +104,25 @@ static void on_dir_event(const char *file, int present)
         service_plugin_undeploy(file);
 }
 
+/* mkdir -p */
+static int make_dir(const char *dir)
+{
+    char p[sizeof g_dir];
+    snprintf(p, sizeof p, "%s", dir);
+    for (char *s = p + 1; *s; s++)
+        if (*s == '/') {
+            *s = 0;
+            if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                return -1;
+            *s = '/';
+        }
+    return mkdir(p, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
 int service_registry_start(ev_loop_t *loop, const char *dir)
 {
     snprintf(g_dir, sizeof g_dir, "%s", dir);
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+    if (make_dir(dir) < 0) {
         log_error("cannot create the services directory %s: %s", dir, strerror(errno));
         return WSX_EIO;
     }
@@ -163,6 +179,8 @@ int service_call(const service_t *s, const wsx_call_t *call, wsx_reply_t *reply,
         return 0;
     }
     static const service_ctx_t no_ctx = {0};
+    if (im->reads_env && ctx && ctx->env_fill)
+        ctx->env_fill(ctx->env_arg);
     const char *prev = service_core_enter(s->name);
     t_depth++;
     int rc = im->builtin ? im->builtin(call, reply, ctx ? ctx : &no_ctx)

@@ -26,6 +26,7 @@ typedef struct service_impl {
     wsx_service_fn invoke;          /* a plugin: this with its state */
     void *state;
     const service_plugin_t *plugin; /* NULL for a built-in */
+    int reads_env;                  /* 0: ctx->env_fill is not needed */
 } service_impl_t;
 
 /* --- service.c */

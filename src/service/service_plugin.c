@@ -326,7 +326,7 @@ int service_plugin_deploy(const char *dir, const char *file)
     for (size_t i = 0; i < pl->n_services; i++) {
         const wsx_service_def_t *d = &pl->services[i];
         p->impls[i] = (service_impl_t){d->name, d->description ? d->description : "", NULL,
-                                       d->invoke, p->state, p};
+                                       d->invoke, p->state, p, 1};
         service_swap(service_slot(d->name), &p->impls[i]);
         if (off < sizeof names)
             off += (size_t)snprintf(names + off, sizeof names - off, "%s%s", i ? ", " : "",

@@ -289,21 +289,36 @@ static void peer_address(int fd, char *out, size_t cap)
     }
 }
 
+typedef struct peer_arg {
+    int fd;
+    char addr[INET6_ADDRSTRLEN + 16];
+} peer_arg_t;
+
+/* service_ctx_t.env_fill: the peer address, only for services that may read it */
+static void fill_peer(void *arg)
+{
+    peer_arg_t *a = arg;
+    if (!a->addr[0])
+        peer_address(a->fd, a->addr, sizeof a->addr);
+}
+
 /* A whole message: call the service and queue its reply. */
 static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
 {
     const chan_cfg_t *cfg = c->lst->cfg;
-    char peer[INET6_ADDRSTRLEN + 16];
-    peer_address(c->io.fd, peer, sizeof peer);
+    peer_arg_t peer;
+    peer.fd = c->io.fd;
+    peer.addr[0] = 0;
     /* raw channels: no session, so no client ids, login or attrs */
     wsx_env_t env = {.channel_id = cfg->id, .channel_name = cfg->name, .data_format = "raw",
                      .pub_client_id = "", .ext_client_id = "", .ext_client_name = "",
-                     .username = "", .peer_address = peer, .peer_forwarded_for = "",
+                     .username = "", .peer_address = peer.addr, .peer_forwarded_for = "",
                      .connection_time = ""};
     wsx_call_t call = {.kind = WSX_CALL_INVOKE, .env = &env, .input = p, .input_len = n,
                        .is_binary = opcode == WS_OP_BINARY};
+    service_ctx_t ctx = {.env_fill = fill_peer, .env_arg = &peer};
     wsx_reply_t reply;
-    int rc = cfg->service ? service_call(cfg->service, &call, &reply, NULL) : WSX_ENOTFOUND;
+    int rc = cfg->service ? service_call(cfg->service, &call, &reply, &ctx) : WSX_ENOTFOUND;
     if (rc == WSX_ENOTFOUND) {
         log_warn("channel \"%s\": its service %s is not deployed", cfg->name,
                  cfg->service ? service_name(cfg->service) : "(unknown)");

@@ -87,6 +87,11 @@ def test_hot_deploy_replace_refuse_and_remove(server_factory, tmp_path):
 
     with RawWs(port) as ws, RawWs(port) as idle:
         assert hello(ws, "alice") == 1
+        # an empty message: example.hello greets the peer address from its environment
+        ws.send_frame(OP_TEXT, b"")
+        host, cport = ws.sock.getsockname()[:2]
+        assert json.loads(ws.recv_message().payload) == {"hello": f"{host}:{cport}",
+                                                         "version": 1}
         assert hello(idle, "idle") == 1
 
         # a client invokes in a tight loop while version 2 replaces version 1

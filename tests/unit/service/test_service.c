@@ -17,6 +17,7 @@
 #include "service/service_internal.h"
 
 #define PLUGINS "build/examples/"
+#define GW "helpers.web-sockets-gateway"
 
 static const wsx_env_t env = {.channel_id = 7, .channel_name = "test", .data_format = "json",
                               .pub_client_id = "ws.0123456789abcdef01234567",
@@ -56,6 +57,13 @@ TestSuite(service, .init = setup);
 
 /* --------------------------------------------------------------- built-ins */
 
+static int g_fills;
+
+static void count_fill(void *arg)
+{
+    g_fills++;
+}
+
 Test(service, echo_answers_its_input_without_copying)
 {
     const char *in = "{\"x\":[1,2,3]}";
@@ -65,6 +73,20 @@ Test(service, echo_answers_its_input_without_copying)
     cr_assert_eq(r.status, 200);
     cr_assert_eq(r.output, (const uint8_t *)in, "the echo must point at its input");
     cr_assert_eq(r.output_len, strlen(in));
+}
+
+Test(service, env_fill_runs_only_for_services_that_read_the_environment)
+{
+    service_ctx_t ctx = {.gateway_allowed = "demo.echo", .env_fill = count_fill};
+    wsx_call_t c = json_call("{\"service\":\"demo.echo\"}");
+    wsx_reply_t r;
+    g_fills = 0;
+    cr_assert_eq(service_call(service_slot("demo.echo"), &c, &r, &ctx), 0);
+    cr_assert_eq(service_call(service_slot("demo.ping"), &c, &r, &ctx), 0);
+    cr_assert_eq(g_fills, 0, "the echo path must not pay for the environment");
+    cr_assert_eq(service_call(service_slot(GW), &c, &r, &ctx), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_geq(g_fills, 1, "the gateway passes the environment on");
 }
 
 Test(service, ping_answers_pong_with_the_server_time)
@@ -102,8 +124,6 @@ Test(service, builtins_are_listed_with_their_origin)
 }
 
 /* ----------------------------------------------------------------- gateway */
-
-#define GW "helpers.web-sockets-gateway"
 
 Test(service, gateway_invokes_an_allowed_service_with_the_request)
 {
@@ -233,7 +253,7 @@ static int test_svc(const wsx_call_t *call, wsx_reply_t *reply, const service_ct
     return 0;
 }
 
-static const service_impl_t test_impl = {"test.svc", "", test_svc, NULL, NULL, NULL};
+static const service_impl_t test_impl = {"test.svc", "", test_svc, NULL, NULL, NULL, 0};
 
 static wsx_reply_t run_test_svc(int mode, const char *input)
 {
@@ -398,6 +418,20 @@ Test(plugin, the_example_hello_answers_on_json_and_raw_channels)
     wsx_reply_t r;
     cr_assert_eq(service_call(service_slot("example.hello"), &raw, &r, NULL), 0);
     cr_assert_str_eq(output(&r), "{\"hello\":\"Ann \\\"A\\\"\",\"version\":1}");
+}
+
+Test(plugin, a_plugin_gets_the_environment_completed)
+{
+    put(PLUGINS "hello.so", "hello.so");
+    cr_assert_eq(service_plugin_deploy(g_dir, "hello.so"), 0);
+    g_fills = 0;
+    service_ctx_t ctx = {.env_fill = count_fill};
+    wsx_call_t raw = {.kind = WSX_CALL_INVOKE, .env = &env, .input = (const uint8_t *)"",
+                      .input_len = 0};
+    wsx_reply_t r;
+    cr_assert_eq(service_call(service_slot("example.hello"), &raw, &r, &ctx), 0);
+    cr_assert_eq(g_fills, 1);
+    cr_assert_str_eq(output(&r), "{\"hello\":\"127.0.0.1:5000\",\"version\":1}");
 }
 
 Test(plugin, the_example_notify_refuses_raw_and_reports_a_missing_connection)
