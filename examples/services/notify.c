@@ -23,8 +23,9 @@ static int notify_init(const wsx_core_t *c, void **state)
 static int notify_invoke(void *state, const wsx_call_t *call, wsx_reply_t *reply)
 {
     if (!call->is_json) {
-        core->reply_error(reply, 400, "example.notify needs a json channel: a raw connection "
-                                      "has no session to push to");
+        core->reply_error(reply, 400,
+                          "example.notify needs a json channel: a raw connection "
+                          "has no session to push to");
         return 0;
     }
     const wsx_env_t *env = call->env;

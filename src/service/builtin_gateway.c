@@ -47,8 +47,8 @@ static int refuse(wsx_reply_t *reply, int status, const char *fmt, const char *a
 int builtin_gateway(const wsx_call_t *call, wsx_reply_t *reply, const service_ctx_t *ctx)
 {
     json_error_t jerr;
-    json_t *in = json_loadb((const char *)call->input, call->input_len, JSON_REJECT_DUPLICATES,
-                            &jerr);
+    json_t *in =
+        json_loadb((const char *)call->input, call->input_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!in || !json_is_object(in)) {
         json_decref(in);
         return refuse(reply, 400, "%s", USAGE);

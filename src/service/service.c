@@ -146,13 +146,20 @@ void service_registry_stop(void)
 static const char *default_message(int status)
 {
     switch (status) {
-    case 400: return "Bad request";
-    case 401: return "Unauthorized";
-    case 403: return "You are not allowed to access this resource";
-    case 404: return "Not found";
-    case 409: return "Conflict";
-    case 422: return "Unprocessable entity";
-    default: return "Internal server error";
+    case 400:
+        return "Bad request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "You are not allowed to access this resource";
+    case 404:
+        return "Not found";
+    case 409:
+        return "Conflict";
+    case 422:
+        return "Unprocessable entity";
+    default:
+        return "Internal server error";
     }
 }
 

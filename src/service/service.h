@@ -72,8 +72,8 @@ const wsx_core_t *service_core(void);
 typedef struct service_info {
     char name[256];
     char description[512];
-    char origin[300];     /* "built-in" or the .so's file name */
-    char version[64];     /* the plugin's version, "" for built-ins */
+    char origin[300]; /* "built-in" or the .so's file name */
+    char version[64]; /* the plugin's version, "" for built-ins */
 } service_info_t;
 
 /* *items is malloc'd (the caller frees), ordered by name. Returns 0 or WSX_ENOMEM. */

@@ -171,10 +171,14 @@ static void core_reply_error(wsx_reply_t *reply, int status, const char *message
 static int map_err(int rc)
 {
     switch (rc) {
-    case 0: return 0;
-    case WSX_ENOTFOUND: return WSX_SERVICE_ENOTFOUND;
-    case WSX_ENOMEM: return WSX_SERVICE_ENOMEM;
-    default: return WSX_SERVICE_EINVAL;
+    case 0:
+        return 0;
+    case WSX_ENOTFOUND:
+        return WSX_SERVICE_ENOTFOUND;
+    case WSX_ENOMEM:
+        return WSX_SERVICE_ENOMEM;
+    default:
+        return WSX_SERVICE_EINVAL;
     }
 }
 

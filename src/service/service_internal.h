@@ -22,8 +22,8 @@ typedef struct service_plugin service_plugin_t;
 typedef struct service_impl {
     const char *name;
     const char *description;
-    service_builtin_fn builtin;     /* a built-in: this, */
-    wsx_service_fn invoke;          /* a plugin: this with its state */
+    service_builtin_fn builtin; /* a built-in: this, */
+    wsx_service_fn invoke;      /* a plugin: this with its state */
     void *state;
     const service_plugin_t *plugin; /* NULL for a built-in */
     int reads_env;                  /* 0: ctx->env_fill is not needed */

@@ -30,8 +30,8 @@ struct service_plugin {
     char file[256];
     char version[64];
     void *dl;
-    int fd;              /* the private copy; open while loaded, see load_copy */
-    uint64_t hash;       /* of the file's bytes, to skip a deploy of the same file */
+    int fd;        /* the private copy; open while loaded, see load_copy */
+    uint64_t hash; /* of the file's bytes, to skip a deploy of the same file */
     size_t size;
     const wsx_plugin_t *def;
     void *state;
@@ -78,8 +78,7 @@ static void refuse(const char *file, const char *fmt, ...)
  * the pages of the loaded copy under us. The fd stays open while the plugin is
  * loaded, so its /proc/self/fd/N name is never reused by another load meanwhile
  * (glibc also matches loaded objects by name). */
-static int load_copy(const char *path, const char *file, int *out_fd, uint64_t *hash,
-                     size_t *size)
+static int load_copy(const char *path, const char *file, int *out_fd, uint64_t *hash, size_t *size)
 {
     int in = open(path, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
@@ -111,7 +110,10 @@ static int load_copy(const char *path, const char *file, int *out_fd, uint64_t *
         }
         if (n == 0)
             break;
-        if (total == 0 && (n < 4 || memcmp(buf, "\x7f" "ELF", 4) != 0)) {
+        if (total == 0 && (n < 4 || memcmp(buf,
+                                           "\x7f"
+                                           "ELF",
+                                           4) != 0)) {
             refuse(file, "not a shared object (no ELF header)");
             goto fail;
         }
@@ -169,8 +171,10 @@ static const char *check_defs(const wsx_plugin_t *pl, const char *file, char *wh
     for (size_t i = 0; i < pl->n_services; i++) {
         const wsx_service_def_t *d = &pl->services[i];
         if (!d->name || !valid_name(d->name)) {
-            snprintf(why, cap, "service #%zu has no valid name (1 to 255 bytes, no spaces, "
-                     "commas or control characters)", i);
+            snprintf(why, cap,
+                     "service #%zu has no valid name (1 to 255 bytes, no spaces, "
+                     "commas or control characters)",
+                     i);
             return why;
         }
         if (!d->invoke) {
@@ -242,7 +246,7 @@ int service_plugin_deploy(const char *dir, const char *file)
 {
     char path[4096 + 256];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (strlen(file) >= sizeof ((service_plugin_t *)0)->file) {
+    if (strlen(file) >= sizeof((service_plugin_t *)0)->file) {
         refuse(file, "its name is longer than 255 bytes");
         return WSX_EINVAL;
     }
@@ -281,8 +285,10 @@ int service_plugin_deploy(const char *dir, const char *file)
     if (!pl)
         bad = "it has no symbol wsx_plugin (is it a wsx service plugin?)";
     else if (pl->abi_version != WSX_SERVICE_ABI_VERSION) {
-        snprintf(why, sizeof why, "ABI version %u != %d: rebuild it against this server's "
-                 "include/wsx/service.h", pl->abi_version, WSX_SERVICE_ABI_VERSION);
+        snprintf(why, sizeof why,
+                 "ABI version %u != %d: rebuild it against this server's "
+                 "include/wsx/service.h",
+                 pl->abi_version, WSX_SERVICE_ABI_VERSION);
         bad = why;
     } else
         bad = check_defs(pl, file, why, sizeof why);
@@ -325,12 +331,12 @@ int service_plugin_deploy(const char *dir, const char *file)
     size_t off = 0;
     for (size_t i = 0; i < pl->n_services; i++) {
         const wsx_service_def_t *d = &pl->services[i];
-        p->impls[i] = (service_impl_t){d->name, d->description ? d->description : "", NULL,
-                                       d->invoke, p->state, p, 1};
+        p->impls[i] = (service_impl_t){
+            d->name, d->description ? d->description : "", NULL, d->invoke, p->state, p, 1};
         service_swap(service_slot(d->name), &p->impls[i]);
         if (off < sizeof names)
-            off += (size_t)snprintf(names + off, sizeof names - off, "%s%s", i ? ", " : "",
-                                    d->name);
+            off +=
+                (size_t)snprintf(names + off, sizeof names - off, "%s%s", i ? ", " : "", d->name);
     }
     if (old) {
         withdraw(old, p, 0);

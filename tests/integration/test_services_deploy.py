@@ -6,7 +6,8 @@ invokes it in a tight loop, the file is atomically replaced by version 2: no cal
 fail, the connection stays open, and version 2's answers appear (and version 1's never
 come back). A file of garbage and a plugin of another ABI version, dropped in its
 place, are refused with a log line naming the file while version 2 keeps answering.
-Removing the file undeploys the service. The plugins are built by `make integration`
+Removing the file undeploys the service (the channel naming it can still be edited).
+The plugins are built by `make integration`
 (build/examples/)."""
 import json
 import os
@@ -149,3 +150,10 @@ def test_hot_deploy_replace_refuse_and_remove(server_factory, tmp_path):
         wait_until(lambda: "example.hello" not in services(srv), what="example.hello removed")
         ws.send_frame(OP_TEXT, "gone?")
         ws.expect_close(1011)
+
+    # the channel still names it, and can still be edited while the plugin is away
+    cid = r.json()["id"]
+    r = srv.api("PATCH", f"/api/v1/channels/{cid}", {"is_active": False})
+    assert r.status == 200 and r.json()["state"] == "inactive", r
+    r = srv.api("PATCH", f"/api/v1/channels/{cid}", {"service": "example.nothing"})
+    assert r.status == 400 and r.error()["field"] == "service", r

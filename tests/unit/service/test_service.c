@@ -19,20 +19,27 @@
 #define PLUGINS "build/examples/"
 #define GW "helpers.web-sockets-gateway"
 
-static const wsx_env_t env = {.channel_id = 7, .channel_name = "test", .data_format = "json",
+static const wsx_env_t env = {.channel_id = 7,
+                              .channel_name = "test",
+                              .data_format = "json",
                               .pub_client_id = "ws.0123456789abcdef01234567",
-                              .ext_client_id = "", .ext_client_name = "", .username = "",
-                              .peer_address = "127.0.0.1:5000", .peer_forwarded_for = "",
+                              .ext_client_id = "",
+                              .ext_client_name = "",
+                              .username = "",
+                              .peer_address = "127.0.0.1:5000",
+                              .peer_forwarded_for = "",
                               .connection_time = ""};
 
 static wsx_call_t json_call(const char *text)
 {
-    return (wsx_call_t){.kind = WSX_CALL_INVOKE, .env = &env, .input = (const uint8_t *)text,
-                        .input_len = strlen(text), .is_json = 1};
+    return (wsx_call_t){.kind = WSX_CALL_INVOKE,
+                        .env = &env,
+                        .input = (const uint8_t *)text,
+                        .input_len = strlen(text),
+                        .is_json = 1};
 }
 
-static int call_name(const char *name, const char *input, wsx_reply_t *reply,
-                     const char *allowed)
+static int call_name(const char *name, const char *input, wsx_reply_t *reply, const char *allowed)
 {
     service_ctx_t ctx = {.gateway_allowed = allowed};
     wsx_call_t c = json_call(input);
@@ -148,8 +155,7 @@ Test(service, gateway_refuses_a_service_not_in_the_allow_list)
     const char *lists[] = {NULL, "", "demo.ping", "demo.echo2 xdemo.echo", "demo.ech"};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         wsx_reply_t r;
-        cr_assert_eq(call_name(GW, "{\"service\":\"demo.echo\",\"request\":1}", &r, lists[i]),
-                     0);
+        cr_assert_eq(call_name(GW, "{\"service\":\"demo.echo\",\"request\":1}", &r, lists[i]), 0);
         cr_assert_eq(r.status, 403, "allow-list \"%s\"", lists[i] ? lists[i] : "(null)");
         cr_assert_str_eq(r.error_message, "You are not allowed to access this resource");
         cr_assert_eq(r.output_len, 0);
@@ -158,8 +164,14 @@ Test(service, gateway_refuses_a_service_not_in_the_allow_list)
 
 Test(service, gateway_answers_400_to_bad_input)
 {
-    const char *bad[] = {"", "not json", "[1,2]", "\"demo.echo\"", "{}", "{\"service\":1}",
-                         "{\"service\":\"\"}", "{\"service\":\"demo.echo\",\"service\":\"x\"}"};
+    const char *bad[] = {"",
+                         "not json",
+                         "[1,2]",
+                         "\"demo.echo\"",
+                         "{}",
+                         "{\"service\":1}",
+                         "{\"service\":\"\"}",
+                         "{\"service\":\"demo.echo\",\"service\":\"x\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         wsx_reply_t r;
         cr_assert_eq(call_name(GW, bad[i], &r, "demo.echo x"), 0);
@@ -413,7 +425,9 @@ Test(plugin, the_example_hello_answers_on_json_and_raw_channels)
     cr_assert(service_is_loaded("example.hello"));
     cr_assert_str_eq(answer("example.hello"),
                      "{\"hello\":\"ws.0123456789abcdef01234567\",\"version\":1}");
-    wsx_call_t raw = {.kind = WSX_CALL_INVOKE, .env = &env, .input = (const uint8_t *)"Ann \"A\"",
+    wsx_call_t raw = {.kind = WSX_CALL_INVOKE,
+                      .env = &env,
+                      .input = (const uint8_t *)"Ann \"A\"",
                       .input_len = 7};
     wsx_reply_t r;
     cr_assert_eq(service_call(service_slot("example.hello"), &raw, &r, NULL), 0);
@@ -426,8 +440,8 @@ Test(plugin, a_plugin_gets_the_environment_completed)
     cr_assert_eq(service_plugin_deploy(g_dir, "hello.so"), 0);
     g_fills = 0;
     service_ctx_t ctx = {.env_fill = count_fill};
-    wsx_call_t raw = {.kind = WSX_CALL_INVOKE, .env = &env, .input = (const uint8_t *)"",
-                      .input_len = 0};
+    wsx_call_t raw = {
+        .kind = WSX_CALL_INVOKE, .env = &env, .input = (const uint8_t *)"", .input_len = 0};
     wsx_reply_t r;
     cr_assert_eq(service_call(service_slot("example.hello"), &raw, &r, &ctx), 0);
     cr_assert_eq(g_fills, 1);
@@ -438,8 +452,8 @@ Test(plugin, the_example_notify_refuses_raw_and_reports_a_missing_connection)
 {
     put(PLUGINS "notify.so", "notify.so");
     cr_assert_eq(service_plugin_deploy(g_dir, "notify.so"), 0);
-    wsx_call_t raw = {.kind = WSX_CALL_INVOKE, .env = &env, .input = (const uint8_t *)"x",
-                      .input_len = 1};
+    wsx_call_t raw = {
+        .kind = WSX_CALL_INVOKE, .env = &env, .input = (const uint8_t *)"x", .input_len = 1};
     wsx_reply_t r;
     cr_assert_eq(service_call(service_slot("example.notify"), &raw, &r, NULL), 0);
     cr_assert_eq(r.status, 400);
@@ -511,7 +525,9 @@ Test(plugin, a_file_that_is_not_elf_is_refused)
     char p[512];
     snprintf(p, sizeof p, "%s/junk.so", g_dir);
     FILE *f = fopen(p, "wb");
-    fputs("\x7f" "ELF but not really", f);
+    fputs("\x7f"
+          "ELF but not really",
+          f);
     fclose(f);
     cr_assert_lt(service_plugin_deploy(g_dir, "junk.so"), 0);
 }
