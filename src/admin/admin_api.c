@@ -211,7 +211,7 @@ static json_t *parse_body(const http_request_t *req, wsx_slice_t body, http_repl
 /* The checks that need the registry or the ODB's other rows, and the write. */
 static int check_and_store(admin_api_t *api, channel_t *ch, int insert, http_reply_t *out)
 {
-    if (!service_find(ch->service)) {
+    if (!service_is_loaded(ch->service)) {
         reply_error(out, 400, "not_found", "service",
                     "service \"%s\" does not exist; GET /api/v1/services lists them", ch->service);
         return -1;
@@ -219,12 +219,6 @@ static int check_and_store(admin_api_t *api, channel_t *ch, int insert, http_rep
     if (ch->security[0]) {
         reply_error(out, 400, "not_found", "security",
                     "security definition \"%s\" does not exist", ch->security);
-        return -1;
-    }
-    if (strcmp(ch->data_format, "json") == 0) {
-        reply_error(out, 400, "not_supported", "data_format",
-                    "data_format \"json\" (the WSX session protocol) is not served by this "
-                    "version yet; use \"raw\"");
         return -1;
     }
     char conflict[CHANNEL_NAME_MAX * 4 + 1] = "";
@@ -329,13 +323,19 @@ static void one_channel(admin_api_t *api, const http_request_t *req, wsx_slice_t
 
 static void list_services(http_reply_t *out)
 {
-    size_t n;
-    const service_t *s = service_all(&n);
+    service_info_t *items = NULL;
+    size_t n = 0;
+    if (service_list(&items, &n) < 0) {
+        reply_error(out, 500, "out_of_memory", NULL, "cannot list the services");
+        return;
+    }
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name", s[i].name, "description",
-                                             s[i].description, "kind", "built-in"));
-    reply_json(out, 200, json_pack("{s:o, s:I}", "items", arr, "total", (json_int_t)n));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "name", items[i].name,
+                                             "description", items[i].description, "origin",
+                                             items[i].origin, "version", items[i].version));
+    free(items);
+    reply_json(out, 200, json_pack("{s:o}", "items", arr));
 }
 
 void admin_api_handle(void *ctx, const http_request_t *req, wsx_slice_t body, http_reply_t *out)

@@ -15,6 +15,8 @@
 #include "admin/admin_api.h"
 #include "admin/admin_auth.h"
 #include "channel/reconcile.h"
+#include "wsx/wsx_auth.h"
+#include "wsx/wsx_conns.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "ev/ev.h"
@@ -47,7 +49,7 @@ static void usage(FILE *f, int quickstart)
     if (quickstart)
         fprintf(f, "usage: wsx quickstart [--data DIR]\n"
                    "  Creates the admin user and the channel \"demo\" (ws://127.0.0.1:48902/demo,\n"
-                   "  service demo.echo, raw) if missing, then runs the server.\n"
+                   "  service demo.echo, json) if missing, then runs the server.\n"
                    "  --data DIR   data directory (default ./var)\n");
     else
         fprintf(f, "usage: wsx server [--data DIR] [--odb sqlite:PATH] [--admin HOST:PORT]\n"
@@ -132,7 +134,7 @@ static int ensure_demo(odb_t *db)
     snprintf(ch.name, sizeof ch.name, "demo");
     snprintf(ch.address, sizeof ch.address, "ws://127.0.0.1:48902/demo");
     snprintf(ch.service, sizeof ch.service, "demo.echo");
-    snprintf(ch.data_format, sizeof ch.data_format, "raw");
+    snprintf(ch.data_format, sizeof ch.data_format, "json");
     char conflict[CHANNEL_NAME_MAX * 4 + 1] = "";
     int rc = odb_channel_insert(db, &ch, conflict);
     if (rc == WSX_EPORTUSED) {
@@ -216,7 +218,8 @@ int server_main(int argc, char **argv)
         odb_close(db);
         return 1;
     }
-    if (workers_start(o.workers) < 0) {
+    wsx_conns_init(o.name);
+    if (wsx_auth_start() < 0 || workers_start(o.workers) < 0) {
         fprintf(stderr, "wsx: cannot start the workers\n");
         return 1;
     }
@@ -245,6 +248,7 @@ int server_main(int argc, char **argv)
     http_server_free(http);
     reconcile_close_all(g_rec);
     workers_stop();
+    wsx_auth_stop();
     ev_timer_stop(loop, &g_tick);
     ev_io_stop(loop, &sig_io);
     close(sfd);

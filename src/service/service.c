@@ -1,32 +1,39 @@
-/* service.c - the registry of built-in services. Immutable after start-up, so
- * workers read it without locks. Plugins (dlopen) come in a later issue. */
+/* service.c - TEMPORARY minimal registry (demo.echo only) until the services
+ * branch lands. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/err.h"
 #include "service/service.h"
 
-/* demo.echo: returns its input unchanged. The output borrows the input, so the
- * echo path copies nothing and allocates nothing. */
-static int demo_echo(const service_call_t *call, service_result_t *res)
-{
-    res->output = call->input;
-    res->status = 200;
-    return 0;
-}
-
-static const service_t services[] = {
-    {"demo.echo", "Returns its input unchanged", demo_echo},
+struct service {
+    const char *name;
 };
 
-const service_t *service_find(const char *name)
-{
-    for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
-        if (strcmp(services[i].name, name) == 0)
-            return &services[i];
-    return NULL;
-}
+static struct service echo = {"demo.echo"};
 
-const service_t *service_all(size_t *n)
+int service_registry_init(void) { return 0; }
+int service_registry_start(ev_loop_t *loop, const char *dir) { return 0; }
+void service_registry_stop(void) {}
+service_t *service_slot(const char *name) { return strcmp(name, "demo.echo") == 0 ? &echo : NULL; }
+int service_is_loaded(const char *name) { return strcmp(name, "demo.echo") == 0; }
+const char *service_name(const service_t *s) { return s->name; }
+int service_call(const service_t *s, const wsx_call_t *call, wsx_reply_t *reply,
+                 const service_ctx_t *ctx)
 {
-    *n = sizeof services / sizeof services[0];
-    return services;
+    memset(reply, 0, sizeof *reply);
+    reply->status = 200;
+    if (!s) { reply->status = 500; return WSX_ENOTFOUND; }
+    reply->output = call->input;
+    reply->output_len = call->input_len;
+    return 0;
+}
+const wsx_core_t *service_core(void) { return NULL; }
+int service_list(service_info_t **items, size_t *n)
+{
+    *items = calloc(1, sizeof **items);
+    strcpy((*items)[0].name, "demo.echo");
+    strcpy((*items)[0].origin, "built-in");
+    *n = 1;
+    return 0;
 }
