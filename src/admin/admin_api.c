@@ -209,12 +209,18 @@ static json_t *parse_body(const http_request_t *req, wsx_slice_t body, http_repl
     return j;
 }
 
-/* The checks that need the registry or the ODB's other rows, and the write. */
-static int check_and_store(admin_api_t *api, channel_t *ch, int insert, http_reply_t *out)
+/* The checks that need the registry or the ODB's other rows, and the write.
+ * old_service: the service the channel named before an update (NULL on insert); a
+ * channel may keep naming a service that was undeployed since, so it can still be
+ * edited (made inactive, say) while the plugin is away. */
+static int check_and_store(admin_api_t *api, channel_t *ch, int insert, const char *old_service,
+                           http_reply_t *out)
 {
-    if (!service_is_loaded(ch->service)) {
+    if (!(old_service && strcmp(old_service, ch->service) == 0) &&
+        !service_is_loaded(ch->service)) {
         reply_error(out, 400, "not_found", "service",
-                    "service \"%s\" does not exist; GET /api/v1/services lists them", ch->service);
+                    "service \"%s\" is not deployed; GET /api/v1/services lists those that are",
+                    ch->service);
         return -1;
     }
     if (ch->security[0]) {
@@ -266,7 +272,7 @@ static void create_channel(admin_api_t *api, const http_request_t *req, wsx_slic
         reply_channel_err(out, &err);
         return;
     }
-    if (check_and_store(api, &ch, 1, out) < 0)
+    if (check_and_store(api, &ch, 1, NULL, out) < 0)
         return;
     reply_json(out, 201, channel_json(api, &ch));
 }
@@ -308,6 +314,8 @@ static void one_channel(admin_api_t *api, const http_request_t *req, wsx_slice_t
     json_t *j = parse_body(req, body, out);
     if (!j)
         return;
+    char old_service[sizeof ch.service];
+    memcpy(old_service, ch.service, sizeof old_service);
     channel_err_t err;
     memset(&err, 0, sizeof err);
     rc = admin_channel_from_json(j, &ch, partial, &err);
@@ -317,26 +325,29 @@ static void one_channel(admin_api_t *api, const http_request_t *req, wsx_slice_t
         return;
     }
     ch.id = id;
-    if (check_and_store(api, &ch, 0, out) < 0)
+    if (check_and_store(api, &ch, 0, old_service, out) < 0)
         return;
     reply_json(out, 200, channel_json(api, &ch));
 }
 
 static void list_services(http_reply_t *out)
 {
-    service_info_t *items = NULL;
-    size_t n = 0;
-    if (service_list(&items, &n) < 0) {
-        reply_error(out, 500, "out_of_memory", NULL, "cannot list the services");
+    size_t n;
+    service_info_t *s;
+    if (service_list(&s, &n) < 0) {
+        reply_error(out, 500, "out_of_memory", NULL, "out of memory listing the services");
         return;
     }
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "name", items[i].name,
-                                             "description", items[i].description, "origin",
-                                             items[i].origin, "version", items[i].version));
-    free(items);
-    reply_json(out, 200, json_pack("{s:o}", "items", arr));
+    for (size_t i = 0; i < n; i++) {
+        int builtin = strcmp(s[i].origin, "built-in") == 0;
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", s[i].name,
+                                             "description", s[i].description, "kind",
+                                             builtin ? "built-in" : "plugin", "origin",
+                                             s[i].origin, "version", s[i].version));
+    }
+    free(s);
+    reply_json(out, 200, json_pack("{s:o, s:I}", "items", arr, "total", (json_int_t)n));
 }
 
 void admin_api_handle(void *ctx, const http_request_t *req, wsx_slice_t body, http_reply_t *out)

@@ -72,7 +72,7 @@ static void cfg_from(const channel_t *ch, const channel_addr_t *addr, chan_cfg_t
     snprintf(cfg->path, sizeof cfg->path, "%s", addr->path);
     cfg->path_len = strlen(cfg->path);
     cfg->raw = strcmp(ch->data_format, "raw") == 0;
-    cfg->service = service_slot(ch->service);
+    cfg->service = service_slot(ch->service); /* a slot: the service may come later */
     cfg->max_message_size = (uint64_t)ch->max_message_size;
     cfg->new_token_wait_ms = (uint64_t)ch->new_token_wait_time * 1000;
     cfg->ping_interval_ms = (uint64_t)ch->ping_interval * 1000;

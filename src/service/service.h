@@ -21,9 +21,16 @@ typedef struct service_ctx {
     const char *gateway_allowed; /* helpers.web-sockets-gateway: the channel's
                                     allow-list, names separated by spaces, commas
                                     or newlines; NULL or "" allows nothing */
+    /* Optional: completes the call's environment with what is costly to know (the
+     * peer address: a getpeername per message would cost the echo path half its
+     * speed). Called with env_arg before a service that may read the environment
+     * runs (plugins, the gateway), never for demo.echo or demo.ping; may be called
+     * more than once per message (the gateway's target), so it should remember. */
+    void (*env_fill)(void *env_arg);
+    void *env_arg;
 } service_ctx_t;
 
-/* Register the built-ins. Call once at start, before anything else here. */
+/* Register the built-ins. Call at start, before anything else here (again: a no-op). */
 int service_registry_init(void);
 
 /* Load every *.so in dir (a missing dir is created), then watch it with inotify on
@@ -33,7 +40,8 @@ int service_registry_init(void);
  * negative WSX_E* if the directory cannot be watched. */
 int service_registry_start(ev_loop_t *loop, const char *dir);
 
-/* Stop watching and unload the plugins (after the workers stopped). */
+/* Stop watching and unload the plugins (after the workers stopped). Their slots
+ * stay, empty. */
 void service_registry_stop(void);
 
 /* The slot of a name, created (empty) if it never existed, so a channel can name
@@ -47,7 +55,8 @@ int service_is_loaded(const char *name);
 /* The slot's name. */
 const char *service_name(const service_t *s);
 
-/* Call the slot's current implementation on this thread. reply is initialised
+/* Call the slot's current implementation on this thread (a worker or the control
+ * thread: those are the threads an unload waits for). reply is initialised
  * here (status 200, no output); on return reply->output is valid until the next
  * service_call on this thread. Returns 0 (the reply says how the service did; a
  * negative return from the service becomes status 500) or WSX_ENOTFOUND when
@@ -58,12 +67,13 @@ int service_call(const service_t *s, const wsx_call_t *call, wsx_reply_t *reply,
 /* The core API handed to services (push, broadcast, disconnect, reply_write...). */
 const wsx_core_t *service_core(void);
 
-/* For GET /api/v1/services: the loaded services. */
+/* For GET /api/v1/services: the loaded services. Control thread (a plugin's
+ * strings are read here, and plugins are unloaded on that thread). */
 typedef struct service_info {
     char name[256];
     char description[512];
-    char origin[300];     /* "built-in" or the .so's file name */
-    char version[64];     /* the plugin's version, "" for built-ins */
+    char origin[300]; /* "built-in" or the .so's file name */
+    char version[64]; /* the plugin's version, "" for built-ins */
 } service_info_t;
 
 /* *items is malloc'd (the caller frees), ordered by name. Returns 0 or WSX_ENOMEM. */

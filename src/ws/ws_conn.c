@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -396,6 +398,39 @@ static int upgrade(ws_conn_t *c, const http_request_t *req)
     return 1;
 }
 
+/* "IP:PORT" of the peer, for the service's environment; "" if unknown. */
+static void peer_address(int fd, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "";
+    out[0] = 0;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        snprintf(out, cap, "%s:%u", host, ntohs(a->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        snprintf(out, cap, "[%s]:%u", host, ntohs(a->sin6_port));
+    }
+}
+
+typedef struct peer_arg {
+    int fd;
+    char addr[INET6_ADDRSTRLEN + 16];
+} peer_arg_t;
+
+/* service_ctx_t.env_fill: the peer address, only for services that may read it */
+static void fill_peer(void *arg)
+{
+    peer_arg_t *a = arg;
+    if (!a->addr[0])
+        peer_address(a->fd, a->addr, sizeof a->addr);
+}
+
 /* A whole message: call the service and queue its reply. */
 static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
 {
@@ -404,24 +439,40 @@ static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
         wsx_session_on_message(c, p, n);
         return;
     }
-    /* raw channels keep no session: the environment is the channel's */
+    peer_arg_t peer;
+    peer.fd = c->io.fd;
+    peer.addr[0] = 0;
+    /* raw channels: no session, so no client ids, login or attrs */
     wsx_env_t env = {.channel_id = cfg->id, .channel_name = cfg->name, .data_format = "raw",
                      .pub_client_id = "", .ext_client_id = "", .ext_client_name = "",
-                     .username = "", .peer_address = "", .peer_forwarded_for = "",
+                     .username = "", .peer_address = peer.addr, .peer_forwarded_for = "",
                      .connection_time = ""};
     wsx_call_t call = {.kind = WSX_CALL_INVOKE, .env = &env, .input = p, .input_len = n,
                        .is_binary = opcode == WS_OP_BINARY};
-    wsx_reply_t res;
-    if (!cfg->service || service_call(cfg->service, &call, &res, NULL) < 0) {
-        log_warn("channel \"%s\": its service is not available", cfg->name);
+    service_ctx_t ctx = {.env_fill = fill_peer, .env_arg = &peer};
+    wsx_reply_t reply;
+    int rc = cfg->service ? service_call(cfg->service, &call, &reply, &ctx) : WSX_ENOTFOUND;
+    if (rc == WSX_ENOTFOUND) {
+        log_warn("channel \"%s\": its service %s is not deployed", cfg->name,
+                 cfg->service ? service_name(cfg->service) : "(unknown)");
         conn_fail(c, 1011, "service unavailable");
         return;
     }
-    if (res.status != 200) {
+    if (reply.status != 200) {
         conn_fail(c, 1011, "service failed");
         return;
     }
-    if (send_frame(c, opcode, res.output, res.output_len) < 0) {
+    /* a text message answers with text, which must be UTF-8; the input was checked,
+     * so an echo of (part of) it needs no second pass */
+    int borrowed = reply.output >= p && reply.output + reply.output_len <= p + n;
+    if (opcode == WS_OP_TEXT && !borrowed && reply.output_len &&
+        utf8_validate(reply.output, reply.output_len) < 0) {
+        log_warn("channel \"%s\": service %s answered a text message with invalid UTF-8",
+                 cfg->name, service_name(cfg->service));
+        conn_fail(c, 1011, "service failed");
+        return;
+    }
+    if (send_frame(c, opcode, reply.output, reply.output_len) < 0) {
         conn_fail(c, 1011, "out of memory");
         return;
     }
