@@ -10,6 +10,7 @@
 #include "admin/admin_api.h"
 #include "admin/admin_auth.h"
 #include "admin/admin_channel_json.h"
+#include "admin/admin_security.h"
 #include "common/err.h"
 #include "common/utf8.h"
 #include "common/log.h"
@@ -216,11 +217,14 @@ static int check_and_store(admin_api_t *api, channel_t *ch, int insert, http_rep
                     "service \"%s\" does not exist; GET /api/v1/services lists them", ch->service);
         return -1;
     }
-    if (ch->security[0]) {
-        reply_error(out, 400, "not_found", "security",
-                    "security definition \"%s\" does not exist", ch->security);
+    if (ch->hook_service[0] && !service_find(ch->hook_service)) {
+        reply_error(out, 400, "not_found", "hook_service",
+                    "service \"%s\" does not exist; GET /api/v1/services lists them",
+                    ch->hook_service);
         return -1;
     }
+    if (admin_security_resolve(api, ch, out) < 0)
+        return -1;
     if (strcmp(ch->data_format, "json") == 0) {
         reply_error(out, 400, "not_supported", "data_format",
                     "data_format \"json\" (the WSX session protocol) is not served by this "
@@ -375,6 +379,8 @@ void admin_api_handle(void *ctx, const http_request_t *req, wsx_slice_t body, ht
             reply_error(out, 405, "method_not_allowed", NULL, "use GET or POST");
         return;
     }
+    if (admin_security_route(api, req, rest, body, out))
+        return;
     static const char chp[] = "channels/";
     if (rest.len > sizeof chp - 1 && rest.len < sizeof chp + 18 &&
         memcmp(rest.ptr, chp, sizeof chp - 1) == 0) {
