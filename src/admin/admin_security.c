@@ -157,9 +157,10 @@ static void reply_in_use(admin_api_t *api, const security_def_t *def, http_reply
     if (n > IN_USE_NAMES_MAX)
         snprintf(list + used, cap - used, " and %zu more", n - IN_USE_NAMES_MAX);
     admin_reply_error(out, 409, "in_use", NULL,
-                      "security definition \"%s\" is used by %s %s; set their security to "
+                      "security definition \"%s\" is used by %s %s; set %s security to "
                       "another definition or to null first",
-                      def->name, n == 1 ? "channel" : "channels", n ? list : "a channel");
+                      def->name, n == 1 ? "channel" : "channels", n ? list : "a channel",
+                      n == 1 ? "its" : "their");
     free(list);
     free(names);
 }

@@ -1,7 +1,8 @@
 /* cli.h - the `wsx` command-line client of the admin JSON API. cli_http.c holds what
  * every command shares: the connection options, the password, HTTP calls and turning the
- * API's answers into messages. cli_channel.c is `wsx channel ...`. A command returns the
- * process exit status: 0 success, 1 failure (one line on stderr), 2 usage error. */
+ * API's answers into messages. cli_channel.c is `wsx channel ...`, cli_security.c is
+ * `wsx security ...`. A command returns the process exit status: 0 success, 1 failure
+ * (one line on stderr), 2 usage error. */
 #ifndef WSX_CLI_H
 #define WSX_CLI_H
 
@@ -115,5 +116,9 @@ char *cli_http_escape(cli_http_t *h, const char *s);
 /* `wsx channel ...`: argv[0] is "channel", argv[1] the subcommand. Returns the exit
  * status (0, 1 or 2); prints results to stdout and messages to stderr. */
 int cli_channel_main(int argc, char **argv);
+
+/* `wsx security ...`: argv[0] is "security". Same contract as cli_channel_main;
+ * secrets come from stdin or a file only. */
+int cli_security_main(int argc, char **argv);
 
 #endif
