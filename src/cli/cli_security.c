@@ -86,21 +86,27 @@ static const struct option edit_longopts[] = {
     CONN_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
+/* Listed where it has no use, to point at --admin-password-file. */
+#define PASSWORD_FILE_LONGOPT {"password-file", required_argument, NULL, OPT_PASSWORD_FILE}
+
 static const struct option list_longopts[] = {
     {"help", no_argument, NULL, OPT_HELP},
     {"query", required_argument, NULL, OPT_QUERY},
     {"json", no_argument, NULL, OPT_JSON},
+    PASSWORD_FILE_LONGOPT,
     CONN_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 static const struct option get_longopts[] = {
     {"help", no_argument, NULL, OPT_HELP},
     {"json", no_argument, NULL, OPT_JSON},
+    PASSWORD_FILE_LONGOPT,
     CONN_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 static const struct option delete_longopts[] = {
     {"help", no_argument, NULL, OPT_HELP},
+    PASSWORD_FILE_LONGOPT,
     CONN_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
@@ -129,6 +135,8 @@ static const char usage_security[] =
     "  edit     change its name, username or secret\n"
     "  delete   delete one (refused while a channel uses it)\n"
     "\n" SYNOPSIS_CREATE SYNOPSIS_LIST SYNOPSIS_GET SYNOPSIS_EDIT SYNOPSIS_DELETE "\n"
+    "A NAME that starts with '-' goes after '--': wsx security get -- -odd-name\n"
+    "\n"
     "secrets (create, edit):\n" SECRET_USAGE "\n" CONN_USAGE "\n"
     "'wsx security COMMAND --help' shows one command.\n";
 
@@ -301,8 +309,13 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
                                "--%s-stdin or --%s-file F",
                                what, what, what);
         }
-        case OPT_PASSWORD_STDIN:
         case OPT_PASSWORD_FILE:
+            if (longopts != create_longopts && longopts != edit_longopts)
+                return usage_error("--password-file is a basic-auth definition's password; the "
+                                   "admin password comes from --admin-password-file F or "
+                                   "WSX_PASSWORD");
+            /* fall through */
+        case OPT_PASSWORD_STDIN:
         case OPT_SECRET_STDIN:
         case OPT_SECRET_FILE:
         case OPT_KEY_STDIN:
