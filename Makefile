@@ -1,4 +1,4 @@
-# wsx - one Makefile. `make` builds build/wsx; `make run` installs what is missing
+# wsx - one Makefile. `make` builds build/wsx and the example service plugins; `make run` installs what is missing
 # and starts `wsx quickstart`; `make test` installs what is missing, builds the
 # sanitizer build and runs every tier; `make bench` runs the benchmarks.
 
@@ -29,8 +29,40 @@ FUZZ_REPLAY := $(FUZZ_SRCS:fuzz/%.c=build/asan/fuzz/%)
 
 PYTEST := /usr/bin/python3 -m pytest
 
-.PHONY: all run test unit fuzz-replay integration fuzz bench deps clean format
-all: build/wsx
+.PHONY: all run test unit fuzz-replay integration fuzz bench deps clean format examples
+all: build/wsx examples
+
+# Service plugins see only the public header: a plugin needs nothing else from wsx.
+PLUGIN_CFLAGS := -shared -fPIC -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude
+EXAMPLES := $(patsubst examples/services/%.c,build/examples/%.so,$(sort $(wildcard examples/services/*.c)))
+# variants for the tests: a new version of hello, and plugins wsx must refuse or replace
+TEST_PLUGINS := build/examples/test/hello-v2.so build/examples/test/fixture-1.so \
+	build/examples/test/fixture-2.so build/examples/test/wrong-abi.so \
+	build/examples/test/init-fails.so build/examples/test/builtin-name.so
+
+examples: $(EXAMPLES)
+
+build/examples/%.so: examples/services/%.c include/wsx/service.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -o $@ $<
+
+build/examples/test/hello-v2.so: examples/services/hello.c include/wsx/service.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -DHELLO_VERSION=2 -o $@ $<
+
+FIXTURE := tests/unit/service/plugin_fixture.c
+build/examples/test/fixture-%.so: $(FIXTURE) include/wsx/service.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -DFIXTURE_ANSWER='"$*"' -o $@ $<
+build/examples/test/wrong-abi.so: $(FIXTURE) include/wsx/service.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -DFIXTURE_ABI=2 -o $@ $<
+build/examples/test/init-fails.so: $(FIXTURE) include/wsx/service.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -DFIXTURE_INIT_RC=-1 -o $@ $<
+build/examples/test/builtin-name.so: $(FIXTURE) include/wsx/service.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -DFIXTURE_SERVICE='"demo.echo"' -o $@ $<
 
 deps:
 	@scripts/install-deps
@@ -81,6 +113,9 @@ run: deps build/wsx
 test: deps
 	$(MAKE) --no-print-directory unit fuzz-replay integration
 
+# the service tests load the example plugins and the variants
+build/asan/tests/service/test_service: $(EXAMPLES) $(TEST_PLUGINS)
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2 --short-filename; done
 
@@ -92,7 +127,7 @@ build/tests/alloccount.so: tests/tools/alloccount.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $<
 
-integration: build/asan/wsx build/wsx build/tests/alloccount.so
+integration: build/asan/wsx build/wsx build/tests/alloccount.so $(EXAMPLES) $(TEST_PLUGINS)
 	WSX_BIN=$(CURDIR)/build/asan/wsx $(PYTEST) -q tests/integration
 
 fuzz: $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)

@@ -14,7 +14,8 @@
  *
  * Memory: everything wsx hands a service is borrowed for the duration of the call.
  * Output is written with core->reply_write (copied by wsx) or pointed at with
- * reply->output (memory the service owns, valid until the call returns). */
+ * reply->output (memory the service owns, which need only stay valid until the call
+ * returns: wsx copies it unless it points into the input). */
 #ifndef WSX_PUBLIC_SERVICE_H
 #define WSX_PUBLIC_SERVICE_H
 
@@ -93,7 +94,8 @@ typedef struct wsx_reply {
 #define WSX_SERVICE_ENOTFOUND (-4) /* no such connection or channel */
 typedef struct wsx_core {
     uint32_t abi_version;
-    /* Append bytes to the reply's output (copied). */
+    /* Append bytes to the reply's output (copied). Output the service pointed
+     * reply->output at itself comes first. */
     int (*reply_write)(wsx_reply_t *reply, const void *data, size_t len);
     /* Set a failure: status and a message for the client. */
     void (*reply_error)(wsx_reply_t *reply, int status, const char *message);

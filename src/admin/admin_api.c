@@ -209,28 +209,28 @@ static json_t *parse_body(const http_request_t *req, wsx_slice_t body, http_repl
     return j;
 }
 
-/* The checks that need the registry or the ODB's other rows, and the write. */
-static int check_and_store(admin_api_t *api, channel_t *ch, int insert, http_reply_t *out)
+/* The checks that need the registry or the ODB's other rows, and the write.
+ * old: the channel before an update (NULL on insert); a channel may keep naming a
+ * service (or hook service) that was undeployed since, so it can still be edited
+ * (made inactive, say) while the plugin is away. */
+static int check_and_store(admin_api_t *api, channel_t *ch, int insert, const channel_t *old,
+                           http_reply_t *out)
 {
-    if (!service_find(ch->service)) {
+    if (!(old && strcmp(old->service, ch->service) == 0) && !service_is_loaded(ch->service)) {
         reply_error(out, 400, "not_found", "service",
-                    "service \"%s\" does not exist; GET /api/v1/services lists them", ch->service);
+                    "service \"%s\" is not deployed; GET /api/v1/services lists those that are",
+                    ch->service);
         return -1;
     }
-    if (ch->hook_service[0] && !service_find(ch->hook_service)) {
+    if (ch->hook_service[0] && !(old && strcmp(old->hook_service, ch->hook_service) == 0) &&
+        !service_is_loaded(ch->hook_service)) {
         reply_error(out, 400, "not_found", "hook_service",
-                    "service \"%s\" does not exist; GET /api/v1/services lists them",
+                    "service \"%s\" is not deployed; GET /api/v1/services lists those that are",
                     ch->hook_service);
         return -1;
     }
     if (admin_security_resolve(api, ch, out) < 0)
         return -1;
-    if (strcmp(ch->data_format, "json") == 0) {
-        reply_error(out, 400, "not_supported", "data_format",
-                    "data_format \"json\" (the WSX session protocol) is not served by this "
-                    "version yet; use \"raw\"");
-        return -1;
-    }
     char conflict[CHANNEL_NAME_MAX * 4 + 1] = "";
     int rc = insert ? odb_channel_insert(api->db, ch, conflict)
                     : odb_channel_update(api->db, ch, conflict);
@@ -275,7 +275,7 @@ static void create_channel(admin_api_t *api, const http_request_t *req, wsx_slic
         reply_channel_err(out, &err);
         return;
     }
-    if (check_and_store(api, &ch, 1, out) < 0)
+    if (check_and_store(api, &ch, 1, NULL, out) < 0)
         return;
     reply_json(out, 201, channel_json(api, &ch));
 }
@@ -317,6 +317,7 @@ static void one_channel(admin_api_t *api, const http_request_t *req, wsx_slice_t
     json_t *j = parse_body(req, body, out);
     if (!j)
         return;
+    channel_t old = ch;
     channel_err_t err;
     memset(&err, 0, sizeof err);
     rc = admin_channel_from_json(j, &ch, partial, &err);
@@ -326,7 +327,7 @@ static void one_channel(admin_api_t *api, const http_request_t *req, wsx_slice_t
         return;
     }
     ch.id = id;
-    if (check_and_store(api, &ch, 0, out) < 0)
+    if (check_and_store(api, &ch, 0, &old, out) < 0)
         return;
     reply_json(out, 200, channel_json(api, &ch));
 }
@@ -334,11 +335,20 @@ static void one_channel(admin_api_t *api, const http_request_t *req, wsx_slice_t
 static void list_services(http_reply_t *out)
 {
     size_t n;
-    const service_t *s = service_all(&n);
+    service_info_t *s;
+    if (service_list(&s, &n) < 0) {
+        reply_error(out, 500, "out_of_memory", NULL, "out of memory listing the services");
+        return;
+    }
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "name", s[i].name, "description",
-                                             s[i].description, "kind", "built-in"));
+    for (size_t i = 0; i < n; i++) {
+        int builtin = strcmp(s[i].origin, "built-in") == 0;
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", s[i].name,
+                                             "description", s[i].description, "kind",
+                                             builtin ? "built-in" : "plugin", "origin",
+                                             s[i].origin, "version", s[i].version));
+    }
+    free(s);
     reply_json(out, 200, json_pack("{s:o, s:I}", "items", arr, "total", (json_int_t)n));
 }
 

@@ -72,11 +72,12 @@ static void cfg_from(const channel_t *ch, const channel_addr_t *addr, chan_cfg_t
     snprintf(cfg->path, sizeof cfg->path, "%s", addr->path);
     cfg->path_len = strlen(cfg->path);
     cfg->raw = strcmp(ch->data_format, "raw") == 0;
-    cfg->service = service_find(ch->service);
+    cfg->service = service_slot(ch->service); /* a slot: the service may come later */
     cfg->max_message_size = (uint64_t)ch->max_message_size;
     cfg->new_token_wait_ms = (uint64_t)ch->new_token_wait_time * 1000;
     cfg->ping_interval_ms = (uint64_t)ch->ping_interval * 1000;
     cfg->pings_missed_threshold = (uint32_t)ch->pings_missed_threshold;
+    cfg->token_ttl_ms = (uint64_t)ch->token_ttl * 1000;
 }
 
 static void close_listeners(actual_t *a, const char *reason)
@@ -140,11 +141,6 @@ static void apply(reconciler_t *r, const channel_t *ch, actual_t *a)
     if (addr.tls) {
         close_listeners(a, "channel address changed");
         set_state(r, a, "error: wss:// is not served by this version");
-        return;
-    }
-    if (!cfg.raw) {
-        close_listeners(a, "channel data format changed");
-        set_state(r, a, "error: data format json is not served by this version");
         return;
     }
     if (a->open) {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "ev/ev.h"
+#include "security/security.h"
 #include "service/service.h"
 
 /* What a worker needs to serve a channel; each worker gets its own copy. */
@@ -25,6 +26,10 @@ typedef struct chan_cfg {
     uint64_t new_token_wait_ms;   /* also bounds the HTTP handshake */
     uint64_t ping_interval_ms;
     uint32_t pings_missed_threshold;
+    uint64_t token_ttl_ms;        /* json channels */
+    const service_t *hook;        /* hook_service, NULL for none */
+    char gateway_allowed[4096];   /* helpers.web-sockets-gateway's allow-list */
+    security_cred_t cred;         /* what a login must match (type NONE: no check) */
 } chan_cfg_t;
 
 typedef struct worker worker_t;

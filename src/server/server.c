@@ -15,6 +15,8 @@
 #include "admin/admin_api.h"
 #include "admin/admin_auth.h"
 #include "channel/reconcile.h"
+#include "wsx/wsx_auth.h"
+#include "wsx/wsx_conns.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "ev/ev.h"
@@ -23,6 +25,7 @@
 #include "net/worker.h"
 #include "security/security.h"
 #include "server/server.h"
+#include "service/service.h"
 
 #define RECONCILE_EVERY_MS 1000
 #define ADMIN_MAX_BODY (1024 * 1024)
@@ -31,6 +34,7 @@ typedef struct server_opts {
     const char *data;
     char odb[4200];
     const char *admin;
+    char services[4200];
     int workers;
     char name[128];
     int quickstart;
@@ -48,16 +52,19 @@ static void usage(FILE *f, int quickstart)
     if (quickstart)
         fprintf(f, "usage: wsx quickstart [--data DIR]\n"
                    "  Creates the admin user and the channel \"demo\" (ws://127.0.0.1:48902/demo,\n"
-                   "  service demo.echo, raw) if missing, then runs the server.\n"
+                   "  service demo.echo, json) if missing, then runs the server.\n"
                    "  --data DIR   data directory (default ./var)\n");
     else
         fprintf(f, "usage: wsx server [--data DIR] [--odb sqlite:PATH] [--admin HOST:PORT]\n"
-                   "                  [--workers N] [--name NAME]\n"
-                   "  --data DIR        data directory (default ./var)\n"
-                   "  --odb URL         the ODB (default sqlite:DIR/wsx.db)\n"
-                   "  --admin HOST:PORT admin API listener (default 127.0.0.1:8183)\n"
-                   "  --workers N       worker threads (default: the number of CPUs)\n"
-                   "  --name NAME       this server's name in the cluster (default: hostname)\n");
+                   "                  [--workers N] [--name NAME] [--services-dir DIR]\n"
+                   "  --data DIR           data directory (default ./var)\n"
+                   "  --odb URL            the ODB (default sqlite:DIR/wsx.db)\n"
+                   "  --admin HOST:PORT    admin API listener (default 127.0.0.1:8183)\n"
+                   "  --workers N          worker threads (default: the number of CPUs)\n"
+                   "  --name NAME          this server's name in the cluster (default: hostname)\n"
+                   "  --services-dir DIR   service plugins (*.so), loaded at start and hot-deployed\n"
+                   "                       when they change (default: services in the data\n"
+                   "                       directory; see docs/services.md)\n");
 }
 
 static int parse_opts(int argc, char **argv, server_opts_t *o)
@@ -66,6 +73,7 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         {"data", required_argument, NULL, 'd'},  {"odb", required_argument, NULL, 'o'},
         {"admin", required_argument, NULL, 'a'}, {"workers", required_argument, NULL, 'w'},
         {"name", required_argument, NULL, 'n'},  {"help", no_argument, NULL, 'h'},
+        {"services-dir", required_argument, NULL, 's'},
         {0, 0, 0, 0}};
     o->quickstart = strcmp(argv[0], "quickstart") == 0;
     o->data = "var";
@@ -76,6 +84,7 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
     if (gethostname(o->name, sizeof o->name) != 0)
         snprintf(o->name, sizeof o->name, "wsx");
     o->odb[0] = 0;
+    o->services[0] = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -102,6 +111,9 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
             o->workers = (int)n;
             break;
         }
+        case 's':
+            snprintf(o->services, sizeof o->services, "%s", optarg);
+            break;
         case 'n':
             snprintf(o->name, sizeof o->name, "%s", optarg);
             break;
@@ -120,6 +132,8 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
     }
     if (!o->odb[0])
         snprintf(o->odb, sizeof o->odb, "sqlite:%s/wsx.db", o->data);
+    if (!o->services[0])
+        snprintf(o->services, sizeof o->services, "%s/services", o->data);
     return -1;
 }
 
@@ -133,7 +147,7 @@ static int ensure_demo(odb_t *db)
     snprintf(ch.name, sizeof ch.name, "demo");
     snprintf(ch.address, sizeof ch.address, "ws://127.0.0.1:48902/demo");
     snprintf(ch.service, sizeof ch.service, "demo.echo");
-    snprintf(ch.data_format, sizeof ch.data_format, "raw");
+    snprintf(ch.data_format, sizeof ch.data_format, "json");
     char conflict[CHANNEL_NAME_MAX * 4 + 1] = "";
     int rc = odb_channel_insert(db, &ch, conflict);
     if (rc == WSX_EPORTUSED) {
@@ -222,13 +236,25 @@ int server_main(int argc, char **argv)
         odb_close(db);
         return 1;
     }
-    if (workers_start(o.workers) < 0) {
+    /* plugins before the workers and the channels, so a channel's first message
+     * finds its service */
+    ev_loop_t *loop = ev_loop_new();
+    if (!loop || service_registry_init() < 0) {
+        fprintf(stderr, "wsx: out of memory\n");
+        return 1;
+    }
+    if (service_registry_start(loop, o.services) < 0) {
+        fprintf(stderr, "wsx: cannot watch the services directory %s (see the log above)\n",
+                o.services);
+        return 1;
+    }
+    wsx_conns_init(o.name);
+    if (wsx_auth_start() < 0 || workers_start(o.workers) < 0) {
         fprintf(stderr, "wsx: cannot start the workers\n");
         return 1;
     }
-    ev_loop_t *loop = ev_loop_new();
     g_rec = reconcile_new(db, o.name);
-    if (!loop || !g_rec) {
+    if (!g_rec) {
         fprintf(stderr, "wsx: out of memory\n");
         return 1;
     }
@@ -251,6 +277,8 @@ int server_main(int argc, char **argv)
     http_server_free(http);
     reconcile_close_all(g_rec);
     workers_stop();
+    service_registry_stop(); /* no worker runs a plugin any more */
+    wsx_auth_stop();
     ev_timer_stop(loop, &g_tick);
     ev_io_stop(loop, &sig_io);
     close(sfd);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +22,13 @@
 #include "common/utf8.h"
 #include "http/http_parse.h"
 #include "ws/ws_conn.h"
+#include "ws/ws_conn_internal.h"
+#include "wsx/wsx_session.h"
+#include "common/isotime.h"
+#include "wsx/wsx_auth.h"
+#include <sodium.h>
+#include <strings.h>
+#include <time.h>
 #include "ws/ws_frame.h"
 #include "ws/ws_handshake.h"
 
@@ -28,26 +37,6 @@
 #define CLOSE_TIMEOUT_MS 3000    /* how long we wait for the peer's close */
 #define OUT_HIGH_WATER (4u << 20) /* stop reading above this much unsent output */
 #define IN_MIN_GROW 16384
-
-enum { ST_HTTP, ST_OPEN, ST_CLOSING, ST_DRAIN, ST_DEAD };
-enum { F_CLOSE_AFTER_FLUSH = 1, F_PONG_SEEN = 2, F_DROP_AFTER_FLUSH = 4, F_STALLED = 8 };
-
-struct ws_conn {
-    ev_io_t io; /* first: the loop hands us &c->io */
-    ev_timer_t timer;
-    ev_defer_t free_d;
-    listener_t *lst;
-    ws_conn_t *next, *prev;
-    uint8_t *in;  /* a partial frame or request head, when one is pending */
-    uint8_t *out; /* output the kernel did not take yet: out[out_off..out_len) */
-    uint8_t *msg; /* a fragmented message being assembled */
-    uint32_t in_len, in_cap, in_need;
-    uint32_t out_off, out_len, out_cap;
-    uint32_t msg_len, msg_cap;
-    utf8_state_t utf8;
-    uint32_t missed; /* pings unanswered in a row */
-    uint8_t state, msg_op, flags;
-};
 
 /* The worker thread's shared buffers. One connection is handled at a time, and
  * t_wb is always flushed before its connection's callback returns. */
@@ -64,6 +53,7 @@ void ws_conn_thread_cleanup(void)
     free(t_wb.p);
     t_wb.p = NULL;
     t_wb.len = t_wb.cap = 0;
+    wsx_session_thread_cleanup();
 }
 
 ws_conn_t *ws_conn_next(ws_conn_t *c)
@@ -75,9 +65,8 @@ static void on_io(ev_loop_t *loop, ev_io_t *io, uint32_t events);
 static void on_timer(ev_loop_t *loop, ev_timer_t *t);
 static void conn_flush(ws_conn_t *c);
 
-static void conn_free(ev_loop_t *loop, ev_defer_t *d)
+static void conn_release(ws_conn_t *c)
 {
-    ws_conn_t *c = (ws_conn_t *)((char *)d - offsetof(ws_conn_t, free_d));
     listener_t *l = c->lst;
     free(c->in);
     free(c->out);
@@ -86,12 +75,32 @@ static void conn_free(ev_loop_t *loop, ev_defer_t *d)
     listener_unref(l);
 }
 
+static void conn_free(ev_loop_t *loop, ev_defer_t *d)
+{
+    ws_conn_t *c = (ws_conn_t *)((char *)d - offsetof(ws_conn_t, free_d));
+    if (c->holds)
+        return; /* freed by ws_conn_unhold when the pending work comes back */
+    conn_release(c);
+}
+
+int ws_conn_unhold(ws_conn_t *c)
+{
+    if (--c->holds == 0 && c->state == WS_ST_DEAD) {
+        if (!c->free_d.queued)
+            conn_release(c);
+        return 1;
+    }
+    return c->state == WS_ST_DEAD;
+}
+
 /* Close the socket now and free the connection after this loop iteration. */
 static void conn_drop(ws_conn_t *c)
 {
-    if (c->state == ST_DEAD)
+    if (c->state == WS_ST_DEAD)
         return;
-    c->state = ST_DEAD;
+    c->state = WS_ST_DEAD;
+    if (c->sess)
+        wsx_session_closed(c); /* while the listener's settings are still at hand */
     ev_loop_t *loop = c->lst->loop;
     ev_io_close(loop, &c->io);
     ev_timer_stop(loop, &c->timer);
@@ -189,10 +198,11 @@ static void send_close(ws_conn_t *c, uint16_t code, const char *reason)
  * the peer's, discarding everything else it sends. */
 static void conn_fail(ws_conn_t *c, uint16_t code, const char *reason)
 {
-    if (c->state != ST_OPEN)
+    if (c->state != WS_ST_OPEN)
         return;
+    c->close_code = code;
     send_close(c, code, reason);
-    c->state = ST_CLOSING;
+    c->state = WS_ST_CLOSING;
     free(c->msg);
     c->msg = NULL;
     c->msg_len = c->msg_cap = 0;
@@ -202,7 +212,7 @@ static void conn_fail(ws_conn_t *c, uint16_t code, const char *reason)
 
 void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason)
 {
-    if (c->state == ST_HTTP) {
+    if (c->state == WS_ST_HTTP) {
         conn_drop(c);
         return;
     }
@@ -217,6 +227,10 @@ static void http_error(ws_conn_t *c, int status, const char *extra)
     case 404:
         text = "Not Found";
         body = "{\"error\": \"Not found\"}";
+        break;
+    case 401:
+        text = "Unauthorized";
+        body = "{\"error\": \"Unauthorized\"}";
         break;
     case 431:
         text = "Request Header Fields Too Large";
@@ -233,12 +247,128 @@ static void http_error(ws_conn_t *c, int status, const char *extra)
                      "Content-Length: %zu\r\n%sConnection: close\r\n\r\n%s",
                      status, text, strlen(body), extra ? extra : "", body);
     out_append(c, buf, (size_t)n);
-    c->state = ST_CLOSING;
-    c->flags |= F_CLOSE_AFTER_FLUSH;
+    c->state = WS_ST_CLOSING;
+    c->flags |= WS_F_CLOSE_AFTER_FLUSH;
+}
+
+/* Send the 101 and start the WebSocket. */
+static void open_ws(ws_conn_t *c, const char *resp, size_t n)
+{
+    const chan_cfg_t *cfg = c->lst->cfg;
+    out_append(c, resp, n);
+    c->state = WS_ST_OPEN;
+    c->flags |= WS_F_PONG_SEEN;
+    /* raw channels: no login, so the new-token wait ends with the handshake and
+     * the ping timer takes over; json channels keep the new-token wait running
+     * until create-session */
+    if (cfg->raw)
+        ev_timer_start(c->lst->loop, &c->timer, cfg->ping_interval_ms, on_timer);
+}
+
+#define WWW_AUTHENTICATE "WWW-Authenticate: Basic realm=\"wsx\"\r\n"
+
+/* The Authorization header of a raw channel's upgrade (WSX-PROTOCOL.md section
+ * 8): "Basic base64(user:password)" for basic_auth, "Bearer SECRET" for jwt and
+ * apikey. Fills user and secret (NUL-terminated). Returns 0 or WSX_EAUTH. */
+static int parse_authorization(const wsx_slice_t *h, security_type_t type, char *user,
+                               size_t ucap, char *secret, size_t scap, size_t *slen)
+{
+    if (!h)
+        return WSX_EAUTH;
+    const char *p = (const char *)h->ptr;
+    size_t n = h->len;
+    if (type == SECURITY_BASIC_AUTH) {
+        if (n < 6 || strncasecmp(p, "Basic ", 6) != 0)
+            return WSX_EAUTH;
+        size_t bin = 0;
+        const char *end;
+        if (sodium_base642bin((unsigned char *)secret, scap - 1, p + 6, n - 6, " ", &bin, &end,
+                              sodium_base64_VARIANT_ORIGINAL) != 0 || end != p + n)
+            return WSX_EAUTH;
+        secret[bin] = 0;
+        char *colon = memchr(secret, ':', bin);
+        if (!colon || (size_t)(colon - secret) >= ucap)
+            return WSX_EAUTH;
+        size_t ul = (size_t)(colon - secret);
+        memcpy(user, secret, ul);
+        user[ul] = 0;
+        *slen = bin - ul - 1;
+        memmove(secret, colon + 1, *slen + 1);
+        return 0;
+    }
+    if (n < 7 || strncasecmp(p, "Bearer ", 7) != 0 || n - 7 >= scap)
+        return WSX_EAUTH;
+    user[0] = 0;
+    memcpy(secret, p + 7, n - 7);
+    secret[n - 7] = 0;
+    *slen = n - 7;
+    return 0;
+}
+
+/* The login checker's answer for a raw channel's upgrade: 101 or 401. The 101
+ * waited in c->msg (unused before the upgrade). */
+static void raw_auth_done(void *ctx, int ok)
+{
+    ws_conn_t *c = ctx;
+    if (ws_conn_unhold(c))
+        return;
+    if (c->state == WS_ST_HTTP) {
+        if (ok)
+            open_ws(c, (const char *)c->msg, c->msg_len);
+        else
+            http_error(c, 401, WWW_AUTHENTICATE);
+    }
+    free(c->msg);
+    c->msg = NULL;
+    c->msg_len = c->msg_cap = 0;
+    ws_conn_resume(c);
+}
+
+/* A raw channel with a security definition: check the upgrade's credentials.
+ * Returns 1 (open), 0 (refused with 401) or 2 (being checked: input paused). */
+static int raw_login(ws_conn_t *c, const http_request_t *req, const char *resp, size_t n)
+{
+    const chan_cfg_t *cfg = c->lst->cfg;
+    char user[SECURITY_USERNAME_MAX + 1];
+    static __thread char secret[8192];
+    size_t slen = 0;
+    if (parse_authorization(http_request_header(req, "Authorization"), cfg->cred.type, user,
+                            sizeof user, secret, sizeof secret, &slen) < 0) {
+        http_error(c, 401, WWW_AUTHENTICATE);
+        return 0;
+    }
+    if (cfg->cred.type == SECURITY_JWT) {
+        int ok = security_check(&cfg->cred, wsx_slice(user, strlen(user)), wsx_slice(secret, slen),
+                                time(NULL)) == 0;
+        sodium_memzero(secret, slen);
+        if (!ok) {
+            http_error(c, 401, WWW_AUTHENTICATE);
+            return 0;
+        }
+        open_ws(c, resp, n);
+        return 1;
+    }
+    if (!(c->msg = malloc(n))) {
+        sodium_memzero(secret, slen);
+        conn_drop(c);
+        return 0;
+    }
+    memcpy(c->msg, resp, n);
+    c->msg_len = c->msg_cap = (uint32_t)n;
+    int rc = wsx_auth_submit(&cfg->cred, wsx_slice(user, strlen(user)), wsx_slice(secret, slen),
+                             c->lst->loop, raw_auth_done, c);
+    sodium_memzero(secret, slen);
+    if (rc < 0) {
+        conn_drop(c);
+        return 0;
+    }
+    c->holds++;
+    c->flags |= WS_F_PAUSED;
+    return 2;
 }
 
 /* The upgrade request is complete: answer it. Returns 1 when the connection is
- * now a WebSocket. */
+ * now a WebSocket, 2 when its credentials are being checked, 0 when refused. */
 static int upgrade(ws_conn_t *c, const http_request_t *req)
 {
     const chan_cfg_t *cfg = c->lst->cfg;
@@ -258,31 +388,91 @@ static int upgrade(ws_conn_t *c, const http_request_t *req)
     }
     char resp[256];
     size_t n = ws_handshake_response(resp, sizeof resp, key);
-    out_append(c, resp, n);
-    c->state = ST_OPEN;
-    c->flags |= F_PONG_SEEN;
-    /* raw channels: no login, so the new-token wait ends with the handshake and
-     * the ping timer takes over */
-    ev_timer_start(c->lst->loop, &c->timer, cfg->ping_interval_ms, on_timer);
+    if (!cfg->raw && wsx_session_open(c, req) < 0) {
+        conn_drop(c);
+        return 0;
+    }
+    if (cfg->raw && cfg->cred.type != SECURITY_NONE)
+        return raw_login(c, req, resp, n);
+    open_ws(c, resp, n);
     return 1;
+}
+
+/* "IP:PORT" of the peer, for the service's environment; "" if unknown. */
+static void peer_address(int fd, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "";
+    out[0] = 0;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        snprintf(out, cap, "%s:%u", host, ntohs(a->sin_port));
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        snprintf(out, cap, "[%s]:%u", host, ntohs(a->sin6_port));
+    }
+}
+
+typedef struct peer_arg {
+    int fd;
+    char addr[INET6_ADDRSTRLEN + 16];
+} peer_arg_t;
+
+/* service_ctx_t.env_fill: the peer address, only for services that may read it */
+static void fill_peer(void *arg)
+{
+    peer_arg_t *a = arg;
+    if (!a->addr[0])
+        peer_address(a->fd, a->addr, sizeof a->addr);
 }
 
 /* A whole message: call the service and queue its reply. */
 static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
 {
     const chan_cfg_t *cfg = c->lst->cfg;
-    if (!cfg->service) {
-        log_warn("channel \"%s\": its service is not available", cfg->name);
+    if (!cfg->raw) {
+        wsx_session_on_message(c, p, n);
+        return;
+    }
+    peer_arg_t peer;
+    peer.fd = c->io.fd;
+    peer.addr[0] = 0;
+    /* raw channels: no session, so no client ids, login or attrs */
+    wsx_env_t env = {.channel_id = cfg->id, .channel_name = cfg->name, .data_format = "raw",
+                     .pub_client_id = "", .ext_client_id = "", .ext_client_name = "",
+                     .username = "", .peer_address = peer.addr, .peer_forwarded_for = "",
+                     .connection_time = ""};
+    wsx_call_t call = {.kind = WSX_CALL_INVOKE, .env = &env, .input = p, .input_len = n,
+                       .is_binary = opcode == WS_OP_BINARY};
+    service_ctx_t ctx = {.env_fill = fill_peer, .env_arg = &peer};
+    wsx_reply_t reply;
+    int rc = cfg->service ? service_call(cfg->service, &call, &reply, &ctx) : WSX_ENOTFOUND;
+    if (rc == WSX_ENOTFOUND) {
+        log_warn("channel \"%s\": its service %s is not deployed", cfg->name,
+                 cfg->service ? service_name(cfg->service) : "(unknown)");
         conn_fail(c, 1011, "service unavailable");
         return;
     }
-    service_call_t call = {.input = wsx_slice(p, n), .is_binary = opcode == WS_OP_BINARY};
-    service_result_t res = {.status = 200};
-    if (cfg->service->fn(&call, &res) < 0 || res.status != 200) {
+    if (reply.status != 200) {
         conn_fail(c, 1011, "service failed");
         return;
     }
-    if (send_frame(c, opcode, res.output.ptr, res.output.len) < 0) {
+    /* a text message answers with text, which must be UTF-8; the input was checked,
+     * so an echo of (part of) it needs no second pass */
+    int borrowed = reply.output >= p && reply.output + reply.output_len <= p + n;
+    if (opcode == WS_OP_TEXT && !borrowed && reply.output_len &&
+        utf8_validate(reply.output, reply.output_len) < 0) {
+        log_warn("channel \"%s\": service %s answered a text message with invalid UTF-8",
+                 cfg->name, service_name(cfg->service));
+        conn_fail(c, 1011, "service failed");
+        return;
+    }
+    if (send_frame(c, opcode, reply.output, reply.output_len) < 0) {
         conn_fail(c, 1011, "out of memory");
         return;
     }
@@ -342,7 +532,11 @@ static void on_frame(ws_conn_t *c, const ws_frame_hdr_t *h, uint8_t *p)
         send_frame(c, WS_OP_PONG, p, n);
         return;
     case WS_OP_PONG:
-        c->flags |= F_PONG_SEEN;
+        if (c->sess) {
+            wsx_session_on_pong(c, p, n);
+            return;
+        }
+        c->flags |= WS_F_PONG_SEEN;
         c->missed = 0;
         return;
     case WS_OP_CLOSE: {
@@ -361,8 +555,9 @@ static void on_frame(ws_conn_t *c, const ws_frame_hdr_t *h, uint8_t *p)
          * echo is out: the peer may send nothing after its close, so there is no
          * unread data to turn our FIN into a RST. */
         send_close(c, code, NULL);
-        c->state = ST_CLOSING;
-        c->flags |= F_CLOSE_AFTER_FLUSH | F_DROP_AFTER_FLUSH;
+        c->close_code = code;
+        c->state = WS_ST_CLOSING;
+        c->flags |= WS_F_CLOSE_AFTER_FLUSH | WS_F_DROP_AFTER_FLUSH;
         ev_timer_start(c->lst->loop, &c->timer, CLOSE_TIMEOUT_MS, on_timer);
         return;
     }
@@ -377,7 +572,7 @@ static size_t conn_input(ws_conn_t *c, uint8_t *buf, size_t len, size_t seen)
 {
     size_t off = 0;
     c->in_need = 0;
-    if (c->state == ST_HTTP) {
+    if (c->state == WS_ST_HTTP) {
         http_request_t req;
         int r = http_parse_request(buf, len, seen, &req);
         if (r == WSX_EAGAIN) {
@@ -390,12 +585,16 @@ static size_t conn_input(ws_conn_t *c, uint8_t *buf, size_t len, size_t seen)
             http_error(c, r < 0 ? 400 : 431, NULL);
             return len;
         }
-        if (!upgrade(c, &req))
+        int up = upgrade(c, &req);
+        if (!up)
             return len;
         off = (size_t)r;
+        if (up == 2)
+            return off; /* what follows the head waits for the login check */
     }
-    while (off < len && (c->state == ST_OPEN || c->state == ST_CLOSING)) {
-        if (c->flags & F_CLOSE_AFTER_FLUSH)
+    while (off < len && !(c->flags & WS_F_PAUSED) &&
+           (c->state == WS_ST_OPEN || c->state == WS_ST_CLOSING)) {
+        if (c->flags & WS_F_CLOSE_AFTER_FLUSH)
             return len; /* our last frame is queued: nothing more to read */
         ws_frame_hdr_t h;
         int r = ws_frame_decode_header(buf + off, len - off, &h);
@@ -403,14 +602,14 @@ static size_t conn_input(ws_conn_t *c, uint8_t *buf, size_t len, size_t seen)
             break;
         const char *why = "invalid frame length";
         if (r < 0 || ws_frame_check_client(&h, &why) < 0) {
-            if (c->state == ST_CLOSING) {
+            if (c->state == WS_ST_CLOSING) {
                 conn_drop(c);
                 return len;
             }
             conn_fail(c, 1002, why);
             return len;
         }
-        if (c->state == ST_OPEN && h.opcode < 8) {
+        if (c->state == WS_ST_OPEN && h.opcode < 8) {
             if (h.opcode == WS_OP_CONT && !c->msg_op) {
                 conn_fail(c, 1002, "continuation frame with nothing to continue");
                 return len;
@@ -428,7 +627,7 @@ static size_t conn_input(ws_conn_t *c, uint8_t *buf, size_t len, size_t seen)
         if (len - off < total) {
             /* After our close only the peer's close frame (<= 125 bytes) matters:
              * never buffer a big frame we would discard anyway. */
-            if (c->state == ST_CLOSING && total > WS_FRAME_MAX_HEADER + 125) {
+            if (c->state == WS_ST_CLOSING && total > WS_FRAME_MAX_HEADER + 125) {
                 conn_drop(c);
                 return len;
             }
@@ -438,17 +637,21 @@ static size_t conn_input(ws_conn_t *c, uint8_t *buf, size_t len, size_t seen)
         uint8_t *p = buf + off + h.header_len;
         ws_frame_unmask(p, (size_t)h.payload_len, h.mask, 0);
         off += (size_t)total;
-        if (c->state == ST_CLOSING) {
+        if (c->state == WS_ST_CLOSING) {
             if (h.opcode == WS_OP_CLOSE) { /* the peer answered our close */
-                c->flags |= F_CLOSE_AFTER_FLUSH;
+                c->flags |= WS_F_CLOSE_AFTER_FLUSH;
                 return len;
             }
             continue; /* RFC 6455 7.1.7: discard what follows our close */
         }
         on_frame(c, &h, p);
+        if (c->flags & WS_F_PAUSED)
+            break; /* a login is being checked: keep the rest for ws_conn_resume */
     }
     return off;
 }
+
+static void conn_keep(ws_conn_t *c, uint8_t *buf, size_t len, size_t used);
 
 static void conn_read(ws_conn_t *c)
 {
@@ -481,11 +684,16 @@ static void conn_read(ws_conn_t *c)
         conn_drop(c); /* EOF or error: nothing left to say to this peer */
         return;
     }
-    if (c->state == ST_DRAIN)
+    if (c->state == WS_ST_DRAIN)
         return; /* we are done talking: discard until EOF */
     size_t len = have + (size_t)n;
-    size_t used = conn_input(c, buf, len, have);
-    if (c->state == ST_DEAD)
+    conn_keep(c, buf, len, conn_input(c, buf, len, have));
+}
+
+/* After conn_input consumed `used` bytes of buf[0..len): keep the rest in c->in. */
+static void conn_keep(ws_conn_t *c, uint8_t *buf, size_t len, size_t used)
+{
+    if (c->state == WS_ST_DEAD)
         return;
     size_t left = len - used;
     if (buf == c->in) {
@@ -514,7 +722,7 @@ static void conn_read(ws_conn_t *c)
  * once a connection's last frame is out, half-close and wait for the peer's FIN. */
 static void conn_flush(ws_conn_t *c)
 {
-    if (c->state == ST_DEAD) {
+    if (c->state == WS_ST_DEAD) {
         t_wb.len = 0;
         return;
     }
@@ -559,17 +767,17 @@ static void conn_flush(ws_conn_t *c)
         c->out = NULL;
         c->out_off = c->out_len = c->out_cap = 0;
     }
-    if (backlog == 0 && (c->flags & F_CLOSE_AFTER_FLUSH)) {
-        if (c->flags & F_DROP_AFTER_FLUSH) {
+    if (backlog == 0 && (c->flags & WS_F_CLOSE_AFTER_FLUSH)) {
+        if (c->flags & WS_F_DROP_AFTER_FLUSH) {
             conn_drop(c);
             return;
         }
-        c->flags &= (uint8_t)~F_CLOSE_AFTER_FLUSH;
-        c->state = ST_DRAIN;
+        c->flags &= (uint8_t)~WS_F_CLOSE_AFTER_FLUSH;
+        c->state = WS_ST_DRAIN;
         shutdown(c->io.fd, SHUT_WR);
         ev_timer_start(loop, &c->timer, CLOSE_TIMEOUT_MS, on_timer);
     }
-    uint32_t want = EV_READ;
+    uint32_t want = c->flags & WS_F_PAUSED ? 0 : EV_READ;
     if (backlog) {
         want |= EV_WRITE;
         if (backlog > OUT_HIGH_WATER) /* backpressure: stop reading this client */
@@ -583,7 +791,7 @@ static void on_io(ev_loop_t *loop, ev_io_t *io, uint32_t events)
     ws_conn_t *c = (ws_conn_t *)io;
     if (events & EV_WRITE) {
         conn_flush(c);
-        if (c->state == ST_DEAD)
+        if (c->state == WS_ST_DEAD)
             return;
     }
     if (events & EV_READ)
@@ -596,26 +804,19 @@ static void on_timer(ev_loop_t *loop, ev_timer_t *t)
     ws_conn_t *c = (ws_conn_t *)((char *)t - offsetof(ws_conn_t, timer));
     const chan_cfg_t *cfg = c->lst->cfg;
     switch (c->state) {
-    case ST_OPEN:
-        /* A client that has not drained its output back below the high-water mark
-         * for a whole ping interval is not reading: drop it (a close frame would
-         * only queue behind the backlog). */
-        if (c->out_len - c->out_off > OUT_HIGH_WATER) {
-            if (c->flags & F_STALLED) {
-                log_warn("channel \"%s\": dropping a client that stopped reading", cfg->name);
-                conn_drop(c);
-                return;
-            }
-            c->flags |= F_STALLED;
-        } else {
-            c->flags &= (uint8_t)~F_STALLED;
+    case WS_ST_OPEN:
+        if (c->sess) {
+            wsx_session_on_timer(c);
+            return;
         }
-        if (!(c->flags & F_PONG_SEEN) && ++c->missed >= cfg->pings_missed_threshold) {
+        if (ws_conn_check_stalled(c))
+            return;
+        if (!(c->flags & WS_F_PONG_SEEN) && ++c->missed >= cfg->pings_missed_threshold) {
             conn_fail(c, 4002, "Pings missed");
             conn_flush(c);
             return;
         }
-        c->flags &= (uint8_t)~F_PONG_SEEN;
+        c->flags &= (uint8_t)~WS_F_PONG_SEEN;
         send_frame(c, WS_OP_PING, NULL, 0);
         conn_flush(c);
         ev_timer_start(loop, &c->timer, cfg->ping_interval_ms, on_timer);
@@ -634,7 +835,9 @@ int ws_conn_accept(listener_t *l, int fd)
         return WSX_ENOMEM;
     }
     c->lst = l;
-    c->state = ST_HTTP;
+    c->state = WS_ST_HTTP;
+    c->accepted_us = isotime_now_us();
+    c->close_code = 1006; /* until a close frame says otherwise */
     if (ev_io_start(l->loop, &c->io, fd, EV_READ, on_io) < 0) {
         close(fd);
         free(c);
@@ -648,4 +851,57 @@ int ws_conn_accept(listener_t *l, int fd)
     /* the new-token wait time also bounds the HTTP handshake */
     ev_timer_start(l->loop, &c->timer, l->cfg->new_token_wait_ms, on_timer);
     return 0;
+}
+
+int ws_conn_send_frame(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
+{
+    return send_frame(c, opcode, p, n);
+}
+
+void ws_conn_flush(ws_conn_t *c)
+{
+    conn_flush(c);
+}
+
+void ws_conn_fail(ws_conn_t *c, uint16_t code, const char *reason)
+{
+    conn_fail(c, code, reason);
+}
+
+void ws_conn_pause(ws_conn_t *c)
+{
+    c->flags |= WS_F_PAUSED;
+}
+
+void ws_conn_resume(ws_conn_t *c)
+{
+    c->flags &= (uint8_t)~WS_F_PAUSED;
+    if (c->state == WS_ST_DEAD)
+        return;
+    if (c->in_len)
+        conn_keep(c, c->in, c->in_len, conn_input(c, c->in, c->in_len, c->in_len));
+    conn_flush(c);
+}
+
+int ws_conn_check_stalled(ws_conn_t *c)
+{
+    /* A client that has not drained its output back below the high-water mark
+     * for a whole ping interval is not reading: drop it (a close frame would
+     * only queue behind the backlog). */
+    if (c->out_len - c->out_off > OUT_HIGH_WATER) {
+        if (c->flags & WS_F_STALLED) {
+            log_warn("channel \"%s\": dropping a client that stopped reading", c->lst->cfg->name);
+            conn_drop(c);
+            return 1;
+        }
+        c->flags |= WS_F_STALLED;
+    } else {
+        c->flags &= (uint8_t)~WS_F_STALLED;
+    }
+    return 0;
+}
+
+void ws_conn_arm_timer(ws_conn_t *c, uint64_t after_ms)
+{
+    ev_timer_start(c->lst->loop, &c->timer, after_ms, on_timer);
 }

@@ -178,11 +178,15 @@ def test_400_bad_numbers_are_named(wsx, field, value):
     assert_error(wsx.api("POST", CHANNELS, body(**{field: value})), 400, field=field)
 
 
-def test_json_data_format_is_refused(wsx):
-    e = assert_error(wsx.api("POST", CHANNELS, body(data_format="json")), 400,
+def test_data_format_is_json_or_raw(wsx):
+    e = assert_error(wsx.api("POST", CHANNELS, body(data_format="xml")), 400,
                      field="data_format")
-    assert "json" in e["message"]
-    e = assert_error(wsx.api("POST", CHANNELS, body(data_format=...)), 400, field="data_format")
+    assert "json" in e["message"] and "raw" in e["message"]
+    b = body(data_format="json")
+    r = wsx.api("POST", CHANNELS, b)
+    assert r.status == 201, r
+    assert r.json()["data_format"] == "json" and r.json()["state"] == "listening"
+    assert wsx.api("DELETE", f"{CHANNELS}/{r.json()['id']}").status == 204
 
 
 def test_413_body_over_1_mib(wsx):

@@ -198,16 +198,19 @@ def test_duplicate_port_is_refused(wsx, cli_channels):
     assert "port" in r.stderr and f'"{first}"' in r.stderr, r.stderr
 
 
-def test_json_data_format_is_refused(wsx, cli_channels):
+def test_json_is_the_default_data_format(wsx, cli_channels):
     name = unique_name("cli-json")
     cli_channels.append(name)
-    base = ["create", "--name", name, "--address", f"ws://127.0.0.1:{free_port()}/j",
-            "--service", "demo.echo"]
-    r = cli_fails(wsx, *base, "--data-format", "json")
+    r = wsx.cli("create", "--name", name, "--address", f"ws://127.0.0.1:{free_port()}/j",
+                "--service", "demo.echo")
+    assert r.returncode == 0, r.stderr
+    r = wsx.cli("get", name, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["data_format"] == "json"
+    r = cli_fails(wsx, "create", "--name", unique_name("cli-xml"), "--address",
+                  f"ws://127.0.0.1:{free_port()}/x", "--service", "demo.echo",
+                  "--data-format", "xml")
     assert "data_format" in r.stderr, r.stderr
-    r = cli_fails(wsx, *base)  # the default format is json
-    assert "data_format" in r.stderr, r.stderr
-    cli_fails(wsx, "get", name)
 
 
 def test_invalid_values_are_refused_with_the_field(wsx, cli_channels):

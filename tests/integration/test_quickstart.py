@@ -1,6 +1,7 @@
 """`wsx quickstart`: the admin user with a generated password (printed once, kept in
 DATA/admin-password with mode 0600) and the channel "demo" on the fixed address
-ws://127.0.0.1:48902/demo (demo.echo, raw), admin API on 127.0.0.1:8183."""
+ws://127.0.0.1:48902/demo (demo.echo, json: the WSX session protocol), admin API on
+127.0.0.1:8183."""
 import json
 import stat
 
@@ -18,6 +19,22 @@ def require_fixed_ports():
             owner = "something listens there" if not connect_refused(port) else "cannot bind it"
             pytest.fail(f"port {port} ({what} of `wsx quickstart`, fixed) is busy - {owner}; "
                         f"stop whatever uses it (another `wsx quickstart`?) and run again")
+
+
+def login(c):
+    c.send(json.dumps({"meta": {"id": "login-1", "timestamp": "2026-11-30T00:00:00",
+                                "action": "create-session"}}))
+    r = json.loads(c.recv())
+    assert r["meta"]["msg_type"] == "zwsx.rspa", r
+    return r["data"]["token"]
+
+
+def invoke(c, token, data):
+    c.send(json.dumps({"meta": {"id": "call-1", "timestamp": "2026-11-30T00:00:01",
+                                "action": "invoke-service", "token": token}, "data": data}))
+    r = json.loads(c.recv())
+    assert (r["meta"]["msg_type"], r["meta"]["in_reply_to"]) == ("zwsx.rspok", "call-1"), r
+    return r["data"]
 
 
 def demo_channels(srv):
@@ -42,17 +59,16 @@ def test_quickstart(server_factory, tmp_path):
 
     (demo,) = demo_channels(srv)
     assert demo["address"] == DEMO_URL
-    assert (demo["service"], demo["data_format"]) == ("demo.echo", "raw")
+    assert (demo["service"], demo["data_format"]) == ("demo.echo", "json")
     assert demo["is_active"] is True and demo["state"] == "listening"
     r = srv.api("GET", "/api/v1/channels", password="wrong")
     assert r.status == 401
 
     c = PyWsClient(DEMO_URL)
     try:
-        c.send("hello demo")
-        assert c.recv() == "hello demo"
-        c.send(b"\x00\x01\x02")
-        assert c.recv() == b"\x00\x01\x02"
+        token = login(c)
+        assert invoke(c, token, {"hello": "demo"}) == {"hello": "demo"}
+        assert invoke(c, token, [1, 2, 3]) == [1, 2, 3]
     finally:
         c.close()
 
@@ -71,8 +87,7 @@ def test_quickstart(server_factory, tmp_path):
     assert len(demo_channels(again)) == 1
     c = PyWsClient(DEMO_URL)
     try:
-        c.send("still there")
-        assert c.recv() == "still there"
+        assert invoke(c, login(c), "still there") == "still there"
     finally:
         c.close()
     again.assert_clean_stop()

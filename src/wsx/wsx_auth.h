@@ -1,0 +1,26 @@
+/* wsx_auth.h - the login checker: a thread of its own for the slow part of a login
+ * (Argon2id, by design tens of milliseconds), so a worker never blocks on it. A
+ * success is remembered for a few minutes under a keyed hash of the credential and
+ * what was presented, so a client that reconnects does not pay again; a changed
+ * password or key changes the stored hash and so misses the cache. */
+#ifndef WSX_WSX_AUTH_H
+#define WSX_WSX_AUTH_H
+
+#include <stddef.h>
+
+#include "ev/ev.h"
+#include "security/security.h"
+
+/* Start and stop the thread. Returns 0 or a negative WSX_E*. */
+int wsx_auth_start(void);
+void wsx_auth_stop(void);
+
+/* The result of a check: called on `loop`'s thread with ok 1 or 0. */
+typedef void (*wsx_auth_done_fn)(void *ctx, int ok);
+
+/* Check username/secret against cred (all copied) on the checker thread, then call
+ * done(ctx, ok) on loop's thread. Returns 0 (done will be called) or WSX_ENOMEM. */
+int wsx_auth_submit(const security_cred_t *cred, wsx_slice_t username, wsx_slice_t secret,
+                    ev_loop_t *loop, wsx_auth_done_fn done, void *ctx);
+
+#endif
