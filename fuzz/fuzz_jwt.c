@@ -39,7 +39,8 @@ static int verify(const char *tok, size_t len)
     int rc2 = security_jwt_claims(wsx_slice(tok, len), key, sizeof key - 1, &c);
     CHECK(rc2 == rc || (rc2 == 0 && rc == WSX_EINVAL)); /* a subject too long for sub[] */
     if (rc2 == 0)
-        CHECK(strlen(c.sub) <= SECURITY_USERNAME_MAX && strlen(c.username) <= SECURITY_USERNAME_MAX);
+        CHECK(strlen(c.sub) <= SECURITY_USERNAME_MAX &&
+              strlen(c.username) <= SECURITY_USERNAME_MAX);
     return rc;
 }
 
@@ -59,9 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     /* header.payload, signed here */
     static const char header[] = "eyJhbGciOiJIUzI1NiJ9"; /* {"alg":"HS256"} */
-    size_t cap = sizeof header + sodium_base64_encoded_len(size - 1,
-                                                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) +
-                 64;
+    size_t cap = sizeof header +
+                 sodium_base64_encoded_len(size - 1, sodium_base64_VARIANT_URLSAFE_NO_PADDING) + 64;
     char *tok = malloc(cap);
     int n = snprintf(tok, cap, "%s.", header);
     sodium_bin2base64(tok + n, cap - (size_t)n, data + 1, size - 1,

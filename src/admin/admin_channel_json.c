@@ -222,8 +222,7 @@ static int take_list(const struct field *f, const json_t *v, channel_t *ch, chan
         size_t n = json_string_length(item);
         if (n == 0)
             return channel_err_set(err, f->key, "invalid",
-                                   "%s must not hold an empty service name (index %zu)", f->key,
-                                   i);
+                                   "%s must not hold an empty service name (index %zu)", f->key, i);
         for (size_t k = 0; k < n; k++) {
             unsigned char c = (unsigned char)s[k];
             if (c <= 0x20 || c == 0x7F)

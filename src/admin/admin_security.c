@@ -78,8 +78,7 @@ static int store_secret(security_def_t *def, wsx_slice_t secret, http_reply_t *o
         rc = security_hash(secret.ptr, secret.len, def->hash, sizeof def->hash);
         if (rc < 0) {
             admin_reply_error(out, 500, "internal", NULL, "cannot hash the %s: %s",
-                              def->type == SECURITY_APIKEY ? "key" : "password",
-                              wsx_strerror(rc));
+                              def->type == SECURITY_APIKEY ? "key" : "password", wsx_strerror(rc));
             return -1;
         }
     }
@@ -92,8 +91,7 @@ static int write_def(admin_api_t *api, security_def_t *def, int insert, http_rep
     int rc = insert ? odb_security_insert(api->db, def) : odb_security_update(api->db, def);
     if (rc == WSX_EEXIST) {
         admin_reply_error(out, 409, "duplicate_name", "name",
-                          "name \"%s\" is already used by another security definition",
-                          def->name);
+                          "name \"%s\" is already used by another security definition", def->name);
         return -1;
     }
     if (rc == WSX_ENOTFOUND) {
@@ -139,8 +137,7 @@ static void reply_in_use(admin_api_t *api, const security_def_t *def, http_reply
     char **names = NULL;
     size_t n = 0;
     odb_security_channels(api->db, def->id, &names, &n);
-    size_t cap = 256 + (n < IN_USE_NAMES_MAX ? n : IN_USE_NAMES_MAX) *
-                           (CHANNEL_NAME_MAX * 4 + 4);
+    size_t cap = 256 + (n < IN_USE_NAMES_MAX ? n : IN_USE_NAMES_MAX) * (CHANNEL_NAME_MAX * 4 + 4);
     char *list = malloc(cap);
     if (!list) {
         free(names);
@@ -213,9 +210,8 @@ static void one_def(admin_api_t *api, const http_request_t *req, wsx_slice_t bod
     channel_err_t err;
     memset(&err, 0, sizeof err);
     wsx_slice_t secret;
-    rc = admin_security_from_json(j, &def,
-                                  patch ? ADMIN_SECURITY_PATCH : ADMIN_SECURITY_REPLACE, &secret,
-                                  &err);
+    rc = admin_security_from_json(j, &def, patch ? ADMIN_SECURITY_PATCH : ADMIN_SECURITY_REPLACE,
+                                  &secret, &err);
     if (rc < 0)
         reply_err(out, &err);
     else if (store_secret(&def, secret, out) == 0 && write_def(api, &def, 0, out) == 0)

@@ -72,23 +72,27 @@ static const char *got(const json_t *v, char *buf, size_t cap)
 static const char *secret_field(security_type_t t)
 {
     switch (t) {
-    case SECURITY_BASIC_AUTH: return "password";
-    case SECURITY_JWT: return "secret";
-    case SECURITY_APIKEY: return "key";
-    case SECURITY_NONE: break;
+    case SECURITY_BASIC_AUTH:
+        return "password";
+    case SECURITY_JWT:
+        return "secret";
+    case SECURITY_APIKEY:
+        return "key";
+    case SECURITY_NONE:
+        break;
     }
     return NULL;
 }
 
-static const char *const known[] = {"id",       "cluster_id", "name",   "type",       "username",
-                                    "password", "secret",     "key",    "created_at", "updated_at"};
+static const char *const known[] = {"id",       "cluster_id", "name", "type",       "username",
+                                    "password", "secret",     "key",  "created_at", "updated_at"};
 
 static int take_type(const json_t *v, security_def_t *d, admin_security_mode_t mode,
                      channel_err_t *err)
 {
     char g[GOT_BUF];
-    security_type_t t = json_is_string(v) ? security_type_parse(json_string_value(v))
-                                          : SECURITY_NONE;
+    security_type_t t =
+        json_is_string(v) ? security_type_parse(json_string_value(v)) : SECURITY_NONE;
     if (t == SECURITY_NONE)
         return channel_err_set(err, "type", "invalid",
                                "type must be \"basic_auth\", \"jwt\" or \"apikey\", got %s",
@@ -121,8 +125,9 @@ static int take_name(const json_t *v, security_def_t *d, channel_err_t *err)
         size_t chars = 0;
         for (size_t i = 0; i < n; i++)
             chars += ((unsigned char)s[i] & 0xC0) != 0x80;
-        return channel_err_set(err, "name", "too_long", "name must be at most %d characters, got %zu",
-                               SECURITY_NAME_MAX, chars);
+        return channel_err_set(err, "name", "too_long",
+                               "name must be at most %d characters, got %zu", SECURITY_NAME_MAX,
+                               chars);
     }
     int rc = channel_check_text("name", s, SECURITY_NAME_MAX, err);
     if (rc)
@@ -165,8 +170,8 @@ static int take_username(const json_t *v, security_def_t *d, admin_security_mode
                                "username must not contain control characters (U+0000)");
     if (n > SECURITY_USERNAME_MAX)
         return channel_err_set(err, "username", "too_long",
-                               "username must be at most %d bytes, got %zu",
-                               SECURITY_USERNAME_MAX, n);
+                               "username must be at most %d bytes, got %zu", SECURITY_USERNAME_MAX,
+                               n);
     int rc = channel_check_text("username", s, SECURITY_USERNAME_MAX, err);
     if (rc)
         return rc;

@@ -416,8 +416,8 @@ static int check_service_list(const char *field, const char *s, channel_err_t *e
     for (const char *p = s; *p;) {
         size_t n = strcspn(p, " ");
         if (n == 0)
-            return channel_err_set(err, field, "invalid",
-                                   "%s must not hold an empty service name", field);
+            return channel_err_set(err, field, "invalid", "%s must not hold an empty service name",
+                                   field);
         if (n > CHANNEL_SERVICE_NAME_MAX)
             return channel_err_set(err, field, "too_long",
                                    "each service name in %s must be at most %d bytes, got %zu",
@@ -429,8 +429,8 @@ static int check_service_list(const char *field, const char *s, channel_err_t *e
             return rc;
         p += n;
         if (*p == ' ' && !*++p)
-            return channel_err_set(err, field, "invalid",
-                                   "%s must not hold an empty service name", field);
+            return channel_err_set(err, field, "invalid", "%s must not hold an empty service name",
+                                   field);
     }
     return 0;
 }

@@ -130,7 +130,7 @@ static const struct option delete_longopts[] = {
     "  --service S                  the service that handles the channel's messages\n"             \
     "  --active, --inactive         whether the channel listens (a new one is active)\n"           \
     "  --security NAME              security definition clients log in with; \"\" for none\n"      \
-    "  --hook-service S             service called on connection events; \"\" for none\n"         \
+    "  --hook-service S             service called on connection events; \"\" for none\n"          \
     "  --gateway-services S1,S2     services helpers.web-sockets-gateway may invoke; \"\" none\n"  \
     "  --data-format json|raw       message format (default json)\n"                               \
     "  --new-token-wait-time S      seconds a new client has to log in (default 5)\n"              \

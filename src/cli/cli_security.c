@@ -87,7 +87,10 @@ static const struct option edit_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 /* Listed where it has no use, to point at --admin-password-file. */
-#define PASSWORD_FILE_LONGOPT {"password-file", required_argument, NULL, OPT_PASSWORD_FILE}
+#define PASSWORD_FILE_LONGOPT                                                                      \
+    {                                                                                              \
+        "password-file", required_argument, NULL, OPT_PASSWORD_FILE                                \
+    }
 
 static const struct option list_longopts[] = {
     {"help", no_argument, NULL, OPT_HELP},
@@ -112,7 +115,8 @@ static const struct option delete_longopts[] = {
 };
 
 #define SYNOPSIS_CREATE                                                                            \
-    "wsx security create basic-auth --name N --username U (--password-stdin | --password-file F)\n" \
+    "wsx security create basic-auth --name N --username U (--password-stdin | --password-file "    \
+    "F)\n"                                                                                         \
     "wsx security create jwt --name N [--username U] (--secret-stdin | --secret-file F)\n"         \
     "wsx security create apikey --name N (--key-stdin | --key-file F)\n"
 #define SYNOPSIS_LIST "wsx security list [--query Q] [--json]\n"
@@ -188,9 +192,9 @@ typedef struct secret_src {
 
 typedef struct cmd {
     cli_http_opts_t conn;
-    json_t *body;       /* create, edit */
-    const char *type;   /* create: basic_auth, jwt or apikey */
-    const char *name;   /* the NAME argument (get, edit, delete) */
+    json_t *body;     /* create, edit */
+    const char *type; /* create: basic_auth, jwt or apikey */
+    const char *name; /* the NAME argument (get, edit, delete) */
     const char *query;
     secret_src_t secret;
     int json;
@@ -238,11 +242,14 @@ static const char *secret_key(int opt)
 {
     switch (opt) {
     case OPT_PASSWORD_STDIN:
-    case OPT_PASSWORD_FILE: return "password";
+    case OPT_PASSWORD_FILE:
+        return "password";
     case OPT_SECRET_STDIN:
-    case OPT_SECRET_FILE: return "secret";
+    case OPT_SECRET_FILE:
+        return "secret";
     case OPT_KEY_STDIN:
-    case OPT_KEY_FILE: return "key";
+    case OPT_KEY_FILE:
+        return "key";
     }
     return NULL;
 }
@@ -351,12 +358,11 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
 static long read_secret(const secret_src_t *src, char *buf)
 {
     const char *what = secret_key(src->opt);
-    int from_stdin = src->opt == OPT_PASSWORD_STDIN || src->opt == OPT_SECRET_STDIN ||
-                     src->opt == OPT_KEY_STDIN;
+    int from_stdin =
+        src->opt == OPT_PASSWORD_STDIN || src->opt == OPT_SECRET_STDIN || src->opt == OPT_KEY_STDIN;
     FILE *f = from_stdin ? stdin : fopen(src->file, "rb");
     if (!f) {
-        fprintf(stderr, "wsx: cannot read the %s file %s: %s\n", what, src->file,
-                strerror(errno));
+        fprintf(stderr, "wsx: cannot read the %s file %s: %s\n", what, src->file, strerror(errno));
         return -1;
     }
     struct termios saved;
@@ -391,7 +397,8 @@ static long read_secret(const secret_src_t *src, char *buf)
     if (!from_stdin)
         fclose(f);
     if (err) {
-        fprintf(stderr, "wsx: cannot read the %s from %s\n", what, from_stdin ? "stdin" : src->file);
+        fprintf(stderr, "wsx: cannot read the %s from %s\n", what,
+                from_stdin ? "stdin" : src->file);
         return -1;
     }
     if (n > 0 && buf[n - 1] == '\n')
@@ -655,8 +662,8 @@ static int cmd_get(cli_http_t *h, cmd_t *cmd)
     if (cli_http_api(h, "GET", path, NULL, &d) < 0)
         return CLI_EXIT_FAIL;
     if (!json_is_object(d)) {
-        fprintf(stderr, "wsx: the admin API at %s sent no definition for GET %s\n",
-                cli_http_url(h), path);
+        fprintf(stderr, "wsx: the admin API at %s sent no definition for GET %s\n", cli_http_url(h),
+                path);
         json_decref(d);
         return CLI_EXIT_FAIL;
     }

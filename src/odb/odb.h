@@ -74,8 +74,7 @@ int odb_security_delete(odb_t *db, int64_t id);
 
 /* Read one definition, by id or by name within a cluster. WSX_ENOTFOUND if none. */
 int odb_security_get(odb_t *db, int64_t id, security_def_t *out);
-int odb_security_get_by_name(odb_t *db, int64_t cluster_id, const char *name,
-                             security_def_t *out);
+int odb_security_get_by_name(odb_t *db, int64_t cluster_id, const char *name, security_def_t *out);
 
 /* List a cluster's definitions ordered by name; query, paging and ownership as in
  * odb_channel_list. */

@@ -28,7 +28,7 @@
 #define CH_COLS                                                                                    \
     "c.id, c.cluster_id, c.name, c.is_active, c.address, c.service, s.name, c.data_format, "       \
     "c.new_token_wait_time, c.token_ttl, c.ping_interval, c.pings_missed_threshold, "              \
-    "c.max_message_size, c.created_at, c.updated_at, c.security_id, c.hook_service, "             \
+    "c.max_message_size, c.created_at, c.updated_at, c.security_id, c.hook_service, "              \
     "c.gateway_services"
 #define CH_FROM " FROM channel c LEFT JOIN security_definition s ON s.id = c.security_id"
 
@@ -1040,9 +1040,7 @@ int odb_security_delete(odb_t *db, int64_t id)
     if (!rc) {
         sqlite3_bind_int64(del, 1, id);
         int r = run(del);
-        rc = r == SQLITE_DONE                   ? 0
-             : r == SQLITE_CONSTRAINT_FOREIGNKEY ? WSX_EBUSY
-                                                 : WSX_EIO;
+        rc = r == SQLITE_DONE ? 0 : r == SQLITE_CONSTRAINT_FOREIGNKEY ? WSX_EBUSY : WSX_EIO;
     }
     if (!rc && sqlite3_changes(db->db) == 0)
         rc = WSX_ENOTFOUND;
@@ -1071,8 +1069,7 @@ int odb_security_get(odb_t *db, int64_t id, security_def_t *out)
     return get_one_security(st, out);
 }
 
-int odb_security_get_by_name(odb_t *db, int64_t cluster_id, const char *name,
-                             security_def_t *out)
+int odb_security_get_by_name(odb_t *db, int64_t cluster_id, const char *name, security_def_t *out)
 {
     sqlite3_stmt *st = stmt(db, ST_SEC_GET_BY_NAME);
     if (!st)
@@ -1086,8 +1083,8 @@ int odb_security_list(odb_t *db, int64_t cluster_id, const char *query, int64_t 
                       int64_t limit, security_def_t **items, size_t *n, int64_t *total)
 {
     void *v = NULL;
-    int rc = search(db, &security_src, sizeof **items, read_security_row, cluster_id, query,
-                    offset, limit, &v, n, total);
+    int rc = search(db, &security_src, sizeof **items, read_security_row, cluster_id, query, offset,
+                    limit, &v, n, total);
     *items = v;
     return rc;
 }

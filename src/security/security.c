@@ -34,10 +34,14 @@ static int g_key_loaded;
 const char *security_type_name(security_type_t t)
 {
     switch (t) {
-    case SECURITY_BASIC_AUTH: return "basic_auth";
-    case SECURITY_JWT: return "jwt";
-    case SECURITY_APIKEY: return "apikey";
-    case SECURITY_NONE: break;
+    case SECURITY_BASIC_AUTH:
+        return "basic_auth";
+    case SECURITY_JWT:
+        return "jwt";
+    case SECURITY_APIKEY:
+        return "apikey";
+    case SECURITY_NONE:
+        break;
     }
     return NULL;
 }
@@ -77,8 +81,9 @@ static int key_create(const char *path, const char *dir, char *err, size_t errle
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
-        return errno == EEXIST ? 1 : key_fail(err, errlen, WSX_EIO, "cannot create %s: %s", path,
-                                              strerror(errno));
+        return errno == EEXIST
+                   ? 1
+                   : key_fail(err, errlen, WSX_EIO, "cannot create %s: %s", path, strerror(errno));
     uint8_t key[KEY_BYTES];
     randombytes_buf(key, sizeof key);
     ssize_t n = write(fd, key, sizeof key);
@@ -218,8 +223,8 @@ int security_cred_from_def(const security_def_t *def, security_cred_t *out)
         snprintf(out->hash, sizeof out->hash, "%s", def->hash);
         return 0;
     case SECURITY_JWT: {
-        int rc = security_secret_open(def->sealed, out->secret, sizeof out->secret,
-                                      &out->secret_len);
+        int rc =
+            security_secret_open(def->sealed, out->secret, sizeof out->secret, &out->secret_len);
         if (rc)
             sodium_memzero(out, sizeof *out);
         return rc;
@@ -264,7 +269,8 @@ static int jwt_ok(const security_cred_t *cred, wsx_slice_t token, time_t now)
     /* exp is required: a token without one would be valid forever. */
     int ok = c.exp > 0 && c.exp > (int64_t)now && c.nbf <= (int64_t)now;
     if (ok && cred->username[0])
-        ok = (c.sub_state == JWT_NAME_SET && name_eq(wsx_slice(c.sub, strlen(c.sub)), cred->username)) |
+        ok = (c.sub_state == JWT_NAME_SET &&
+              name_eq(wsx_slice(c.sub, strlen(c.sub)), cred->username)) |
              (c.username_state == JWT_NAME_SET &&
               name_eq(wsx_slice(c.username, strlen(c.username)), cred->username));
     sodium_memzero(&c, sizeof c);

@@ -12,7 +12,11 @@
 /* A claim naming the user: absent, present (copied), or present but not
  * comparable with a username (longer than SECURITY_USERNAME_MAX bytes, or holding
  * U+0000) - such a claim is never cut, so a cut one can never match. */
-typedef enum jwt_name_state { JWT_NAME_ABSENT = 0, JWT_NAME_SET = 1, JWT_NAME_UNUSABLE = -1 } jwt_name_state_t;
+typedef enum jwt_name_state {
+    JWT_NAME_ABSENT = 0,
+    JWT_NAME_SET = 1,
+    JWT_NAME_UNUSABLE = -1
+} jwt_name_state_t;
 
 typedef struct jwt_claims {
     int64_t exp; /* 0 when absent */

@@ -77,8 +77,8 @@ Test(admin_security_json, to_json_has_no_secret)
     security_def_t d = stored(SECURITY_BASIC_AUTH, "alice");
     json_t *j = admin_security_to_json(&d);
     cr_assert_not_null(j);
-    const char *keys[] = {"id", "cluster_id", "name", "type", "username", "created_at",
-                          "updated_at"};
+    const char *keys[] = {"id",       "cluster_id", "name",      "type",
+                          "username", "created_at", "updated_at"};
     cr_assert_eq(json_object_size(j), sizeof keys / sizeof keys[0]);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         cr_assert_not_null(json_object_get(j, keys[i]), "missing %s", keys[i]);
@@ -160,12 +160,12 @@ Test(admin_security_json, create_refusals)
             ADMIN_SECURITY_CREATE, "password", "required", "password is required");
     refused("{\"name\": \"x\", \"type\": \"apikey\", \"key\": \"k\", \"username\": \"u\"}", d,
             ADMIN_SECURITY_CREATE, "username", "not_allowed", "no username");
-    refused("{\"name\": \"x\", \"type\": \"apikey\"}", d, ADMIN_SECURITY_CREATE, "key",
-            "required", "key is required");
+    refused("{\"name\": \"x\", \"type\": \"apikey\"}", d, ADMIN_SECURITY_CREATE, "key", "required",
+            "key is required");
     refused("{\"name\": \"x\", \"type\": \"jwt\"}", d, ADMIN_SECURITY_CREATE, "secret", "required",
             "secret is required");
-    refused("{\"name\": \"x\", \"type\": \"cluster\", \"cluster_id\": 2}", d,
-            ADMIN_SECURITY_CREATE, "cluster_id", "invalid", "cluster_id must be 1");
+    refused("{\"name\": \"x\", \"type\": \"cluster\", \"cluster_id\": 2}", d, ADMIN_SECURITY_CREATE,
+            "cluster_id", "invalid", "cluster_id must be 1");
     refused("{\"name\": \"x\", \"type\": \"basic_auth\", \"username\": \"u\", \"password\": "
             "\"\"}",
             d, ADMIN_SECURITY_CREATE, "password", "required", "must not be empty");
@@ -211,8 +211,7 @@ Test(admin_security_json, type_cannot_change)
             "type cannot change (this definition is basic_auth)");
     refused("{\"name\": \"n\", \"type\": \"apikey\", \"key\": \"k\"}", d, ADMIN_SECURITY_REPLACE,
             "type", "immutable", "type cannot change");
-    cr_assert_eq(apply("{\"type\": \"basic_auth\"}", &d, ADMIN_SECURITY_PATCH), 0, "%s",
-                 e.message);
+    cr_assert_eq(apply("{\"type\": \"basic_auth\"}", &d, ADMIN_SECURITY_PATCH), 0, "%s", e.message);
 }
 
 Test(admin_security_json, patch_changes_only_what_is_given)
@@ -225,8 +224,7 @@ Test(admin_security_json, patch_changes_only_what_is_given)
     cr_assert_str_eq(d.name, "renamed");
     cr_assert_str_eq(d.username, "alice");
     cr_assert_str_eq(d.hash, before.hash);
-    cr_assert_eq(apply("{\"password\": \"new-pw\"}", &d, ADMIN_SECURITY_PATCH), 0, "%s",
-                 e.message);
+    cr_assert_eq(apply("{\"password\": \"new-pw\"}", &d, ADMIN_SECURITY_PATCH), 0, "%s", e.message);
     cr_assert_eq(secret.len, 6);
     refused("{\"username\": null}", d, ADMIN_SECURITY_PATCH, "username", "required",
             "username is required for a basic_auth definition");

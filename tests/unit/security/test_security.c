@@ -258,10 +258,10 @@ Test(security, type_names)
 
 /* RFC 7519 section 3.1: HS256, {"typ":"JWT",\r\n "alg":"HS256"} and
  * {"iss":"joe",\r\n "exp":1300819380,\r\n "http://example.com/is_root":true}. */
-static const char rfc_token[] =
-    "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
-    ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
-    ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+static const char rfc_token[] = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
+                                ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtc"
+                                "GxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+                                ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 /* RFC 7515 appendix A.1: the JWK "k" of that example, base64url. */
 static const char rfc_key_b64[] =
     "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
@@ -299,8 +299,7 @@ static void b64url(const void *p, size_t n, char *out, size_t cap)
 
 /* A token with these header and payload texts, HS256-signed with key (sig NULL),
  * or with the signature part `sig` as given. Static buffer. */
-static const char *token(const char *header, const char *payload, const char *key,
-                         const char *sig)
+static const char *token(const char *header, const char *payload, const char *key, const char *sig)
 {
     static char out[4096];
     char h[1024], p[2048];
@@ -406,11 +405,7 @@ Test(security, jwt_malformed)
     cr_assert_eq(verify(good, KEY, &exp, sub, sizeof sub), 0);
 
     const char *bad[] = {
-        "",
-        ".",
-        "..",
-        "a.b",
-        "abc",
+        "", ".", "..", "a.b", "abc",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_eq(verify(bad[i], KEY, &exp, sub, sizeof sub), WSX_EINVAL, "%s", bad[i]);
@@ -435,12 +430,12 @@ Test(security, jwt_malformed)
                  WSX_EINVAL);
     cr_assert_eq(verify(token("[\"HS256\"]", "{}", KEY, NULL), KEY, &exp, sub, sizeof sub),
                  WSX_EINVAL);
-    cr_assert_eq(verify(token(HS, "not json", KEY, NULL), KEY, &exp, sub, sizeof sub),
-                 WSX_EINVAL, "a signed payload that is not JSON");
+    cr_assert_eq(verify(token(HS, "not json", KEY, NULL), KEY, &exp, sub, sizeof sub), WSX_EINVAL,
+                 "a signed payload that is not JSON");
     cr_assert_eq(verify(token(HS, "[1]", KEY, NULL), KEY, &exp, sub, sizeof sub), WSX_EINVAL);
-    cr_assert_eq(verify(token(HS, "{\"exp\":\"4102444800\"}", KEY, NULL), KEY, &exp, sub,
-                        sizeof sub),
-                 WSX_EINVAL, "exp as a string");
+    cr_assert_eq(
+        verify(token(HS, "{\"exp\":\"4102444800\"}", KEY, NULL), KEY, &exp, sub, sizeof sub),
+        WSX_EINVAL, "exp as a string");
     cr_assert_eq(verify(token(HS, "{\"exp\":1,\"sub\":5}", KEY, NULL), KEY, &exp, sub, sizeof sub),
                  WSX_EINVAL, "sub not a string");
 
@@ -479,18 +474,18 @@ Test(security, jwt_exp_is_required_and_checked)
                  0);
     cr_assert_eq(security_check(&c, S(""), S(token(HS, "{\"exp\":-1}", KEY, NULL)), now),
                  WSX_EAUTH);
-    cr_assert_eq(
-        security_check(&c, S(""), S(token(HS, "{\"exp\":2000000100,\"nbf\":2000000050}", KEY, NULL)),
-                       now),
-        WSX_EAUTH, "not before nbf");
-    cr_assert_eq(
-        security_check(&c, S(""), S(token(HS, "{\"exp\":2000000100,\"nbf\":1999999999}", KEY, NULL)),
-                       now),
-        0);
-    /* the check uses the definition's key, not the token's say */
-    cr_assert_eq(security_check(&c, S(""), S(token(HS, "{\"exp\":2000000100}", "other key", NULL)),
+    cr_assert_eq(security_check(&c, S(""),
+                                S(token(HS, "{\"exp\":2000000100,\"nbf\":2000000050}", KEY, NULL)),
                                 now),
-                 WSX_EAUTH);
+                 WSX_EAUTH, "not before nbf");
+    cr_assert_eq(security_check(&c, S(""),
+                                S(token(HS, "{\"exp\":2000000100,\"nbf\":1999999999}", KEY, NULL)),
+                                now),
+                 0);
+    /* the check uses the definition's key, not the token's say */
+    cr_assert_eq(
+        security_check(&c, S(""), S(token(HS, "{\"exp\":2000000100}", "other key", NULL)), now),
+        WSX_EAUTH);
 }
 
 Test(security, jwt_subject_must_match_a_definitions_username)
@@ -509,22 +504,22 @@ Test(security, jwt_subject_must_match_a_definitions_username)
     cr_assert_eq(CHK("{\"sub\":\"alice\"}"), WSX_EAUTH, "no exp");
 #undef CHK
     /* meta.username is not what counts for jwt: the token's claim is */
-    cr_assert_eq(
-        security_check(&c, S("alice"), S(token(HS, "{\"exp\":2000000100,\"sub\":\"bob\"}", KEY, NULL)),
-                       now),
-        WSX_EAUTH);
+    cr_assert_eq(security_check(&c, S("alice"),
+                                S(token(HS, "{\"exp\":2000000100,\"sub\":\"bob\"}", KEY, NULL)),
+                                now),
+                 WSX_EAUTH);
 
     int64_t exp;
     char sub[8];
-    cr_assert_eq(verify(token(HS, "{\"exp\":1,\"sub\":\"alice\"}", KEY, NULL), KEY, &exp, sub,
-                        sizeof sub),
-                 0);
+    cr_assert_eq(
+        verify(token(HS, "{\"exp\":1,\"sub\":\"alice\"}", KEY, NULL), KEY, &exp, sub, sizeof sub),
+        0);
     cr_assert_str_eq(sub, "alice");
     cr_assert_eq(verify(token(HS, "{\"exp\":1,\"username\":\"bob\"}", KEY, NULL), KEY, &exp, sub,
                         sizeof sub),
                  0);
     cr_assert_str_eq(sub, "bob");
-    cr_assert_eq(verify(token(HS, "{\"exp\":1,\"sub\":\"a-long-name\"}", KEY, NULL), KEY, &exp,
-                        sub, sizeof sub),
+    cr_assert_eq(verify(token(HS, "{\"exp\":1,\"sub\":\"a-long-name\"}", KEY, NULL), KEY, &exp, sub,
+                        sizeof sub),
                  WSX_EINVAL, "a subject is never cut to fit");
 }
