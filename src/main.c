@@ -13,6 +13,8 @@ static void usage(FILE *f)
                "  quickstart   create the admin user and the demo channel, run a server\n"
                "  channel      create, list, get, edit, delete channels (wsx channel --help)\n"
                "  connection   list, disconnect, invoke clients (wsx connection --help)\n"
+               "  security     create, list, get, edit, delete security definitions\n"
+               "               (wsx security --help)\n"
                "  bench        load generator (wsx bench --help)\n");
 }
 
@@ -29,6 +31,8 @@ int main(int argc, char **argv)
         return cli_channel_main(argc - 1, argv + 1);
     if (strcmp(cmd, "connection") == 0)
         return cli_conn_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "security") == 0)
+        return cli_security_main(argc - 1, argv + 1);
     if (strcmp(cmd, "bench") == 0)
         return bench_main(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {

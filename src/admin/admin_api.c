@@ -11,6 +11,7 @@
 #include "admin/admin_auth.h"
 #include "admin/admin_channel_json.h"
 #include "admin/admin_conn.h"
+#include "admin/admin_security.h"
 #include "common/err.h"
 #include "common/utf8.h"
 #include "common/log.h"
@@ -210,24 +211,27 @@ static json_t *parse_body(const http_request_t *req, wsx_slice_t body, http_repl
 }
 
 /* The checks that need the registry or the ODB's other rows, and the write.
- * old_service: the service the channel named before an update (NULL on insert); a
- * channel may keep naming a service that was undeployed since, so it can still be
- * edited (made inactive, say) while the plugin is away. */
-static int check_and_store(admin_api_t *api, channel_t *ch, int insert, const char *old_service,
+ * old: the channel before an update (NULL on insert); a channel may keep naming a
+ * service (or hook service) that was undeployed since, so it can still be edited
+ * (made inactive, say) while the plugin is away. */
+static int check_and_store(admin_api_t *api, channel_t *ch, int insert, const channel_t *old,
                            http_reply_t *out)
 {
-    if (!(old_service && strcmp(old_service, ch->service) == 0) &&
-        !service_is_loaded(ch->service)) {
+    if (!(old && strcmp(old->service, ch->service) == 0) && !service_is_loaded(ch->service)) {
         reply_error(out, 400, "not_found", "service",
                     "service \"%s\" is not deployed; GET /api/v1/services lists those that are",
                     ch->service);
         return -1;
     }
-    if (ch->security[0]) {
-        reply_error(out, 400, "not_found", "security",
-                    "security definition \"%s\" does not exist", ch->security);
+    if (ch->hook_service[0] && !(old && strcmp(old->hook_service, ch->hook_service) == 0) &&
+        !service_is_loaded(ch->hook_service)) {
+        reply_error(out, 400, "not_found", "hook_service",
+                    "service \"%s\" is not deployed; GET /api/v1/services lists those that are",
+                    ch->hook_service);
         return -1;
     }
+    if (admin_security_resolve(api, ch, out) < 0)
+        return -1;
     char conflict[CHANNEL_NAME_MAX * 4 + 1] = "";
     int rc = insert ? odb_channel_insert(api->db, ch, conflict)
                     : odb_channel_update(api->db, ch, conflict);
@@ -314,8 +318,7 @@ static void one_channel(admin_api_t *api, const http_request_t *req, wsx_slice_t
     json_t *j = parse_body(req, body, out);
     if (!j)
         return;
-    char old_service[sizeof ch.service];
-    memcpy(old_service, ch.service, sizeof old_service);
+    channel_t old = ch;
     channel_err_t err;
     memset(&err, 0, sizeof err);
     rc = admin_channel_from_json(j, &ch, partial, &err);
@@ -325,7 +328,7 @@ static void one_channel(admin_api_t *api, const http_request_t *req, wsx_slice_t
         return;
     }
     ch.id = id;
-    if (check_and_store(api, &ch, 0, old_service, out) < 0)
+    if (check_and_store(api, &ch, 0, &old, out) < 0)
         return;
     reply_json(out, 200, channel_json(api, &ch));
 }
@@ -388,6 +391,8 @@ void admin_api_handle(void *ctx, const http_request_t *req, wsx_slice_t body, ht
         return;
     }
     if (admin_conn_route(api, req, rest, body, out))
+        return;
+    if (admin_security_route(api, req, rest, body, out))
         return;
     static const char chp[] = "channels/";
     if (rest.len > sizeof chp - 1 && rest.len < sizeof chp + 18 &&

@@ -19,6 +19,22 @@ static int set_str(json_t *o, const char *key, const char *s)
     return v ? json_object_set_new(o, key, v) : -1;
 }
 
+/* "a b c" as ["a", "b", "c"]; NULL if out of memory or not UTF-8. */
+static json_t *service_list(const char *s)
+{
+    json_t *a = json_array();
+    while (a && *s) {
+        size_t n = strcspn(s, " ");
+        if (n && json_array_append_new(a, json_stringn(s, n)) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+        s += n;
+        s += *s == ' ';
+    }
+    return a;
+}
+
 json_t *admin_channel_to_json(const channel_t *ch)
 {
     json_t *o = json_object();
@@ -31,6 +47,11 @@ json_t *admin_channel_to_json(const channel_t *ch)
     bad |= json_object_set_new(o, "is_active", json_boolean(ch->is_active));
     bad |= set_str(o, "address", ch->address);
     bad |= set_str(o, "service", ch->service);
+    if (ch->hook_service[0])
+        bad |= set_str(o, "hook_service", ch->hook_service);
+    else
+        bad |= json_object_set_new(o, "hook_service", json_null());
+    bad |= json_object_set_new(o, "gateway_services", service_list(ch->gateway_services));
     if (ch->security[0])
         bad |= set_str(o, "security", ch->security);
     else
@@ -83,7 +104,7 @@ static size_t code_points(const char *s, size_t n)
     return c;
 }
 
-enum kind { K_TEXT, K_BOOL, K_INT, K_CLUSTER, K_READONLY };
+enum kind { K_TEXT, K_BOOL, K_INT, K_CLUSTER, K_READONLY, K_LIST };
 
 #define CAP(member) sizeof(((channel_t *)0)->member)
 
@@ -100,6 +121,8 @@ static const struct field {
     {"is_active", K_BOOL, 0, 0, 0},
     {"address", K_TEXT, offsetof(channel_t, address), CAP(address), 1},
     {"service", K_TEXT, offsetof(channel_t, service), CAP(service), 1},
+    {"hook_service", K_TEXT, offsetof(channel_t, hook_service), CAP(hook_service), 0},
+    {"gateway_services", K_LIST, offsetof(channel_t, gateway_services), CAP(gateway_services), 0},
     {"security", K_TEXT, offsetof(channel_t, security), CAP(security), 0},
     {"data_format", K_TEXT, offsetof(channel_t, data_format), CAP(data_format), 0},
     {"new_token_wait_time", K_INT, offsetof(channel_t, new_token_wait_time), 0, 0},
@@ -122,6 +145,12 @@ static const struct field *find_field(const char *key)
     return NULL;
 }
 
+/* The fields where null means "none". */
+static int nullable(const struct field *f)
+{
+    return strcmp(f->key, "security") == 0 || strcmp(f->key, "hook_service") == 0;
+}
+
 static int take_text(const struct field *f, const json_t *v, channel_t *ch, channel_err_t *err)
 {
     char g[GOT_BUF];
@@ -129,8 +158,8 @@ static int take_text(const struct field *f, const json_t *v, channel_t *ch, chan
     int is_format = strcmp(f->key, "data_format") == 0;
 
     if (json_is_null(v)) {
-        if (strcmp(f->key, "security") == 0) {
-            dst[0] = '\0'; /* null: no security definition */
+        if (nullable(f)) {
+            dst[0] = '\0'; /* null: no security definition, no hook */
             return 0;
         }
         if (f->required) /* what a form sends for an empty box */
@@ -142,8 +171,7 @@ static int take_text(const struct field *f, const json_t *v, channel_t *ch, chan
                                    "data_format must be \"json\" or \"raw\", got %s",
                                    got(v, g, sizeof g));
         return channel_err_set(err, f->key, "invalid", "%s must be a string%s, got %s", f->key,
-                               strcmp(f->key, "security") == 0 ? " or null" : "",
-                               got(v, g, sizeof g));
+                               nullable(f) ? " or null" : "", got(v, g, sizeof g));
     }
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
@@ -164,6 +192,56 @@ static int take_text(const struct field *f, const json_t *v, channel_t *ch, chan
                                f->key, f->cap - 1, n);
     }
     memcpy(dst, s, n + 1);
+    return 0;
+}
+
+/* An array of service names (null: none), stored joined by single spaces. Each
+ * name is checked here for what would break the joining (empty, whitespace);
+ * channel_validate checks the rest. */
+static int take_list(const struct field *f, const json_t *v, channel_t *ch, channel_err_t *err)
+{
+    char g[GOT_BUF];
+    char *dst = (char *)ch + f->off;
+    if (json_is_null(v)) {
+        dst[0] = '\0';
+        return 0;
+    }
+    if (!json_is_array(v))
+        return channel_err_set(err, f->key, "invalid",
+                               "%s must be an array of service names, got %s", f->key,
+                               got(v, g, sizeof g));
+    size_t i, used = 0;
+    const json_t *item;
+    json_array_foreach(v, i, item)
+    {
+        if (!json_is_string(item))
+            return channel_err_set(err, f->key, "invalid",
+                                   "%s must hold service names (strings), got %s at index %zu",
+                                   f->key, got(item, g, sizeof g), i);
+        const char *s = json_string_value(item);
+        size_t n = json_string_length(item);
+        if (n == 0)
+            return channel_err_set(err, f->key, "invalid",
+                                   "%s must not hold an empty service name (index %zu)", f->key, i);
+        for (size_t k = 0; k < n; k++) {
+            unsigned char c = (unsigned char)s[k];
+            if (c <= 0x20 || c == 0x7F)
+                return channel_err_set(err, f->key, "invalid",
+                                       "%s must hold service names without spaces or control "
+                                       "characters, got %s at index %zu",
+                                       f->key, got(item, g, sizeof g), i);
+        }
+        if (used + (used > 0) + n >= f->cap)
+            return channel_err_set(err, f->key, "too_long",
+                                   "%s must take at most %zu bytes (names and one separator "
+                                   "each)",
+                                   f->key, f->cap - 1);
+        if (used)
+            dst[used++] = ' ';
+        memcpy(dst + used, s, n);
+        used += n;
+    }
+    dst[used] = '\0';
     return 0;
 }
 
@@ -235,6 +313,9 @@ int admin_channel_from_json(const json_t *obj, channel_t *ch, int partial, chann
             break;
         case K_INT:
             rc = take_int(f, v, &tmp, err);
+            break;
+        case K_LIST:
+            rc = take_list(f, v, &tmp, err);
             break;
         }
         if (rc)

@@ -9,7 +9,8 @@
 #include "channel/channel.h"
 
 /* The API object of a channel: id, cluster_id, name, is_active, address, service,
- * security (null for none), data_format, new_token_wait_time, token_ttl,
+ * hook_service (null for none), gateway_services (an array of service names, [] for
+ * none), security (the definition's name, null for none), data_format, new_token_wait_time, token_ttl,
  * ping_interval, pings_missed_threshold, max_message_size, created_at, updated_at
  * and state. Returns a new reference (the caller json_decref's it), or NULL if
  * out of memory or a string is not valid UTF-8. ch is borrowed for the call. */
@@ -20,7 +21,8 @@ json_t *admin_channel_to_json(const channel_t *ch);
  * so one call does every shape check. partial == 0 (POST, PUT): name, address and
  * service must be present. Integers must be JSON integers; id, created_at,
  * updated_at and state are read-only and ignored; cluster_id, if present, must
- * be 1; security takes a string or null (none).
+ * be 1; security and hook_service take a string or null (none); gateway_services an
+ * array of strings or null (none).
  * Returns 0 with *ch updated, or WSX_EINVAL with *err filled (codes "invalid",
  * "required", "unknown_field", "too_long", "out_of_range") and *ch unchanged. */
 int admin_channel_from_json(const json_t *obj, channel_t *ch, int partial, channel_err_t *err);

@@ -350,9 +350,7 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
     return 0;
 }
 
-/* A free-text name (channel, security definition): valid UTF-8, no control
- * characters, nothing invisible at either end; at most max code points. */
-static int check_text(const char *field, const char *s, size_t max, channel_err_t *err)
+int channel_check_text(const char *field, const char *s, size_t max, channel_err_t *err)
 {
     char q[QUOTE_BUF];
     const unsigned char *p = (const unsigned char *)s;
@@ -386,6 +384,57 @@ static int check_text(const char *field, const char *s, size_t max, channel_err_
     return 0;
 }
 
+/* A service is invoked by its name from code and configuration files, where a
+ * space or a control character would be a mistake. */
+static int check_service_name(const char *field, const char *s, channel_err_t *err)
+{
+    char q[QUOTE_BUF];
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c == 0x7F)
+            return channel_err_set(err, field, "invalid",
+                                   "%s must be a service name without spaces or control "
+                                   "characters, got %s",
+                                   field, quote(s, q, sizeof q));
+    }
+    if (strlen(s) > CHANNEL_SERVICE_NAME_MAX)
+        return channel_err_set(err, field, "too_long", "%s must be at most %d bytes, got %zu",
+                               field, CHANNEL_SERVICE_NAME_MAX, strlen(s));
+    return channel_check_text(field, s, CHANNEL_SERVICE_NAME_MAX, err);
+}
+
+/* Service names separated by single spaces (how the allow-list is stored), or "". */
+static int check_service_list(const char *field, const char *s, channel_err_t *err)
+{
+    char name[CHANNEL_SERVICE_NAME_MAX + 2];
+    size_t total = strlen(s);
+    if (total >= CHANNEL_GATEWAY_MAX)
+        return channel_err_set(err, field, "too_long",
+                               "%s must take at most %d bytes (names and one separator each), "
+                               "got %zu",
+                               field, CHANNEL_GATEWAY_MAX - 1, total);
+    for (const char *p = s; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n == 0)
+            return channel_err_set(err, field, "invalid", "%s must not hold an empty service name",
+                                   field);
+        if (n > CHANNEL_SERVICE_NAME_MAX)
+            return channel_err_set(err, field, "too_long",
+                                   "each service name in %s must be at most %d bytes, got %zu",
+                                   field, CHANNEL_SERVICE_NAME_MAX, n);
+        memcpy(name, p, n);
+        name[n] = '\0';
+        int rc = check_service_name(field, name, err);
+        if (rc)
+            return rc;
+        p += n;
+        if (*p == ' ' && !*++p)
+            return channel_err_set(err, field, "invalid", "%s must not hold an empty service name",
+                                   field);
+    }
+    return 0;
+}
+
 static int check_range(const char *field, int64_t v, int64_t max, const char *unit,
                        channel_err_t *err)
 {
@@ -410,7 +459,7 @@ int channel_validate(const channel_t *ch, channel_err_t *err)
 
     if (!ch->name[0])
         return channel_err_set(err, "name", "required", "name is required");
-    if ((rc = check_text("name", ch->name, CHANNEL_NAME_MAX, err)))
+    if ((rc = channel_check_text("name", ch->name, CHANNEL_NAME_MAX, err)))
         return rc;
 
     if ((rc = channel_addr_parse(ch->address, NULL, err)))
@@ -418,21 +467,15 @@ int channel_validate(const channel_t *ch, channel_err_t *err)
 
     if (!ch->service[0])
         return channel_err_set(err, "service", "required", "service is required");
-    for (const char *s = ch->service; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        /* A service is invoked by this name from code and configuration files,
-         * where a space or a control character would be a mistake. */
-        if (c <= 0x20 || c == 0x7F)
-            return channel_err_set(err, "service", "invalid",
-                                   "service must be a service name without spaces or control "
-                                   "characters, got %s",
-                                   quote(ch->service, q, sizeof q));
-    }
-    if ((rc = check_text("service", ch->service, sizeof ch->service - 1, err)))
+    if ((rc = check_service_name("service", ch->service, err)))
+        return rc;
+    if (ch->hook_service[0] && (rc = check_service_name("hook_service", ch->hook_service, err)))
+        return rc;
+    if ((rc = check_service_list("gateway_services", ch->gateway_services, err)))
         return rc;
 
     if (ch->security[0] &&
-        (rc = check_text("security", ch->security, sizeof ch->security - 1, err)))
+        (rc = channel_check_text("security", ch->security, CHANNEL_NAME_MAX, err)))
         return rc;
 
     if (strcmp(ch->data_format, "json") != 0 && strcmp(ch->data_format, "raw") != 0)

@@ -13,6 +13,8 @@
 #define CHANNEL_DEFAULT_PING_INTERVAL 45
 #define CHANNEL_DEFAULT_PINGS_MISSED 2
 #define CHANNEL_DEFAULT_MAX_MESSAGE (1024 * 1024)
+#define CHANNEL_SERVICE_NAME_MAX 255  /* bytes of a service name */
+#define CHANNEL_GATEWAY_MAX 4096      /* bytes of gateway_services, with its NUL */
 
 /* A parsed channel address: ws://HOST:PORT/PATH (or wss://). */
 typedef struct channel_addr {
@@ -30,7 +32,12 @@ typedef struct channel {
     int is_active;
     char address[1400];
     char service[256];
-    char security[256];     /* security definition name, "" for none */
+    char hook_service[256]; /* the service called on connection events, "" for none */
+    /* helpers.web-sockets-gateway's allow-list: names separated by single spaces, "" none */
+    char gateway_services[CHANNEL_GATEWAY_MAX];
+    int64_t security_id; /* the security definition (its id in the ODB), 0 for none */
+    /* that definition's name, "" for none: reads fill it, writes use security_id */
+    char security[CHANNEL_NAME_MAX * 4 + 1];
     char data_format[8];    /* "json" or "raw" */
     int64_t new_token_wait_time;
     int64_t token_ttl;
@@ -61,12 +68,20 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
 
 /* Check every field of a channel, stopping at the first problem: name required,
  * at most 200 characters, valid UTF-8 without control characters; address parses;
- * service non-empty; data_format json or raw; the numbers positive (ping interval,
- * thresholds and times >= 1 and at most 2^31-1, so seconds never overflow when turned
- * into smaller units; max_message_size between 1 and 1 GiB). Whether the
- * service exists and uniqueness are checked by the caller, which knows the registry
- * and the ODB. Returns 0 or WSX_EINVAL with *err filled. */
+ * service non-empty; hook_service empty or a service name; gateway_services empty or
+ * service names (each 1..255 bytes, no whitespace or control characters) separated
+ * by single spaces; security a name like the channel's; data_format json or raw; the
+ * numbers positive (ping interval, thresholds and times >= 1 and at most 2^31-1, so
+ * seconds never overflow when turned into smaller units; max_message_size between 1
+ * and 1 GiB). Whether the services and the security definition exist, and uniqueness,
+ * are checked by the caller, which knows the registry and the ODB. Returns 0 or
+ * WSX_EINVAL with *err filled. */
 int channel_validate(const channel_t *ch, channel_err_t *err);
+
+/* A free-text name (of a channel, a security definition): valid UTF-8, no control
+ * characters, no whitespace at either end, at most max_chars code points. `field`
+ * names it in the error. Returns 0 or WSX_EINVAL with *err filled. */
+int channel_check_text(const char *field, const char *s, size_t max_chars, channel_err_t *err);
 
 /* Set err's three fields (printf-style message). Returns WSX_EINVAL. */
 int channel_err_set(channel_err_t *err, const char *field, const char *code, const char *fmt, ...)

@@ -64,7 +64,10 @@ const char *reconcile_state(reconciler_t *r, int64_t id)
     return a ? a->state : "unknown";
 }
 
-static void cfg_from(const channel_t *ch, const channel_addr_t *addr, chan_cfg_t *cfg)
+/* What the workers need of a channel. Returns 0, or WSX_EAUTH when its security
+ * definition cannot be read or opened (the channel must not serve without it). */
+static int cfg_from(reconciler_t *r, const channel_t *ch, const channel_addr_t *addr,
+                    chan_cfg_t *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->id = ch->id;
@@ -78,6 +81,23 @@ static void cfg_from(const channel_t *ch, const channel_addr_t *addr, chan_cfg_t
     cfg->ping_interval_ms = (uint64_t)ch->ping_interval * 1000;
     cfg->pings_missed_threshold = (uint32_t)ch->pings_missed_threshold;
     cfg->token_ttl_ms = (uint64_t)ch->token_ttl * 1000;
+    if (ch->hook_service[0])
+        cfg->hook = service_slot(ch->hook_service);
+    snprintf(cfg->gateway_allowed, sizeof cfg->gateway_allowed, "%s", ch->gateway_services);
+    if (ch->security_id) {
+        /* read on every run, so a changed password reaches the workers with the
+         * next reconciliation (the ODB write bumps the config version) */
+        security_def_t def;
+        int rc = odb_security_get(r->db, ch->security_id, &def);
+        if (rc == 0)
+            rc = security_cred_from_def(&def, &cfg->cred);
+        explicit_bzero(&def, sizeof def);
+        if (rc < 0) {
+            explicit_bzero(&cfg->cred, sizeof cfg->cred);
+            return WSX_EAUTH;
+        }
+    }
+    return 0;
 }
 
 static void close_listeners(actual_t *a, const char *reason)
@@ -133,7 +153,11 @@ static void apply(reconciler_t *r, const channel_t *ch, actual_t *a)
         return;
     }
     chan_cfg_t cfg;
-    cfg_from(ch, &addr, &cfg);
+    if (cfg_from(r, ch, &addr, &cfg) < 0) {
+        close_listeners(a, "channel security definition unavailable");
+        set_state(r, a, "error: its security definition cannot be read");
+        return;
+    }
     if (a->open && strcmp(a->address, ch->address) != 0) {
         close_listeners(a, "channel moved to another address");
         log_info("channel \"%s\" moved to %s", ch->name, ch->address);

@@ -1,7 +1,8 @@
 /* cli.h - the `wsx` command-line client of the admin JSON API. cli_http.c holds what
  * every command shares: the connection options, the password, HTTP calls and turning the
- * API's answers into messages. cli_channel.c is `wsx channel ...`. A command returns the
- * process exit status: 0 success, 1 failure (one line on stderr), 2 usage error. */
+ * API's answers into messages. cli_channel.c is `wsx channel ...`, cli_security.c is
+ * `wsx security ...`. A command returns the process exit status: 0 success, 1 failure
+ * (one line on stderr), 2 usage error. */
 #ifndef WSX_CLI_H
 #define WSX_CLI_H
 
@@ -130,5 +131,8 @@ int cli_conn_main(int argc, char **argv);
 
 /* `wsx channel broadcast NAME --data JSON` (cli_conn.c): argv[0] is "broadcast". */
 int cli_conn_broadcast_main(int argc, char **argv);
+/* `wsx security ...`: argv[0] is "security". Same contract as cli_channel_main;
+ * secrets come from stdin or a file only. */
+int cli_security_main(int argc, char **argv);
 
 #endif

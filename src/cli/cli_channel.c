@@ -23,6 +23,8 @@ enum {
     OPT_ACTIVE,
     OPT_INACTIVE,
     OPT_SECURITY,
+    OPT_HOOK_SERVICE,
+    OPT_GATEWAY_SERVICES,
     OPT_DATA_FORMAT,
     OPT_NEW_TOKEN_WAIT,
     OPT_TOKEN_TTL,
@@ -34,7 +36,7 @@ enum {
 };
 
 /* How an option's value goes into the request body. */
-enum { F_STRING, F_STRING_OR_NULL, F_INTEGER };
+enum { F_STRING, F_STRING_OR_NULL, F_INTEGER, F_LIST };
 
 typedef struct field_opt {
     int opt;
@@ -49,6 +51,8 @@ static const field_opt_t field_opts[] = {
     {OPT_ADDRESS, "--address", "address", F_STRING},
     {OPT_SERVICE, "--service", "service", F_STRING},
     {OPT_SECURITY, "--security", "security", F_STRING_OR_NULL},
+    {OPT_HOOK_SERVICE, "--hook-service", "hook_service", F_STRING_OR_NULL},
+    {OPT_GATEWAY_SERVICES, "--gateway-services", "gateway_services", F_LIST},
     {OPT_DATA_FORMAT, "--data-format", "data_format", F_STRING},
     {OPT_NEW_TOKEN_WAIT, "--new-token-wait-time", "new_token_wait_time", F_INTEGER},
     {OPT_TOKEN_TTL, "--token-ttl", "token_ttl", F_INTEGER},
@@ -65,6 +69,8 @@ static const field_opt_t field_opts[] = {
     {"active", no_argument, NULL, OPT_ACTIVE}, \
     {"inactive", no_argument, NULL, OPT_INACTIVE}, \
     {"security", required_argument, NULL, OPT_SECURITY}, \
+    {"hook-service", required_argument, NULL, OPT_HOOK_SERVICE}, \
+    {"gateway-services", required_argument, NULL, OPT_GATEWAY_SERVICES}, \
     {"data-format", required_argument, NULL, OPT_DATA_FORMAT}, \
     {"new-token-wait-time", required_argument, NULL, OPT_NEW_TOKEN_WAIT}, \
     {"token-ttl", required_argument, NULL, OPT_TOKEN_TTL}, \
@@ -109,6 +115,7 @@ static const struct option delete_longopts[] = {
 
 #define SYNOPSIS_CREATE                                                                            \
     "wsx channel create --name N --address URL --service S [--inactive] [--security NAME]\n"       \
+    "                   [--hook-service S] [--gateway-services S1,S2,...]\n"                       \
     "                   [--data-format json|raw] [--new-token-wait-time S] [--token-ttl S]\n"      \
     "                   [--ping-interval S] [--pings-missed-threshold N]\n"                        \
     "                   [--max-message-size BYTES]\n"
@@ -123,6 +130,8 @@ static const struct option delete_longopts[] = {
     "  --service S                  the service that handles the channel's messages\n"             \
     "  --active, --inactive         whether the channel listens (a new one is active)\n"           \
     "  --security NAME              security definition clients log in with; \"\" for none\n"      \
+    "  --hook-service S             service called on connection events; \"\" for none\n"          \
+    "  --gateway-services S1,S2     services helpers.web-sockets-gateway may invoke; \"\" none\n"  \
     "  --data-format json|raw       message format (default json)\n"                               \
     "  --new-token-wait-time S      seconds a new client has to log in (default 5)\n"              \
     "  --token-ttl S                seconds a login token lives, renewed on use (default 3600)\n"  \
@@ -254,6 +263,25 @@ static int set_field(json_t *body, const field_opt_t *f, const char *arg)
         v = json_integer(n);
     } else if (f->kind == F_STRING_OR_NULL && *arg == '\0') {
         v = json_null();
+    } else if (f->kind == F_LIST) {
+        /* a,b,c -> ["a", "b", "c"]; "" -> []. Names are the server's to check. */
+        v = json_array();
+        for (const char *p = arg; v && *p;) {
+            size_t n = strcspn(p, ",");
+            json_t *item = json_stringn(p, n);
+            if (!item) {
+                json_decref(v);
+                return usage_error("%s is not valid UTF-8", f->flag);
+            }
+            json_array_append_new(v, item);
+            p += n;
+            if (*p == ',' && !*++p)
+                json_array_append_new(v, json_string("")); /* "a," : let the server say */
+        }
+        if (!v) {
+            fprintf(stderr, "wsx: out of memory\n");
+            return CLI_EXIT_FAIL;
+        }
     } else {
         v = json_string(arg);
         if (!v)
@@ -566,6 +594,8 @@ static int cmd_get(cli_http_t *h, cmd_t *cmd)
         "is_active",
         "address",
         "service",
+        "hook_service",
+        "gateway_services",
         "security",
         "data_format",
         "new_token_wait_time",

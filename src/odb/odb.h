@@ -1,5 +1,5 @@
-/* odb.h - the operational database: channels, admin users, per-server channel
- * state and the config version, behind one interface with an SQLite backend
+/* odb.h - the operational database: channels, security definitions, admin users,
+ * per-server channel state and the config version, behind one interface with an SQLite backend
  * (odb_sqlite.c) and, later, PostgreSQL. An odb_t is used by one thread at a time
  * (the control thread); it is not thread-safe. Every write is one transaction,
  * durable when the call returns 0. */
@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "channel/channel.h"
+#include "security/security.h"
 
 typedef struct odb odb_t;
 
@@ -22,6 +23,8 @@ void odb_close(odb_t *db);
 int odb_schema_version(odb_t *db);
 
 /* Insert a channel. ch->id, created_at and updated_at are set on success.
+ * ch->security_id names its security definition (0: none); ch->security, the
+ * definition's name, is ignored on write and filled on every read.
  * WSX_EEXIST if the name is used in the cluster (*conflict gets that channel's
  * name), WSX_EPORTUSED if the address's port is (*conflict gets the name of the
  * channel holding it). conflict may be NULL; it has CHANNEL_NAME_MAX*4+1 bytes. */
@@ -49,8 +52,39 @@ int odb_channel_list(odb_t *db, int64_t cluster_id, const char *query, int64_t o
 /* Every channel of every cluster (the reconciler's desired state). */
 int odb_channel_all(odb_t *db, channel_t **items, size_t *n);
 
-/* A counter bumped by every channel write, in the same transaction. */
+/* A counter bumped by every channel and security definition write, in the same
+ * transaction: a server that sees it move reloads channels and credentials. */
 int odb_config_version(odb_t *db, int64_t *out);
+
+/* Security definitions. def->hash holds the Argon2id string (basic_auth, apikey),
+ * def->sealed the encrypted JWT secret (jwt); "" is stored as NULL. Nothing here
+ * hashes or seals: the caller stores what security.h made.
+ * Insert sets def->id, created_at and updated_at; WSX_EEXIST if the name is used
+ * in the cluster, WSX_EINVAL if the row breaks the table's rules (a basic_auth
+ * without username or hash, a jwt without sealed secret, ...). */
+int odb_security_insert(odb_t *db, security_def_t *def);
+
+/* Replace every stored field of definition def->id (updated_at is set,
+ * created_at read back). Same errors as insert, WSX_ENOTFOUND if no such id. */
+int odb_security_update(odb_t *db, security_def_t *def);
+
+/* Delete a definition. WSX_ENOTFOUND if no such id, WSX_EBUSY if a channel uses
+ * it (odb_security_channels says which). */
+int odb_security_delete(odb_t *db, int64_t id);
+
+/* Read one definition, by id or by name within a cluster. WSX_ENOTFOUND if none. */
+int odb_security_get(odb_t *db, int64_t id, security_def_t *out);
+int odb_security_get_by_name(odb_t *db, int64_t cluster_id, const char *name, security_def_t *out);
+
+/* List a cluster's definitions ordered by name; query, paging and ownership as in
+ * odb_channel_list. */
+int odb_security_list(odb_t *db, int64_t cluster_id, const char *query, int64_t offset,
+                      int64_t limit, security_def_t **items, size_t *n, int64_t *total);
+
+/* The names of the channels using definition id, ordered by name. *names is one
+ * malloc'd block (the caller frees it with one free()) of *n pointers to the
+ * names, which live in the same block; NULL when *n is 0. */
+int odb_security_channels(odb_t *db, int64_t id, char ***names, size_t *n);
 
 /* Per-server channel state ("listening", "inactive", "error: address in use"). */
 int odb_channel_state_set(odb_t *db, const char *server, int64_t channel_id, const char *state);

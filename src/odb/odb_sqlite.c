@@ -23,11 +23,18 @@
 #define ODB_QUERY_TERMS_MAX 1000
 #define ODB_BUSY_TIMEOUT_MS 5000
 
-/* Column order shared by every SELECT of a channel and by read_channel(). */
+/* Column order shared by every SELECT of a channel and by read_channel(). The
+ * security definition's name comes from the row the channel's key points at. */
 #define CH_COLS                                                                                    \
-    "id, cluster_id, name, is_active, address, service, security_name, data_format, "              \
-    "new_token_wait_time, token_ttl, ping_interval, pings_missed_threshold, max_message_size, "    \
-    "created_at, updated_at"
+    "c.id, c.cluster_id, c.name, c.is_active, c.address, c.service, s.name, c.data_format, "       \
+    "c.new_token_wait_time, c.token_ttl, c.ping_interval, c.pings_missed_threshold, "              \
+    "c.max_message_size, c.created_at, c.updated_at, c.security_id, c.hook_service, "              \
+    "c.gateway_services"
+#define CH_FROM " FROM channel c LEFT JOIN security_definition s ON s.id = c.security_id"
+
+/* Likewise for security definitions and read_security(). */
+#define SEC_COLS                                                                                   \
+    "id, cluster_id, name, type, username, password_hash, secret_sealed, created_at, updated_at"
 
 enum stmt_id {
     ST_BEGIN_WRITE,
@@ -52,6 +59,14 @@ enum stmt_id {
     ST_USER_COUNT,
     ST_USER_CREATE,
     ST_USER_GET,
+    ST_SEC_INSERT,
+    ST_SEC_UPDATE,
+    ST_SEC_DELETE,
+    ST_SEC_GET,
+    ST_SEC_GET_BY_NAME,
+    ST_SEC_CREATED_AT,
+    ST_SEC_USED,
+    ST_SEC_CHANNELS,
     ST_COUNT
 };
 
@@ -62,20 +77,20 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_CH_INSERT] = "INSERT INTO channel (cluster_id, name, is_active, address, host, port, path, "
-                     "service, security_name, data_format, new_token_wait_time, token_ttl, "
+                     "service, security_id, data_format, new_token_wait_time, token_ttl, "
                      "ping_interval, pings_missed_threshold, max_message_size, created_at, "
-                     "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-                     "?14, ?15, ?16, ?16)",
+                     "updated_at, hook_service, gateway_services) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                     "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, ?18)",
     [ST_CH_UPDATE] = "UPDATE channel SET cluster_id = ?1, name = ?2, is_active = ?3, address = ?4, "
-                     "host = ?5, port = ?6, path = ?7, service = ?8, security_name = ?9, "
+                     "host = ?5, port = ?6, path = ?7, service = ?8, security_id = ?9, "
                      "data_format = ?10, new_token_wait_time = ?11, token_ttl = ?12, "
                      "ping_interval = ?13, pings_missed_threshold = ?14, max_message_size = ?15, "
-                     "updated_at = ?16 WHERE id = ?17",
+                     "updated_at = ?16, hook_service = ?17, gateway_services = ?18 WHERE id = ?19",
     [ST_CH_DELETE] = "DELETE FROM channel WHERE id = ?1",
     [ST_CH_STATE_DELETE] = "DELETE FROM channel_state WHERE channel_id = ?1",
-    [ST_CH_GET] = "SELECT " CH_COLS " FROM channel WHERE id = ?1",
-    [ST_CH_GET_BY_NAME] = "SELECT " CH_COLS " FROM channel WHERE cluster_id = ?1 AND name = ?2",
-    [ST_CH_ALL] = "SELECT " CH_COLS " FROM channel ORDER BY cluster_id, id",
+    [ST_CH_GET] = "SELECT " CH_COLS CH_FROM " WHERE c.id = ?1",
+    [ST_CH_GET_BY_NAME] = "SELECT " CH_COLS CH_FROM " WHERE c.cluster_id = ?1 AND c.name = ?2",
+    [ST_CH_ALL] = "SELECT " CH_COLS CH_FROM " ORDER BY c.cluster_id, c.id",
     [ST_CH_CREATED_AT] = "SELECT created_at FROM channel WHERE id = ?1",
     [ST_CH_NAME_CONFLICT] =
         "SELECT name FROM channel WHERE cluster_id = ?1 AND name = ?2 AND id <> ?3",
@@ -95,6 +110,20 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_USER_CREATE] = "INSERT INTO admin_user (username, password_hash, created_at) "
                        "VALUES (?1, ?2, ?3)",
     [ST_USER_GET] = "SELECT password_hash FROM admin_user WHERE username = ?1",
+    [ST_SEC_INSERT] = "INSERT INTO security_definition (cluster_id, name, type, username, "
+                      "password_hash, secret_sealed, created_at, updated_at) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    [ST_SEC_UPDATE] = "UPDATE security_definition SET cluster_id = ?1, name = ?2, type = ?3, "
+                      "username = ?4, password_hash = ?5, secret_sealed = ?6, updated_at = ?7 "
+                      "WHERE id = ?8",
+    [ST_SEC_DELETE] = "DELETE FROM security_definition WHERE id = ?1",
+    [ST_SEC_GET] = "SELECT " SEC_COLS " FROM security_definition WHERE id = ?1",
+    [ST_SEC_GET_BY_NAME] =
+        "SELECT " SEC_COLS " FROM security_definition WHERE cluster_id = ?1 AND name = ?2",
+    [ST_SEC_CREATED_AT] = "SELECT created_at FROM security_definition WHERE id = ?1",
+    [ST_SEC_USED] = "SELECT COUNT(*) FROM channel WHERE security_id = ?1",
+    [ST_SEC_CHANNELS] =
+        "SELECT name FROM channel WHERE security_id = ?1 ORDER BY lower(name), name",
 };
 
 struct odb {
@@ -448,10 +477,14 @@ static void read_channel(sqlite3_stmt *st, channel_t *ch)
     ch->max_message_size = sqlite3_column_int64(st, 12);
     col_text(st, 13, ch->created_at, sizeof ch->created_at);
     col_text(st, 14, ch->updated_at, sizeof ch->updated_at);
+    ch->security_id = sqlite3_column_int64(st, 15); /* NULL reads as 0: none */
+    col_text(st, 16, ch->hook_service, sizeof ch->hook_service);
+    col_text(st, 17, ch->gateway_services, sizeof ch->gateway_services);
 }
 
-/* Parameters ?1..?16 of ST_CH_INSERT and ST_CH_UPDATE. Strings are SQLITE_STATIC:
- * ch and a outlive the statement's use. */
+/* Parameters ?1..?18 of ST_CH_INSERT and ST_CH_UPDATE. Strings are SQLITE_STATIC:
+ * ch and a outlive the statement's use. The definition is written by id only
+ * (ch->security, its name, is what reads show). */
 static void bind_channel(sqlite3_stmt *st, const channel_t *ch, const channel_addr_t *a,
                          const char *now)
 {
@@ -463,8 +496,8 @@ static void bind_channel(sqlite3_stmt *st, const channel_t *ch, const channel_ad
     sqlite3_bind_int(st, 6, a->port);
     sqlite3_bind_text(st, 7, a->path, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, ch->service, -1, SQLITE_STATIC);
-    if (ch->security[0])
-        sqlite3_bind_text(st, 9, ch->security, -1, SQLITE_STATIC);
+    if (ch->security_id > 0)
+        sqlite3_bind_int64(st, 9, ch->security_id);
     else
         sqlite3_bind_null(st, 9);
     sqlite3_bind_text(st, 10, ch->data_format, -1, SQLITE_STATIC);
@@ -474,6 +507,11 @@ static void bind_channel(sqlite3_stmt *st, const channel_t *ch, const channel_ad
     sqlite3_bind_int64(st, 14, ch->pings_missed_threshold);
     sqlite3_bind_int64(st, 15, ch->max_message_size);
     sqlite3_bind_text(st, 16, now, -1, SQLITE_STATIC);
+    if (ch->hook_service[0])
+        sqlite3_bind_text(st, 17, ch->hook_service, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 17);
+    sqlite3_bind_text(st, 18, ch->gateway_services, -1, SQLITE_STATIC);
 }
 
 /* Look up a channel other than self_id with this cluster and name (or port) and
@@ -518,7 +556,7 @@ static int map_write_error(odb_t *db, int rc, const channel_t *ch, const channel
     }
     case SQLITE_CONSTRAINT_CHECK:
     case SQLITE_CONSTRAINT_NOTNULL:
-    case SQLITE_CONSTRAINT_FOREIGNKEY: /* no such cluster */
+    case SQLITE_CONSTRAINT_FOREIGNKEY: /* no such cluster or security definition */
         return WSX_EINVAL;
     default:
         return WSX_EIO;
@@ -580,7 +618,7 @@ int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
     if (!st || !cr || tx_begin_write(db))
         return WSX_EIO;
     bind_channel(st, ch, &a, now);
-    sqlite3_bind_int64(st, 17, ch->id);
+    sqlite3_bind_int64(st, 19, ch->id);
     int rc = run(st);
     if (rc != SQLITE_DONE) {
         int e2 = map_write_error(db, rc, ch, &a, conflict);
@@ -654,16 +692,24 @@ int odb_channel_get_by_name(odb_t *db, int64_t cluster_id, const char *name, cha
     return get_one(st, out);
 }
 
-/* Read every row of st into a malloc'd array. */
-static int collect(sqlite3_stmt *st, channel_t **items, size_t *n)
+/* How to read one row into an element of a result array. */
+typedef void (*read_row_fn)(sqlite3_stmt *st, void *elem);
+
+static void read_channel_row(sqlite3_stmt *st, void *elem)
 {
-    channel_t *v = NULL;
+    read_channel(st, elem);
+}
+
+/* Read every row of st into a malloc'd array of `size`-byte elements. */
+static int collect_rows(sqlite3_stmt *st, size_t size, read_row_fn read, void **items, size_t *n)
+{
+    char *v = NULL;
     size_t len = 0, cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (len == cap) {
             size_t ncap = cap ? cap * 2 : 16;
-            channel_t *nv = realloc(v, ncap * sizeof *v);
+            char *nv = realloc(v, ncap * size);
             if (!nv) {
                 free(v);
                 return WSX_ENOMEM;
@@ -671,7 +717,7 @@ static int collect(sqlite3_stmt *st, channel_t **items, size_t *n)
             v = nv;
             cap = ncap;
         }
-        read_channel(st, &v[len++]);
+        read(st, v + len++ * size);
     }
     if (rc != SQLITE_DONE) {
         free(v);
@@ -680,6 +726,14 @@ static int collect(sqlite3_stmt *st, channel_t **items, size_t *n)
     *items = v;
     *n = len;
     return 0;
+}
+
+static int collect(sqlite3_stmt *st, channel_t **items, size_t *n)
+{
+    void *v = NULL;
+    int rc = collect_rows(st, sizeof **items, read_channel_row, &v, n);
+    *items = v;
+    return rc;
 }
 
 /* A search term: a slice of the query, and whether it is a "-term". */
@@ -708,21 +762,33 @@ static int split_terms(const char *q, term_t *t)
     return n;
 }
 
+/* What a search reads: the columns of a row, FROM ..., and the table's alias. */
+typedef struct search_src {
+    const char *cols, *from, *alias;
+} search_src_t;
+
+static const search_src_t channel_src = {CH_COLS, CH_FROM, "c"};
+static const search_src_t security_src = {SEC_COLS, " FROM security_definition d", "d"};
+
 /* The statement for cluster and terms: parameter 1 is the cluster, 2..n+1 the
  * terms. instr() rather than LIKE so that '%' and '_' in a term are plain
  * characters; lower() folds ASCII only in SQLite. With `page`, the rows ordered
  * by name, LIMIT ?n+2 OFFSET ?n+3; without, their count. */
-static int prepare_search(odb_t *db, const term_t *t, int n, int page, sqlite3_stmt **out)
+static int prepare_search(odb_t *db, const search_src_t *src, const term_t *t, int n, int page,
+                          sqlite3_stmt **out)
 {
+    const char *a = src->alias;
     sqlite3_str *sql = sqlite3_str_new(db->db);
-    sqlite3_str_appendall(sql, page ? "SELECT " CH_COLS : "SELECT COUNT(*)");
-    sqlite3_str_appendall(sql, " FROM channel WHERE cluster_id = ?1");
+    sqlite3_str_appendall(sql, "SELECT ");
+    sqlite3_str_appendall(sql, page ? src->cols : "COUNT(*)");
+    sqlite3_str_appendf(sql, "%s WHERE %s.cluster_id = ?1", src->from, a);
     for (int i = 0; i < n; i++)
-        sqlite3_str_appendf(sql, " AND instr(lower(name), lower(?%d)) %s", i + 2,
+        sqlite3_str_appendf(sql, " AND instr(lower(%s.name), lower(?%d)) %s", a, i + 2,
                             t[i].negative ? "= 0" : "> 0");
     /* lower(name) first: people read "alpha, Beta, gamma", not "Beta, alpha". */
     if (page)
-        sqlite3_str_appendf(sql, " ORDER BY lower(name), name LIMIT ?%d OFFSET ?%d", n + 2, n + 3);
+        sqlite3_str_appendf(sql, " ORDER BY lower(%s.name), %s.name LIMIT ?%d OFFSET ?%d", a, a,
+                            n + 2, n + 3);
     char *text = sqlite3_str_finish(sql);
     int rc = text ? sqlite3_prepare_v2(db->db, text, -1, out, NULL) : SQLITE_NOMEM;
     sqlite3_free(text);
@@ -738,8 +804,11 @@ static void bind_terms(sqlite3_stmt *st, int64_t cluster_id, const term_t *t, in
         sqlite3_bind_text(st, i + 2, t[i].p, t[i].len, SQLITE_STATIC);
 }
 
-int odb_channel_list(odb_t *db, int64_t cluster_id, const char *query, int64_t offset,
-                     int64_t limit, channel_t **items, size_t *n, int64_t *total)
+/* A page of src's rows in a cluster matching query (see odb_channel_list), read
+ * with `read` into a malloc'd array of `size`-byte elements. */
+static int search(odb_t *db, const search_src_t *src, size_t size, read_row_fn read,
+                  int64_t cluster_id, const char *query, int64_t offset, int64_t limit,
+                  void **items, size_t *n, int64_t *total)
 {
     *items = NULL;
     *n = 0;
@@ -762,9 +831,9 @@ int odb_channel_list(odb_t *db, int64_t cluster_id, const char *query, int64_t o
     sqlite3_stmt *cs = NULL, *ls = NULL;
     int rc = exec_stmt(db, ST_BEGIN_READ);
     if (!rc)
-        rc = prepare_search(db, terms, nt, 0, &cs);
+        rc = prepare_search(db, src, terms, nt, 0, &cs);
     if (!rc)
-        rc = prepare_search(db, terms, nt, 1, &ls);
+        rc = prepare_search(db, src, terms, nt, 1, &ls);
     if (!rc) {
         bind_terms(cs, cluster_id, terms, nt);
         rc = sqlite3_step(cs) == SQLITE_ROW ? 0 : WSX_EIO;
@@ -773,7 +842,7 @@ int odb_channel_list(odb_t *db, int64_t cluster_id, const char *query, int64_t o
         bind_terms(ls, cluster_id, terms, nt);
         sqlite3_bind_int64(ls, nt + 2, limit ? limit : -1); /* SQLite: -1 is no limit */
         sqlite3_bind_int64(ls, nt + 3, offset);
-        rc = collect(ls, items, n);
+        rc = collect_rows(ls, size, read, items, n);
     }
     if (!rc)
         *total = sqlite3_column_int64(cs, 0);
@@ -787,6 +856,16 @@ int odb_channel_list(odb_t *db, int64_t cluster_id, const char *query, int64_t o
         rc = WSX_EIO;
     }
     tx_rollback(db);
+    return rc;
+}
+
+int odb_channel_list(odb_t *db, int64_t cluster_id, const char *query, int64_t offset,
+                     int64_t limit, channel_t **items, size_t *n, int64_t *total)
+{
+    void *v = NULL;
+    int rc = search(db, &channel_src, sizeof **items, read_channel_row, cluster_id, query, offset,
+                    limit, &v, n, total);
+    *items = v;
     return rc;
 }
 
@@ -812,6 +891,251 @@ int odb_config_version(odb_t *db, int64_t *out)
         *out = sqlite3_column_int64(st, 0);
     done(st);
     return rc == SQLITE_ROW ? 0 : WSX_EIO;
+}
+
+/* ---- security definitions ------------------------------------------------------------ */
+
+static void read_security(sqlite3_stmt *st, security_def_t *d)
+{
+    char type[16];
+    memset(d, 0, sizeof *d);
+    d->id = sqlite3_column_int64(st, 0);
+    d->cluster_id = sqlite3_column_int64(st, 1);
+    col_text(st, 2, d->name, sizeof d->name);
+    col_text(st, 3, type, sizeof type);
+    d->type = security_type_parse(type);
+    col_text(st, 4, d->username, sizeof d->username);
+    col_text(st, 5, d->hash, sizeof d->hash);
+    col_text(st, 6, d->sealed, sizeof d->sealed);
+    col_text(st, 7, d->created_at, sizeof d->created_at);
+    col_text(st, 8, d->updated_at, sizeof d->updated_at);
+}
+
+static void read_security_row(sqlite3_stmt *st, void *elem)
+{
+    read_security(st, elem);
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s[0])
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Parameters ?1..?7 of ST_SEC_INSERT and ST_SEC_UPDATE. */
+static int bind_security(sqlite3_stmt *st, const security_def_t *d, const char *now)
+{
+    const char *type = security_type_name(d->type);
+    if (!type)
+        return WSX_EINVAL;
+    sqlite3_bind_int64(st, 1, d->cluster_id);
+    sqlite3_bind_text(st, 2, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 4, d->username);
+    bind_text_or_null(st, 5, d->hash);
+    bind_text_or_null(st, 6, d->sealed);
+    sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
+    return 0;
+}
+
+static int map_security_error(int rc)
+{
+    switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE: /* the only unique key besides the id: (cluster, name) */
+        return WSX_EEXIST;
+    case SQLITE_CONSTRAINT_CHECK:
+    case SQLITE_CONSTRAINT_NOTNULL:
+    case SQLITE_CONSTRAINT_FOREIGNKEY: /* no such cluster */
+        return WSX_EINVAL;
+    default:
+        return WSX_EIO;
+    }
+}
+
+int odb_security_insert(odb_t *db, security_def_t *def)
+{
+    char now[40];
+    now_iso(now);
+    sqlite3_stmt *st = stmt(db, ST_SEC_INSERT);
+    if (!st)
+        return WSX_EIO;
+    if (bind_security(st, def, now)) {
+        done(st);
+        return WSX_EINVAL;
+    }
+    if (tx_begin_write(db)) {
+        done(st);
+        return WSX_EIO;
+    }
+    int rc = run(st);
+    if (rc != SQLITE_DONE) {
+        tx_rollback(db);
+        return map_security_error(rc);
+    }
+    int64_t id = sqlite3_last_insert_rowid(db->db);
+    if (bump_config_version(db) || tx_commit(db)) {
+        tx_rollback(db);
+        return WSX_EIO;
+    }
+    def->id = id;
+    memcpy(def->created_at, now, sizeof now);
+    memcpy(def->updated_at, now, sizeof now);
+    return 0;
+}
+
+int odb_security_update(odb_t *db, security_def_t *def)
+{
+    char now[40], created[40] = "";
+    now_iso(now);
+    sqlite3_stmt *st = stmt(db, ST_SEC_UPDATE);
+    sqlite3_stmt *cr = stmt(db, ST_SEC_CREATED_AT);
+    if (!st || !cr)
+        return WSX_EIO;
+    if (bind_security(st, def, now)) {
+        done(st);
+        return WSX_EINVAL;
+    }
+    sqlite3_bind_int64(st, 8, def->id);
+    if (tx_begin_write(db)) {
+        done(st);
+        return WSX_EIO;
+    }
+    int rc = run(st);
+    if (rc != SQLITE_DONE) {
+        tx_rollback(db);
+        return map_security_error(rc);
+    }
+    if (sqlite3_changes(db->db) == 0) {
+        tx_rollback(db);
+        return WSX_ENOTFOUND;
+    }
+    sqlite3_bind_int64(cr, 1, def->id);
+    if (sqlite3_step(cr) == SQLITE_ROW)
+        col_text(cr, 0, created, sizeof created);
+    done(cr);
+    if (bump_config_version(db) || tx_commit(db)) {
+        tx_rollback(db);
+        return WSX_EIO;
+    }
+    memcpy(def->created_at, created, sizeof created);
+    memcpy(def->updated_at, now, sizeof now);
+    return 0;
+}
+
+int odb_security_delete(odb_t *db, int64_t id)
+{
+    sqlite3_stmt *used = stmt(db, ST_SEC_USED);
+    sqlite3_stmt *del = stmt(db, ST_SEC_DELETE);
+    if (!used || !del || tx_begin_write(db))
+        return WSX_EIO;
+    /* Asked inside the write transaction: no channel can take the definition up
+     * between this answer and the delete. The foreign key says the same. */
+    sqlite3_bind_int64(used, 1, id);
+    int rc = sqlite3_step(used) == SQLITE_ROW ? 0 : WSX_EIO;
+    if (!rc && sqlite3_column_int64(used, 0) > 0)
+        rc = WSX_EBUSY;
+    done(used);
+    if (!rc) {
+        sqlite3_bind_int64(del, 1, id);
+        int r = run(del);
+        rc = r == SQLITE_DONE ? 0 : r == SQLITE_CONSTRAINT_FOREIGNKEY ? WSX_EBUSY : WSX_EIO;
+    }
+    if (!rc && sqlite3_changes(db->db) == 0)
+        rc = WSX_ENOTFOUND;
+    if (!rc && (bump_config_version(db) || tx_commit(db)))
+        rc = WSX_EIO;
+    if (rc)
+        tx_rollback(db);
+    return rc;
+}
+
+static int get_one_security(sqlite3_stmt *st, security_def_t *out)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_security(st, out);
+    done(st);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? WSX_ENOTFOUND : WSX_EIO;
+}
+
+int odb_security_get(odb_t *db, int64_t id, security_def_t *out)
+{
+    sqlite3_stmt *st = stmt(db, ST_SEC_GET);
+    if (!st)
+        return WSX_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    return get_one_security(st, out);
+}
+
+int odb_security_get_by_name(odb_t *db, int64_t cluster_id, const char *name, security_def_t *out)
+{
+    sqlite3_stmt *st = stmt(db, ST_SEC_GET_BY_NAME);
+    if (!st)
+        return WSX_EIO;
+    sqlite3_bind_int64(st, 1, cluster_id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    return get_one_security(st, out);
+}
+
+int odb_security_list(odb_t *db, int64_t cluster_id, const char *query, int64_t offset,
+                      int64_t limit, security_def_t **items, size_t *n, int64_t *total)
+{
+    void *v = NULL;
+    int rc = search(db, &security_src, sizeof **items, read_security_row, cluster_id, query, offset,
+                    limit, &v, n, total);
+    *items = v;
+    return rc;
+}
+
+int odb_security_channels(odb_t *db, int64_t id, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    sqlite3_stmt *st = stmt(db, ST_SEC_CHANNELS);
+    if (!st)
+        return WSX_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    /* Two passes over one read: first the sizes, then one block for all. */
+    int rc = exec_stmt(db, ST_BEGIN_READ);
+    size_t count = 0, bytes = 0;
+    int r;
+    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        count++;
+        bytes += (size_t)sqlite3_column_bytes(st, 0) + 1;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = WSX_EIO;
+    sqlite3_reset(st);
+    char **v = NULL;
+    if (!rc && count) {
+        v = malloc(count * sizeof *v + bytes);
+        if (!v)
+            rc = WSX_ENOMEM;
+    }
+    size_t i = 0;
+    char *p = v ? (char *)(v + count) : NULL;
+    while (!rc && count && i < count && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        memcpy(p, sqlite3_column_text(st, 0), len);
+        p[len] = '\0';
+        v[i++] = p;
+        p += len + 1;
+    }
+    done(st);
+    if (!rc && i != count)
+        rc = WSX_EIO; /* cannot happen inside one read transaction */
+    if (!rc && exec_stmt(db, ST_COMMIT))
+        rc = WSX_EIO;
+    tx_rollback(db);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *names = v;
+    *n = count;
+    return 0;
 }
 
 /* ---- per-server state, servers, admin users -------------------------------------- */

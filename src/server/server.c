@@ -23,6 +23,7 @@
 #include "http/http_server.h"
 #include "net/sock.h"
 #include "net/worker.h"
+#include "security/security.h"
 #include "server/server.h"
 #include "service/service.h"
 
@@ -204,8 +205,13 @@ int server_main(int argc, char **argv)
         fprintf(stderr, "wsx: cannot initialise libsodium\n");
         return 1;
     }
-    odb_t *db = NULL;
     char err[512];
+    /* the key that seals JWT secrets: DATA/secret.key, created on the first start */
+    if (security_key_load(o.data, err, sizeof err) < 0) {
+        fprintf(stderr, "wsx: %s\n", err);
+        return 1;
+    }
+    odb_t *db = NULL;
     if ((rc = odb_open(o.odb, &db, err, sizeof err)) < 0) {
         fprintf(stderr, "wsx: cannot open the ODB %s: %s\n", o.odb, err);
         return 1;

@@ -18,6 +18,8 @@ static channel_t full(void)
     ch.is_active = 0;
     strcpy(ch.address, "wss://[::1]:48902/orders");
     strcpy(ch.service, "demo.echo");
+    strcpy(ch.hook_service, "demo.hooks");
+    strcpy(ch.gateway_services, "billing.get crm.find");
     strcpy(ch.security, "basic-1");
     strcpy(ch.data_format, "raw");
     ch.new_token_wait_time = 9;
@@ -74,6 +76,8 @@ Test(admin_channel_json, to_json_fields)
                           "is_active",
                           "address",
                           "service",
+                          "hook_service",
+                          "gateway_services",
                           "security",
                           "data_format",
                           "new_token_wait_time",
@@ -92,6 +96,11 @@ Test(admin_channel_json, to_json_fields)
     cr_assert_str_eq(json_string_value(json_object_get(j, "name")), "Zürich orders");
     cr_assert(json_is_false(json_object_get(j, "is_active")));
     cr_assert_str_eq(json_string_value(json_object_get(j, "security")), "basic-1");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "hook_service")), "demo.hooks");
+    json_t *gw = json_object_get(j, "gateway_services");
+    cr_assert_eq(json_array_size(gw), 2);
+    cr_assert_str_eq(json_string_value(json_array_get(gw, 0)), "billing.get");
+    cr_assert_str_eq(json_string_value(json_array_get(gw, 1)), "crm.find");
     cr_assert_str_eq(json_string_value(json_object_get(j, "data_format")), "raw");
     cr_assert_eq(json_integer_value(json_object_get(j, "token_ttl")), 7200);
     cr_assert_eq(json_integer_value(json_object_get(j, "max_message_size")), 4096);
@@ -101,9 +110,14 @@ Test(admin_channel_json, to_json_fields)
     json_decref(j);
 
     ch.security[0] = '\0';
+    ch.hook_service[0] = '\0';
+    ch.gateway_services[0] = '\0';
     ch.is_active = 1;
     j = admin_channel_to_json(&ch);
     cr_assert(json_is_null(json_object_get(j, "security")), "no security is null, not \"\"");
+    cr_assert(json_is_null(json_object_get(j, "hook_service")));
+    gw = json_object_get(j, "gateway_services");
+    cr_assert(json_is_array(gw) && json_array_size(gw) == 0, "no allow-list is []");
     cr_assert(json_is_true(json_object_get(j, "is_active")));
     json_decref(j);
 }
@@ -129,6 +143,8 @@ Test(admin_channel_json, round_trip)
     cr_assert_str_eq(dst.address, src.address);
     cr_assert_str_eq(dst.service, src.service);
     cr_assert_str_eq(dst.security, src.security);
+    cr_assert_str_eq(dst.hook_service, src.hook_service);
+    cr_assert_str_eq(dst.gateway_services, src.gateway_services);
     cr_assert_str_eq(dst.data_format, "raw");
     cr_assert_eq(dst.new_token_wait_time, 9);
     cr_assert_eq(dst.token_ttl, 7200);
@@ -152,6 +168,62 @@ Test(admin_channel_json, post_minimal_takes_defaults)
     cr_assert_str_eq(ch.data_format, "json");
     cr_assert_eq(ch.token_ttl, 3600);
     cr_assert_str_eq(ch.security, "");
+    cr_assert_str_eq(ch.hook_service, "");
+    cr_assert_str_eq(ch.gateway_services, "");
+}
+
+Test(admin_channel_json, hook_service_string_or_null)
+{
+    channel_t ch = full();
+    cr_assert_eq(apply("{\"hook_service\": null}", &ch, 1), 0, "%s", e.message);
+    cr_assert_str_eq(ch.hook_service, "");
+    cr_assert_eq(apply("{\"hook_service\": \"my.hook\"}", &ch, 1), 0, "%s", e.message);
+    cr_assert_str_eq(ch.hook_service, "my.hook");
+    cr_assert_eq(apply("{\"hook_service\": \"\"}", &ch, 1), 0, "%s", e.message);
+    cr_assert_str_eq(ch.hook_service, "");
+    refused("{\"hook_service\": 5}", 1, "hook_service", "invalid",
+            "hook_service must be a string or null, got 5");
+    refused("{\"hook_service\": \"my hook\"}", 1, "hook_service", "invalid",
+            "hook_service must be a service name without spaces");
+}
+
+Test(admin_channel_json, gateway_services_array)
+{
+    channel_t ch = full();
+    cr_assert_eq(apply("{\"gateway_services\": [\"a.b\", \"c\", \"a.b\"]}", &ch, 1), 0, "%s",
+                 e.message);
+    cr_assert_str_eq(ch.gateway_services, "a.b c a.b");
+    cr_assert_eq(apply("{\"gateway_services\": []}", &ch, 1), 0, "%s", e.message);
+    cr_assert_str_eq(ch.gateway_services, "");
+    cr_assert_eq(apply("{\"gateway_services\": [\"x\"]}", &ch, 1), 0, "%s", e.message);
+    cr_assert_eq(apply("{\"gateway_services\": null}", &ch, 1), 0, "%s", e.message);
+    cr_assert_str_eq(ch.gateway_services, "");
+
+    refused("{\"gateway_services\": \"a,b\"}", 1, "gateway_services", "invalid",
+            "must be an array of service names, got \"a,b\"");
+    refused("{\"gateway_services\": [\"a\", 5]}", 1, "gateway_services", "invalid",
+            "got 5 at index 1");
+    refused("{\"gateway_services\": [\"a b\"]}", 1, "gateway_services", "invalid",
+            "without spaces or control characters, got \"a b\" at index 0");
+    refused("{\"gateway_services\": [\"\"]}", 1, "gateway_services", "invalid",
+            "empty service name (index 0)");
+    refused("{\"gateway_services\": [\"a\\tb\"]}", 1, "gateway_services", "invalid",
+            "without spaces or control characters");
+    /* one name over 255 bytes, and a list over the 4095 bytes it is stored in */
+    char big[6000];
+    strcpy(big, "{\"gateway_services\": [\"");
+    memset(big + strlen(big), 'x', 256);
+    strcpy(big + strlen("{\"gateway_services\": [\"") + 256, "\"]}");
+    refused(big, 1, "gateway_services", "too_long", "at most 255 bytes, got 256");
+    strcpy(big, "{\"gateway_services\": [");
+    for (int i = 0; i < 20; i++) {
+        strcat(big, i ? ", \"" : "\"");
+        size_t n = strlen(big);
+        memset(big + n, 'a' + i, 250);
+        strcpy(big + n + 250, "\"");
+    }
+    strcat(big, "]}");
+    refused(big, 1, "gateway_services", "too_long", "at most 4095 bytes");
 }
 
 Test(admin_channel_json, not_an_object)

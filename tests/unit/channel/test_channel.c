@@ -322,6 +322,68 @@ Test(channel_validate, security)
     invalid(&ch, "security", "invalid", "control characters");
 }
 
+Test(channel_validate, security_name_up_to_200_characters)
+{
+    channel_t ch = valid();
+    char *p = ch.security;
+    for (int i = 0; i < 200; i++, p += 4)
+        memcpy(p, "\xf0\x9f\x98\x80", 4); /* U+1F600, 4 bytes */
+    *p = '\0';
+    ok(&ch);
+    memcpy(p, "x", 2);
+    invalid(&ch, "security", "too_long", "at most 200 characters, got 201");
+}
+
+Test(channel_validate, hook_service)
+{
+    channel_t ch = valid();
+    strcpy(ch.hook_service, "");
+    ok(&ch);
+    strcpy(ch.hook_service, "my.hooks");
+    ok(&ch);
+    strcpy(ch.hook_service, "my hooks");
+    invalid(&ch, "hook_service", "invalid", "hook_service must be a service name without spaces");
+    strcpy(ch.hook_service, "a\x01");
+    invalid(&ch, "hook_service", "invalid", "control characters");
+    strcpy(ch.hook_service, "a\xff");
+    invalid(&ch, "hook_service", "invalid", "valid UTF-8");
+}
+
+Test(channel_validate, gateway_services)
+{
+    channel_t ch = valid();
+    strcpy(ch.gateway_services, "");
+    ok(&ch);
+    strcpy(ch.gateway_services, "a");
+    ok(&ch);
+    strcpy(ch.gateway_services, "billing.get crm.find x");
+    ok(&ch);
+    strcpy(ch.gateway_services, "a  b");
+    invalid(&ch, "gateway_services", "invalid", "empty service name");
+    strcpy(ch.gateway_services, " a");
+    invalid(&ch, "gateway_services", "invalid", "empty service name");
+    strcpy(ch.gateway_services, "a ");
+    invalid(&ch, "gateway_services", "invalid", "empty service name");
+    strcpy(ch.gateway_services, "a b\tc");
+    invalid(&ch, "gateway_services", "invalid", "without spaces or control characters");
+    memset(ch.gateway_services, 'n', 256);
+    ch.gateway_services[256] = '\0';
+    invalid(&ch, "gateway_services", "too_long", "at most 255 bytes, got 256");
+    ch.gateway_services[255] = '\0';
+    ok(&ch);
+    /* fills the buffer exactly: 16 names of 255 bytes and 15 spaces = 4095 */
+    char *p = ch.gateway_services;
+    for (int i = 0; i < 16; i++) {
+        if (i)
+            *p++ = ' ';
+        memset(p, 'a' + i, 255);
+        p += 255;
+    }
+    *p = '\0';
+    cr_assert_eq(strlen(ch.gateway_services), CHANNEL_GATEWAY_MAX - 1);
+    ok(&ch);
+}
+
 Test(channel_validate, data_format)
 {
     channel_t ch = valid();

@@ -1,6 +1,7 @@
 /* test_odb_sqlite.c - the SQLite ODB on a real file in a fresh temporary
- * directory: migrations, channel writes and their conflicts, search and paging,
- * the config version, admin users, per-server state, and that what was
+ * directory: migrations (and 002's from a version-1 file), channel writes and
+ * their conflicts, security definitions and the channels using them, search and
+ * paging, the config version, admin users, per-server state, and that what was
  * acknowledged is still there after a close or a SIGKILL. */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 
 #include "common/err.h"
 #include "odb/odb.h"
+#include "odb_migrations.h"
 
 static char dir[64], path[128], url[160];
 static odb_t *db;
@@ -123,12 +125,12 @@ Test(odb, new_file_is_private_and_in_wal_mode)
 
 Test(odb, migrating_twice_changes_nothing)
 {
-    cr_assert_eq(odb_schema_version(db), 1);
+    cr_assert_eq(odb_schema_version(db), 2);
     reopen();
     reopen();
-    cr_assert_eq(odb_schema_version(db), 1);
-    cr_assert_eq(sql_int("SELECT COUNT(*) FROM schema_version"), 1);
-    cr_assert_eq(sql_int("SELECT version FROM schema_version"), 1);
+    cr_assert_eq(odb_schema_version(db), 2);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM schema_version"), 2);
+    cr_assert_eq(sql_int("SELECT MAX(version) FROM schema_version"), 2);
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM cluster WHERE id = 1 AND name = 'default'"), 1);
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM config_version"), 1);
     cr_assert_eq(version(), 0);
@@ -182,10 +184,31 @@ Test(odb, refuses_a_schema_newer_than_itself)
 
 /* ---- channel writes -------------------------------------------------------------- */
 
+/* A stored security definition of each type ("" hash or sealed text as the type
+ * needs); returns its id. */
+static int64_t mk_security(const char *name, security_type_t type, const char *user)
+{
+    security_def_t d;
+    memset(&d, 0, sizeof d);
+    d.cluster_id = 1;
+    snprintf(d.name, sizeof d.name, "%s", name);
+    d.type = type;
+    snprintf(d.username, sizeof d.username, "%s", user);
+    if (type == SECURITY_JWT)
+        strcpy(d.sealed, "v1:c2VhbGVk");
+    else
+        strcpy(d.hash, "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA");
+    cr_assert_eq(odb_security_insert(db, &d), 0, "insert %s", name);
+    return d.id;
+}
+
 Test(odb, insert_get_update_delete)
 {
     channel_t ch = mk("orders", 48902);
-    strcpy(ch.security, "basic-1");
+    ch.security_id = mk_security("basic-1", SECURITY_BASIC_AUTH, "alice");
+    strcpy(ch.security, "ignored on write");
+    strcpy(ch.hook_service, "my.hooks");
+    strcpy(ch.gateway_services, "a.b c");
     strcpy(ch.data_format, "raw");
     ch.is_active = 0;
     ch.token_ttl = 7200;
@@ -207,7 +230,10 @@ Test(odb, insert_get_update_delete)
     cr_assert_eq(got.is_active, 0);
     cr_assert_str_eq(got.address, "ws://0.0.0.0:48902/ws");
     cr_assert_str_eq(got.service, "demo.echo");
-    cr_assert_str_eq(got.security, "basic-1");
+    cr_assert_str_eq(got.security, "basic-1", "the definition's name, read through its id");
+    cr_assert_eq(got.security_id, ch.security_id);
+    cr_assert_str_eq(got.hook_service, "my.hooks");
+    cr_assert_str_eq(got.gateway_services, "a.b c");
     cr_assert_str_eq(got.data_format, "raw");
     cr_assert_eq(got.new_token_wait_time, 9);
     cr_assert_eq(got.token_ttl, 7200);
@@ -227,7 +253,9 @@ Test(odb, insert_get_update_delete)
 
     usleep(2000);
     got.is_active = 1;
-    got.security[0] = '\0';
+    got.security_id = 0;
+    got.hook_service[0] = '\0';
+    got.gateway_services[0] = '\0';
     strcpy(got.name, "orders-v2");
     strcpy(got.address, "wss://[::1]:48903/v2");
     strcpy(got.created_at, "tampered");
@@ -242,8 +270,12 @@ Test(odb, insert_get_update_delete)
     cr_assert_str_eq(again.address, "wss://[::1]:48903/v2");
     cr_assert_str_eq(again.created_at, ch.created_at);
     cr_assert_str_eq(again.updated_at, got.updated_at);
-    cr_assert_eq(sql_int("SELECT COUNT(*) FROM channel WHERE security_name IS NULL"), 1,
-                 "no security is NULL, not ''");
+    cr_assert_eq(again.security_id, 0);
+    cr_assert_str_eq(again.hook_service, "");
+    cr_assert_str_eq(again.gateway_services, "");
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM channel WHERE security_id IS NULL AND "
+                         "hook_service IS NULL AND gateway_services = ''"),
+                 1, "none is NULL, not 0 or ''");
     cr_assert_eq(sql_int("SELECT port FROM channel"), 48903);
 
     cr_assert_eq(odb_channel_delete(db, ch.id), 0);
@@ -545,4 +577,232 @@ Test(odb, acknowledged_write_survives_sigkill)
     channel_t ch;
     cr_assert_eq(odb_channel_get_by_name(db, 1, "survivor", &ch), 0);
     cr_assert_eq(version(), 1);
+}
+
+/* ---- migration 002 ------------------------------------------------------------------ */
+
+/* A file as version 1 left it, with two channels: one without security, one with a
+ * security_name (possible only by hand: the API refused every value). */
+static void make_v1_file(void)
+{
+    odb_close(db);
+    db = NULL;
+    unlink(path);
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    unlink(wal);
+    sqlite3 *s;
+    cr_assert_eq(sqlite3_open(path, &s), SQLITE_OK);
+    cr_assert_eq(odb_migrations[0].version, 1);
+    char *msg = NULL;
+    cr_assert_eq(sqlite3_exec(s, odb_migrations[0].sql, NULL, NULL, &msg), SQLITE_OK, "%s", msg);
+    const char *rows =
+        "INSERT INTO schema_version VALUES (1, '001_initial', '2026-01-01T00:00:00.000000');"
+        "INSERT INTO channel (cluster_id, name, is_active, address, host, port, path, service, "
+        "security_name, data_format, new_token_wait_time, token_ttl, ping_interval, "
+        "pings_missed_threshold, max_message_size, created_at, updated_at) VALUES "
+        "(1, 'open', 1, 'ws://h:9001/a', 'h', 9001, '/a', 'demo.echo', NULL, 'raw', 5, 3600, 45, "
+        "2, 1024, 't', 't'),"
+        "(1, 'guarded', 1, 'ws://h:9002/b', 'h', 9002, '/b', 'demo.echo', 'basic-1', 'raw', 5, "
+        "3600, 45, 2, 1024, 't', 't');";
+    cr_assert_eq(sqlite3_exec(s, rows, NULL, NULL, &msg), SQLITE_OK, "%s", msg);
+    sqlite3_close(s);
+}
+
+Test(odb, migration_002_from_a_version_1_file)
+{
+    make_v1_file();
+    reopen();
+    cr_assert_eq(odb_schema_version(db), 2);
+    channel_t ch;
+    cr_assert_eq(odb_channel_get_by_name(db, 1, "open", &ch), 0);
+    cr_assert_eq(ch.is_active, 1, "a channel without security is untouched");
+    cr_assert_str_eq(ch.security, "");
+    cr_assert_eq(ch.security_id, 0);
+    cr_assert_str_eq(ch.hook_service, "");
+    cr_assert_str_eq(ch.gateway_services, "");
+    cr_assert_eq(odb_channel_get_by_name(db, 1, "guarded", &ch), 0);
+    cr_assert_eq(ch.is_active, 0,
+                 "a channel naming a definition that cannot exist is not opened without one");
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM pragma_table_info('channel') WHERE name = "
+                         "'security_name'"),
+                 0, "security_name is gone");
+}
+
+/* ---- security definitions ------------------------------------------------------------ */
+
+Test(odb, security_insert_get_update)
+{
+    int64_t v = version();
+    security_def_t d;
+    memset(&d, 0, sizeof d);
+    d.cluster_id = 1;
+    strcpy(d.name, "jwt-1");
+    d.type = SECURITY_JWT;
+    strcpy(d.sealed, "v1:c2VhbGVk");
+    cr_assert_eq(odb_security_insert(db, &d), 0);
+    cr_assert_gt(d.id, 0);
+    iso_timestamp(d.created_at);
+    cr_assert_str_eq(d.created_at, d.updated_at);
+    cr_assert_eq(version(), v + 1, "a definition write bumps the config version");
+
+    security_def_t got;
+    memset(&got, 0x5a, sizeof got);
+    cr_assert_eq(odb_security_get(db, d.id, &got), 0);
+    cr_assert_eq(got.id, d.id);
+    cr_assert_eq(got.cluster_id, 1);
+    cr_assert_str_eq(got.name, "jwt-1");
+    cr_assert_eq(got.type, SECURITY_JWT);
+    cr_assert_str_eq(got.username, "");
+    cr_assert_str_eq(got.hash, "");
+    cr_assert_str_eq(got.sealed, "v1:c2VhbGVk");
+    cr_assert_str_eq(got.created_at, d.created_at);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM security_definition WHERE username IS NULL AND "
+                         "password_hash IS NULL"),
+                 1);
+
+    usleep(2000);
+    strcpy(got.name, "jwt-renamed");
+    strcpy(got.username, "bob");
+    strcpy(got.sealed, "v1:b3RoZXI");
+    strcpy(got.created_at, "tampered");
+    cr_assert_eq(odb_security_update(db, &got), 0);
+    cr_assert_str_eq(got.created_at, d.created_at, "created_at is kept");
+    cr_assert_gt(strcmp(got.updated_at, d.updated_at), 0);
+    cr_assert_eq(version(), v + 2);
+    security_def_t again;
+    cr_assert_eq(odb_security_get_by_name(db, 1, "jwt-renamed", &again), 0);
+    cr_assert_eq(again.id, d.id);
+    cr_assert_str_eq(again.username, "bob");
+    cr_assert_str_eq(again.sealed, "v1:b3RoZXI");
+    cr_assert_eq(odb_security_get_by_name(db, 1, "jwt-1", &again), WSX_ENOTFOUND);
+    cr_assert_eq(odb_security_get(db, d.id + 100, &again), WSX_ENOTFOUND);
+    got.id += 100;
+    cr_assert_eq(odb_security_update(db, &got), WSX_ENOTFOUND);
+}
+
+Test(odb, security_duplicates_and_bad_rows)
+{
+    mk_security("one", SECURITY_APIKEY, "");
+    int64_t two = mk_security("two", SECURITY_BASIC_AUTH, "u");
+    int64_t v = version();
+    security_def_t d;
+    memset(&d, 0, sizeof d);
+    d.cluster_id = 1;
+    strcpy(d.name, "one");
+    d.type = SECURITY_APIKEY;
+    strcpy(d.hash, "$argon2id$x");
+    cr_assert_eq(odb_security_insert(db, &d), WSX_EEXIST);
+    cr_assert_eq(d.id, 0);
+    cr_assert_eq(odb_security_get(db, two, &d), 0);
+    strcpy(d.name, "one");
+    cr_assert_eq(odb_security_update(db, &d), WSX_EEXIST, "a rename onto another's name");
+    cr_assert_eq(version(), v, "refused writes do not bump the version");
+
+    /* rows that break the table's rules */
+    memset(&d, 0, sizeof d);
+    d.cluster_id = 1;
+    strcpy(d.name, "x");
+    d.type = SECURITY_BASIC_AUTH;
+    strcpy(d.hash, "$argon2id$x");
+    cr_assert_eq(odb_security_insert(db, &d), WSX_EINVAL, "basic_auth without username");
+    d.type = SECURITY_JWT;
+    cr_assert_eq(odb_security_insert(db, &d), WSX_EINVAL, "jwt with a hash, no sealed secret");
+    d.type = SECURITY_APIKEY;
+    strcpy(d.username, "u");
+    cr_assert_eq(odb_security_insert(db, &d), WSX_EINVAL, "apikey with a username");
+    d.type = SECURITY_NONE;
+    cr_assert_eq(odb_security_insert(db, &d), WSX_EINVAL, "no type");
+    d.username[0] = '\0';
+    d.type = SECURITY_APIKEY;
+    d.cluster_id = 2;
+    cr_assert_eq(odb_security_insert(db, &d), WSX_EINVAL, "no such cluster");
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM security_definition"), 2);
+}
+
+Test(odb, security_in_use_cannot_be_deleted)
+{
+    int64_t id = mk_security("shared", SECURITY_APIKEY, "");
+    int64_t other = mk_security("other", SECURITY_APIKEY, "");
+    const char *names[] = {"zeta", "Alpha", "mid"};
+    int64_t ch_ids[3];
+    for (int i = 0; i < 3; i++) {
+        channel_t ch = mk(names[i], 9001 + i);
+        ch.security_id = id;
+        cr_assert_eq(odb_channel_insert(db, &ch, NULL), 0);
+        ch_ids[i] = ch.id;
+    }
+    int64_t v = version();
+    cr_assert_eq(odb_security_delete(db, id), WSX_EBUSY);
+    cr_assert_eq(version(), v);
+
+    char **used = NULL;
+    size_t n = 99;
+    cr_assert_eq(odb_security_channels(db, id, &used, &n), 0);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(used[0], "Alpha");
+    cr_assert_str_eq(used[1], "mid");
+    cr_assert_str_eq(used[2], "zeta");
+    free(used);
+    cr_assert_eq(odb_security_channels(db, other, &used, &n), 0);
+    cr_assert_eq(n, 0);
+    cr_assert_null(used);
+
+    /* a rename of the definition shows in every channel using it */
+    security_def_t d;
+    cr_assert_eq(odb_security_get(db, id, &d), 0);
+    strcpy(d.name, "shared-renamed");
+    cr_assert_eq(odb_security_update(db, &d), 0);
+    channel_t ch;
+    cr_assert_eq(odb_channel_get(db, ch_ids[1], &ch), 0);
+    cr_assert_str_eq(ch.security, "shared-renamed");
+
+    /* a channel cannot point at a definition that does not exist */
+    channel_t bad = mk("dangling", 9100);
+    bad.security_id = id + 1000;
+    cr_assert_eq(odb_channel_insert(db, &bad, NULL), WSX_EINVAL);
+
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(odb_channel_delete(db, ch_ids[i]), 0);
+    cr_assert_eq(odb_security_delete(db, id), 0);
+    cr_assert_eq(version(), v + 5, "3 channel deletes, 1 rename, 1 definition delete");
+    cr_assert_eq(odb_security_get(db, id, &d), WSX_ENOTFOUND);
+    cr_assert_eq(odb_security_delete(db, id), WSX_ENOTFOUND);
+}
+
+Test(odb, security_list_search_and_paging)
+{
+    const char *names[] = {"jwt-orders", "Basic-A", "apikey-x", "basic-b", "JWT-crm"};
+    for (int i = 0; i < 5; i++)
+        mk_security(names[i], SECURITY_APIKEY, "");
+    security_def_t *items;
+    size_t n;
+    int64_t total;
+    cr_assert_eq(odb_security_list(db, 1, NULL, 0, 0, &items, &n, &total), 0);
+    cr_assert_eq(n, 5);
+    cr_assert_eq(total, 5);
+    cr_assert_str_eq(items[0].name, "apikey-x");
+    cr_assert_str_eq(items[1].name, "Basic-A");
+    cr_assert_str_eq(items[2].name, "basic-b");
+    cr_assert_str_eq(items[3].name, "JWT-crm");
+    cr_assert_str_eq(items[4].name, "jwt-orders");
+    cr_assert_eq(items[0].type, SECURITY_APIKEY);
+    free(items);
+
+    cr_assert_eq(odb_security_list(db, 1, "jwt", 0, 0, &items, &n, &total), 0);
+    cr_assert_eq(n, 2);
+    free(items);
+    cr_assert_eq(odb_security_list(db, 1, "basic -c-a", 0, 0, &items, &n, &total), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(items[0].name, "basic-b");
+    free(items);
+    cr_assert_eq(odb_security_list(db, 1, NULL, 2, 2, &items, &n, &total), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(total, 5);
+    cr_assert_str_eq(items[0].name, "basic-b");
+    free(items);
+    cr_assert_eq(odb_security_list(db, 2, NULL, 0, 0, &items, &n, &total), 0);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(total, 0);
+    free(items);
 }
