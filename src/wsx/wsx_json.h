@@ -41,7 +41,10 @@ int wsx_json_object_get(wsx_slice_t obj, const char *key, wsx_slice_t *val);
 
 /* Unescape a JSON string value (with its quotes) into out, NUL-terminated.
  * Returns the length written (not counting the NUL), WSX_ETOOBIG if it does not
- * fit in cap-1 bytes, WSX_EINVAL if v is not a string or holds \u0000. */
+ * fit in cap-1 bytes, WSX_EINVAL if v is not a string or holds \u0000 (before the
+ * point where it stopped fitting). After WSX_ETOOBIG with cap > 0, out holds the
+ * longest prefix that fits, cut on a character boundary, NUL-terminated; after
+ * WSX_EINVAL for a bad escape or \u0000, what came before it, NUL-terminated. */
 int wsx_json_string_copy(wsx_slice_t v, char *out, size_t cap);
 
 /* Compare a JSON string value (with its quotes) with a plain string, in time that
@@ -52,5 +55,25 @@ int wsx_json_string_eq_ct(wsx_slice_t v, const char *s, size_t slen);
  * what must be escaped. Returns the length written, or WSX_ETOOBIG if cap is too
  * small (out then holds nothing useful). Never writes more than cap bytes. */
 int wsx_json_string_write(const char *s, size_t len, char *out, size_t cap);
+
+/* A checked walk over the members of one object, for a parser that wants the
+ * members of a top-level object and the whole document checked in the same pass
+ * (the envelope). Offsets are from the start of buf; the state is plain data. */
+typedef struct wsx_json_iter {
+    const uint8_t *buf;
+    size_t len;
+    size_t pos; /* where the walk is; after the last member, just past the '}' */
+    int started;
+} wsx_json_iter_t;
+
+/* Start a walk at buf[off], which must be the object's '{'. */
+void wsx_json_iter_init(wsx_json_iter_t *it, const uint8_t *buf, size_t len, size_t off);
+
+/* The next member: 1 with *key (the member name with its quotes) and *val (its
+ * value, fully checked as by wsx_json_validate); 0 after the closing '}'; or
+ * WSX_EINVAL with *err_off and *why as wsx_json_validate sets them (either may be
+ * NULL). The slices point into buf. */
+int wsx_json_iter_next(wsx_json_iter_t *it, wsx_slice_t *key, wsx_slice_t *val, size_t *err_off,
+                       const char **why);
 
 #endif
