@@ -325,8 +325,7 @@ Test(wsx_json, nesting_limit_is_64)
     cr_assert_eq(validate(wide, strlen(wide)), 0, "%s", wide);
     free(wide);
     char *mixed = nest("[{\"k\":", "1", "]}", 3);
-    cr_assert_eq(wsx_json_validate((const uint8_t *)mixed, strlen(mixed), &off, &why),
-                 WSX_EINVAL);
+    cr_assert_eq(wsx_json_validate((const uint8_t *)mixed, strlen(mixed), &off, &why), WSX_EINVAL);
     cr_assert_str_eq(why, "expected ',' or '}' after a member");
     free(mixed);
 }
@@ -559,8 +558,13 @@ Test(wsx_json, write_then_copy_round_trips)
 /* What jansson writes, we read back to the same bytes, and the other way round. */
 Test(wsx_json, copy_agrees_with_jansson)
 {
-    const char *texts[] = {"", "a", "\"quoted\"", "back\\slash", "\x01\x1F ctrl",
-                           "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", "tab\tnew\nline"};
+    const char *texts[] = {"",
+                           "a",
+                           "\"quoted\"",
+                           "back\\slash",
+                           "\x01\x1F ctrl",
+                           "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80",
+                           "tab\tnew\nline"};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         json_t *j = json_string(texts[i]);
         char *enc = json_dumps(j, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
@@ -616,6 +620,39 @@ Test(wsx_json, iter_walks_members_and_checks_them)
     wsx_json_iter_init(&it, (const uint8_t *)"[1]", 3, 0);
     cr_assert_eq(wsx_json_iter_next(&it, &k, &v, &off, &why), WSX_EINVAL);
     cr_assert_eq(off, 0);
+}
+
+/* The walk without checks, over a valid object, sees the same members as the
+ * checking one; over a cut copy it stays inside what it was given. */
+Test(wsx_json, iter_over_a_valid_object_matches_the_checking_walk)
+{
+    const char doc[] = " { \"a\" : \"x\\\"}\" , \"b\":[1,{\"c\":[]}],\"d\":-1e3,\"e\":null } ";
+    wsx_json_iter_t a, b;
+    wsx_slice_t ka, va, kb, vb;
+    int ra, rb, n = 0;
+    wsx_json_iter_init(&a, (const uint8_t *)doc, LEN(doc), 1);
+    wsx_json_iter_init_valid(&b, SL(doc));
+    do {
+        ra = wsx_json_iter_next(&a, &ka, &va, NULL, NULL);
+        rb = wsx_json_iter_next(&b, &kb, &vb, NULL, NULL);
+        cr_assert_eq(ra, rb, "member %d", n);
+        if (ra == 1) {
+            cr_assert(ka.ptr == kb.ptr && ka.len == kb.len, "member %d", n);
+            cr_assert(va.ptr == vb.ptr && va.len == vb.len, "member %d: %.*s vs %.*s", n,
+                      (int)va.len, va.ptr, (int)vb.len, vb.ptr);
+            n++;
+        }
+    } while (ra == 1);
+    cr_assert_eq(n, 4);
+
+    for (size_t cut = 0; cut < LEN(doc); cut++) {
+        char *c = malloc(cut ? cut : 1);
+        memcpy(c, doc, cut);
+        wsx_json_iter_init_valid(&b, wsx_slice(c, cut));
+        while (wsx_json_iter_next(&b, &kb, &vb, NULL, NULL) == 1)
+            cr_assert(vb.ptr >= (uint8_t *)c && vb.ptr + vb.len <= (uint8_t *)c + cut);
+        free(c);
+    }
 }
 
 /* The reference validator and the scanner agree on every string of one to three
