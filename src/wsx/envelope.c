@@ -1,8 +1,8 @@
 /* envelope.c - the WSX message envelope (WSX-PROTOCOL.md section 2). One checked
  * walk over the top-level object finds meta and data while the whole document is
- * validated; meta, small, is then walked again to pick out the keys the server
- * reads. Every failure is a sentence for the client developer: where the JSON
- * breaks, or which meta key is missing or of the wrong type. */
+ * validated; meta, small, is then walked again, without a second check, to pick
+ * out the keys the server reads. Every failure is a sentence for the client
+ * developer: where the JSON breaks, or which meta key is missing or mistyped. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,9 +48,15 @@ static const struct {
     const char *name;
     size_t len;
 } keys[K_COUNT] = {
-    KEY(K_ID, "id"),         KEY(K_TIMESTAMP, "timestamp"),     KEY(K_TOKEN, "token"),
-    KEY(K_USERNAME, "username"), KEY(K_SECRET, "secret"),       KEY(K_CLIENT_ID, "client_id"),
-    KEY(K_ATTRS, "attrs"),   KEY(K_IN_REPLY_TO, "in_reply_to"), KEY(K_CLIENT_NAME, "client_name"),
+    KEY(K_ID, "id"),
+    KEY(K_TIMESTAMP, "timestamp"),
+    KEY(K_TOKEN, "token"),
+    KEY(K_USERNAME, "username"),
+    KEY(K_SECRET, "secret"),
+    KEY(K_CLIENT_ID, "client_id"),
+    KEY(K_ATTRS, "attrs"),
+    KEY(K_IN_REPLY_TO, "in_reply_to"),
+    KEY(K_CLIENT_NAME, "client_name"),
     KEY(K_ACTION, "action"),
 };
 #undef KEY
