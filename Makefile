@@ -102,7 +102,7 @@ build/asan/fuzz/%: fuzz/%.c fuzz/replay.c build/asan/libwsx.a
 	$(CC) $(CFLAGS_COMMON) $(ASAN_CFLAGS) $(PKG_CFLAGS) -Itests/support -o $@ $< fuzz/replay.c build/asan/libwsx.a $(LIBS)
 
 FUZZ_LIB_SRCS := $(wildcard src/common/*.c) src/http/http_parse.c src/ws/ws_frame.c src/ws/ws_handshake.c \
-                 src/security/security_jwt.c
+                 src/security/security_jwt.c src/wsx/wsx_json.c src/wsx/envelope.c
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
 	clang $(filter-out -MMD -MP,$(CFLAGS_COMMON)) -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Itests/support -o $@ $< $(FUZZ_LIB_SRCS) -lcrypto -ljansson -lsodium
@@ -133,7 +133,8 @@ integration: build/asan/wsx build/wsx build/tests/alloccount.so $(EXAMPLES) $(TE
 fuzz: $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)
 	@set -e; for t in $^; do n=$$(basename $$t); mkdir -p build/fuzz/corpus-$$n; \
 	  echo "== fuzz $$n for $${FUZZ_SECONDS:-60}s"; \
-	  $$t -max_total_time=$${FUZZ_SECONDS:-60} build/fuzz/corpus-$$n fuzz/corpus/$${n#fuzz_}; done
+	  d=fuzz/$${n#fuzz_}.dict; dict=; if [ -f $$d ]; then dict=-dict=$$d; fi; \
+	  $$t -max_total_time=$${FUZZ_SECONDS:-60} $$dict build/fuzz/corpus-$$n fuzz/corpus/$${n#fuzz_}; done
 
 bench: deps build/wsx
 	bench/run

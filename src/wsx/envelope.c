@@ -1,8 +1,8 @@
 /* envelope.c - the WSX message envelope (WSX-PROTOCOL.md section 2). One checked
  * walk over the top-level object finds meta and data while the whole document is
- * validated; meta, small, is then walked again to pick out the keys the server
- * reads. Every failure is a sentence for the client developer: where the JSON
- * breaks, or which meta key is missing or of the wrong type. */
+ * validated; meta, small, is then walked again, without a second check, to pick
+ * out the keys the server reads. Every failure is a sentence for the client
+ * developer: where the JSON breaks, or which meta key is missing or mistyped. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,29 +42,43 @@ enum {
     K_COUNT
 };
 
-static const char *const key_names[K_COUNT] = {
-    [K_ID] = "id",
-    [K_TIMESTAMP] = "timestamp",
-    [K_TOKEN] = "token",
-    [K_USERNAME] = "username",
-    [K_SECRET] = "secret",
-    [K_CLIENT_ID] = "client_id",
-    [K_ATTRS] = "attrs",
-    [K_IN_REPLY_TO] = "in_reply_to",
-    [K_CLIENT_NAME] = "client_name",
-    [K_ACTION] = "action",
+// clang-format off
+#define KEY(k, s) [k] = {s, sizeof(s) - 1}
+static const struct {
+    const char *name;
+    size_t len;
+} keys[K_COUNT] = {
+    KEY(K_ID, "id"),
+    KEY(K_TIMESTAMP, "timestamp"),
+    KEY(K_TOKEN, "token"),
+    KEY(K_USERNAME, "username"),
+    KEY(K_SECRET, "secret"),
+    KEY(K_CLIENT_ID, "client_id"),
+    KEY(K_ATTRS, "attrs"),
+    KEY(K_IN_REPLY_TO, "in_reply_to"),
+    KEY(K_CLIENT_NAME, "client_name"),
+    KEY(K_ACTION, "action"),
 };
+#undef KEY
+// clang-format on
 
 /* Which known key the member name k (with quotes, maybe escaped) is, or -1. The
- * longest known key is 11 bytes, so a name that does not fit 16 is none of them. */
+ * common case, a name without escapes, is matched on its length first. */
 static int meta_key(wsx_slice_t k)
 {
     char name[16];
-    int n = wsx_json_string_copy(k, name, sizeof name);
-    if (n < 2)
-        return -1;
+    const char *p = (const char *)k.ptr + 1;
+    size_t n = k.len - 2;
+
     for (int i = 0; i < K_COUNT; i++)
-        if (strcmp(name, key_names[i]) == 0)
+        if (n == keys[i].len && memcmp(p, keys[i].name, n) == 0)
+            return i;
+    /* Escaped, a known name is at most six bytes a character. */
+    if (n > 6 * 11 || !memchr(p, '\\', n))
+        return -1;
+    int r = wsx_json_string_copy(k, name, sizeof name);
+    for (int i = 0; r >= 0 && i < K_COUNT; i++)
+        if ((size_t)r == keys[i].len && memcmp(name, keys[i].name, (size_t)r) == 0)
             return i;
     return -1;
 }
@@ -72,30 +86,48 @@ static int meta_key(wsx_slice_t k)
 static wsx_action_t parse_action(wsx_slice_t v)
 {
     char name[24];
+    int n;
 
     /* Missing (or null) is a client response; any other value, even one that is
      * not a string, invokes the channel's service. */
-    if (v.len == 0 || wsx_json_type(v) == WSX_JSON_NULL)
+    if (v.len == 0)
         return WSX_ACTION_CLIENT_RESPONSE;
-    if (wsx_json_type(v) == WSX_JSON_STRING && wsx_json_string_copy(v, name, sizeof name) > 0) {
-        if (strcmp(name, "create-session") == 0)
+    if (v.ptr[0] == '"' && (n = wsx_json_string_copy(v, name, sizeof name)) > 0) {
+        if (n == 14 && memcmp(name, "create-session", 14) == 0)
             return WSX_ACTION_CREATE_SESSION;
-        if (strcmp(name, "client-response") == 0)
+        if (n == 15 && memcmp(name, "client-response", 15) == 0)
             return WSX_ACTION_CLIENT_RESPONSE;
     }
     return WSX_ACTION_INVOKE;
 }
 
+/* Field by field rather than memset: the envelope is parsed for every message,
+ * and a memset of this size costs more than the stores (rep stos). */
+static inline void clear(wsx_envelope_t *env)
+{
+    const wsx_slice_t none = {0};
+    env->action = WSX_ACTION_CLIENT_RESPONSE;
+    env->id = env->timestamp = env->token = env->username = env->secret = none;
+    env->client_id = env->client_name = env->attrs = env->in_reply_to = env->data = none;
+    env->error[0] = '\0';
+}
+
+static inline int is_ws(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 int wsx_envelope_parse(const uint8_t *buf, size_t len, wsx_envelope_t *env)
 {
-    wsx_slice_t meta = {0}, key, val, vals[K_COUNT] = {{0}};
+    wsx_slice_t meta = {0}, key, val, vals[K_COUNT];
+    unsigned seen = 0; /* which vals[] are set */
     wsx_json_iter_t it;
     size_t i = 0, err_off;
     const char *why;
     int r;
 
-    memset(env, 0, sizeof *env);
-    while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r'))
+    clear(env);
+    while (i < len && is_ws(buf[i]))
         i++;
     if (i == len)
         return fail(env, "the message is empty");
@@ -109,11 +141,11 @@ int wsx_envelope_parse(const uint8_t *buf, size_t len, wsx_envelope_t *env)
      * repeated key does everywhere in wsx_json. */
     wsx_json_iter_init(&it, buf, len, i);
     while ((r = wsx_json_iter_next(&it, &key, &val, &err_off, &why)) == 1) {
-        if (key.len == 6 && memcmp(key.ptr, "\"meta\"", 6) == 0)
+        if (key.len == 6 && memcmp(key.ptr, "\"meta\"", 6) == 0) {
             meta = val;
-        else if (key.len == 6 && memcmp(key.ptr, "\"data\"", 6) == 0)
+        } else if (key.len == 6 && memcmp(key.ptr, "\"data\"", 6) == 0) {
             env->data = val;
-        else if (memchr(key.ptr, '\\', key.len)) {
+        } else if (memchr(key.ptr, '\\', key.len)) {
             char name[8];
             if (wsx_json_string_copy(key, name, sizeof name) == 4) {
                 if (strcmp(name, "meta") == 0)
@@ -126,51 +158,53 @@ int wsx_envelope_parse(const uint8_t *buf, size_t len, wsx_envelope_t *env)
     if (r < 0)
         return fail_json(env, err_off, why);
     for (i = it.pos; i < len; i++)
-        if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' && buf[i] != '\r')
+        if (!is_ws(buf[i]))
             return fail_json(env, i, "unexpected character after the value");
 
     if (meta.len == 0)
         return fail(env, "meta is missing");
-    if (wsx_json_type(meta) != WSX_JSON_OBJECT)
+    if (meta.ptr[0] != '{')
         return fail(env, "meta must be an object");
 
-    /* meta is already checked; this walk cannot fail but says so if it does. */
-    wsx_json_iter_init(&it, meta.ptr, meta.len, 0);
-    while ((r = wsx_json_iter_next(&it, &key, &val, &err_off, &why)) == 1) {
+    /* meta was checked with the rest: its members are read without a second check. */
+    wsx_json_iter_init_valid(&it, meta);
+    while (wsx_json_iter_next(&it, &key, &val, NULL, NULL) == 1) {
         int k = meta_key(key);
-        if (k >= 0)
+        if (k >= 0) {
             vals[k] = val;
-    }
-    if (r < 0)
-        return fail_json(env, (size_t)(meta.ptr - buf) + err_off, why);
-
-    if (wsx_json_type(vals[K_ID]) == WSX_JSON_STRING)
-        env->id = vals[K_ID];
-
-    /* Required strings, then optional ones; null counts as absent for the optional
-     * keys because Zato's own client sends "token": null on create-session. */
-    for (int k = K_ID; k <= K_IN_REPLY_TO; k++) {
-        wsx_json_type_t t = wsx_json_type(vals[k]);
-        int required = k == K_ID || k == K_TIMESTAMP;
-        if (vals[k].len == 0 && required)
-            return fail(env, "meta.%s is missing", key_names[k]);
-        if (t == WSX_JSON_NULL && !required) {
-            vals[k].len = 0;
-            continue;
+            seen |= 1u << k;
         }
-        if (vals[k].len != 0 && t != WSX_JSON_STRING)
-            return fail(env, "meta.%s must be a string", key_names[k]);
     }
-    env->timestamp = vals[K_TIMESTAMP];
-    env->token = vals[K_TOKEN];
-    env->username = vals[K_USERNAME];
-    env->secret = vals[K_SECRET];
-    env->client_id = vals[K_CLIENT_ID];
-    env->attrs = vals[K_ATTRS];
-    env->in_reply_to = vals[K_IN_REPLY_TO];
-    if (wsx_json_type(vals[K_CLIENT_NAME]) != WSX_JSON_NULL)
-        env->client_name = vals[K_CLIENT_NAME];
-    env->action = parse_action(vals[K_ACTION]);
+    /* A null optional key is absent: Zato's own client sends "token": null on
+     * create-session. */
+    for (int k = 0; k < K_COUNT; k++)
+        if ((seen >> k & 1) && vals[k].ptr[0] == 'n' && k != K_ID && k != K_TIMESTAMP)
+            seen &= ~(1u << k);
+
+    if ((seen >> K_ID & 1) && vals[K_ID].ptr[0] == '"')
+        env->id = vals[K_ID];
+    /* Required strings, then the optional ones, in the order of the enum. */
+    for (int k = K_ID; k <= K_IN_REPLY_TO; k++) {
+        if (!(seen >> k & 1)) {
+            if (k == K_ID || k == K_TIMESTAMP)
+                return fail(env, "meta.%s is missing", keys[k].name);
+        } else if (vals[k].ptr[0] != '"') {
+            return fail(env, "meta.%s must be a string", keys[k].name);
+        }
+    }
+#define TAKE(k, field)                                                                             \
+    if (seen >> (k)&1)                                                                             \
+        env->field = vals[k];
+    TAKE(K_TIMESTAMP, timestamp)
+    TAKE(K_TOKEN, token)
+    TAKE(K_USERNAME, username)
+    TAKE(K_SECRET, secret)
+    TAKE(K_CLIENT_ID, client_id)
+    TAKE(K_ATTRS, attrs)
+    TAKE(K_IN_REPLY_TO, in_reply_to)
+    TAKE(K_CLIENT_NAME, client_name)
+#undef TAKE
+    env->action = parse_action((seen >> K_ACTION & 1) ? vals[K_ACTION] : (wsx_slice_t){0});
     return 0;
 }
 
@@ -240,7 +274,7 @@ size_t wsx_client_name_flatten(wsx_slice_t v, char *out, size_t cap)
     wsx_json_iter_t it;
     wsx_slice_t key, val;
     int first = 1;
-    wsx_json_iter_init(&it, v.ptr, v.len, 0);
+    wsx_json_iter_init_valid(&it, v);
     while (!o.full && wsx_json_iter_next(&it, &key, &val, NULL, NULL) == 1) {
         if (!first)
             put_raw(&o, (const uint8_t *)"; ", 2);

@@ -51,15 +51,16 @@ int wsx_envelope_parse(const uint8_t *buf, size_t len, wsx_envelope_t *env);
 
 /* Flatten a client_name value into out (NUL-terminated, cut at cap-1 bytes on a
  * character boundary): a string is unescaped (a \u0000 in it ends it there); an
- * object becomes "k: v; k2: v2"
- * (string values unescaped, other values as their JSON text, in document order);
- * any other value is its JSON text. v len 0 gives "". Returns the length. */
+ * object becomes "k: v; k2: v2" (string values unescaped, other values as their
+ * JSON text, in document order); any other value is its JSON text. v len 0 gives
+ * "". Returns the length. */
 size_t wsx_client_name_flatten(wsx_slice_t v, char *out, size_t cap);
 
 /* Parse attrs "k=v; k2=v2" (pairs separated by ';' or newlines, whitespace around
  * keys and values trimmed, empty pairs and pairs with an empty key skipped, a
- * pair without '=' a key with value "", a value may hold '=') in place: s is modified (NULs written into it) and out[i] point into
- * it. At most max pairs; returns how many. */
+ * pair without '=' a key with value "", a value may hold '=') in place: s is
+ * modified (NULs written into it) and out[i] point into it. At most max pairs;
+ * returns how many. */
 size_t wsx_attrs_parse(char *s, wsx_attr_t *out, size_t max);
 
 #endif

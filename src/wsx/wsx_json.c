@@ -110,8 +110,7 @@ static inline size_t utf8_seq(const uint8_t *p, const uint8_t *end)
             lo = 0x90;
         else if (c == 0xF4)
             hi = 0x8F;
-        return n >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 &&
-                       (p[3] & 0xC0) == 0x80
+        return n >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80
                    ? 4
                    : 0;
     }
@@ -141,7 +140,8 @@ static inline int32_t u_escape(const uint8_t *p, const uint8_t *end, size_t *n)
 }
 
 /* A string at p (p[0] == '"'): returns the byte after its closing quote. */
-static const uint8_t *scan_string(const uint8_t *p, const uint8_t *end, scan_t *s)
+static inline __attribute__((always_inline)) const uint8_t *
+scan_string(const uint8_t *p, const uint8_t *end, scan_t *s)
 {
     const uint8_t *start = p++;
 
@@ -370,6 +370,37 @@ void wsx_json_iter_init(wsx_json_iter_t *it, const uint8_t *buf, size_t len, siz
     it->len = len;
     it->pos = off;
     it->started = 0;
+    it->known_valid = 0;
+}
+
+void wsx_json_iter_init_valid(wsx_json_iter_t *it, wsx_slice_t obj)
+{
+    it->buf = obj.ptr;
+    it->len = obj.len;
+    it->pos = 0;
+    it->started = 0;
+    it->known_valid = 1;
+}
+
+static int member_next(const uint8_t **pp, const uint8_t *end, wsx_slice_t *key, wsx_slice_t *val);
+
+/* The unchecked walk: member_next from where the last one ended. */
+static int iter_next_valid(wsx_json_iter_t *it, wsx_slice_t *key, wsx_slice_t *val)
+{
+    const uint8_t *end = it->buf + it->len;
+    const uint8_t *p = it->buf + it->pos;
+
+    if (!it->started) {
+        p = skip_ws(p, end);
+        if (p == end || *p != '{')
+            return 0;
+        p++;
+        it->started = 1;
+    }
+    if (!member_next(&p, end, key, val))
+        return 0;
+    it->pos = (size_t)(p - it->buf);
+    return 1;
 }
 
 int wsx_json_iter_next(wsx_json_iter_t *it, wsx_slice_t *key, wsx_slice_t *val, size_t *err_off,
@@ -379,6 +410,8 @@ int wsx_json_iter_next(wsx_json_iter_t *it, wsx_slice_t *key, wsx_slice_t *val, 
     const uint8_t *p = it->buf + it->pos;
     scan_t s;
 
+    if (it->known_valid)
+        return iter_next_valid(it, key, val);
     if (!it->started) {
         if (p == end || *p != '{') {
             fail(&s, p, p == end ? E_END : E_CHAR);

@@ -10,7 +10,7 @@
 
 #include "common/slice.h"
 
-#define WSX_JSON_MAX_DEPTH 64   /* deeper nesting is refused (stack and CPU bound) */
+#define WSX_JSON_MAX_DEPTH 64 /* deeper nesting is refused (stack and CPU bound) */
 
 typedef enum wsx_json_type {
     WSX_JSON_INVALID = 0,
@@ -56,23 +56,31 @@ int wsx_json_string_eq_ct(wsx_slice_t v, const char *s, size_t slen);
  * small (out then holds nothing useful). Never writes more than cap bytes. */
 int wsx_json_string_write(const char *s, size_t len, char *out, size_t cap);
 
-/* A checked walk over the members of one object, for a parser that wants the
- * members of a top-level object and the whole document checked in the same pass
- * (the envelope). Offsets are from the start of buf; the state is plain data. */
+/* A walk over the members of one object. A checking walk is for a parser that
+ * wants the members of a top-level object and the whole document checked in the
+ * same pass (the envelope); a walk over an object already known to be valid (a
+ * value found by the calls here) skips the checks. Offsets are from the start of
+ * buf; the state is plain data. */
 typedef struct wsx_json_iter {
     const uint8_t *buf;
     size_t len;
-    size_t pos; /* where the walk is; after the last member, just past the '}' */
+    size_t pos; /* where the walk is; after a checking walk ends, just past the '}' */
     int started;
+    int known_valid; /* set by wsx_json_iter_init_valid: no checks */
 } wsx_json_iter_t;
 
-/* Start a walk at buf[off], which must be the object's '{'. */
+/* Start a checking walk at buf[off], which must be the object's '{'. */
 void wsx_json_iter_init(wsx_json_iter_t *it, const uint8_t *buf, size_t len, size_t off);
 
+/* Start a walk without checks over obj, a valid object (leading whitespace allowed).
+ * On text that is not valid JSON the walk ends early or returns wrong slices, but
+ * never reads outside obj. */
+void wsx_json_iter_init_valid(wsx_json_iter_t *it, wsx_slice_t obj);
+
 /* The next member: 1 with *key (the member name with its quotes) and *val (its
- * value, fully checked as by wsx_json_validate); 0 after the closing '}'; or
- * WSX_EINVAL with *err_off and *why as wsx_json_validate sets them (either may be
- * NULL). The slices point into buf. */
+ * value, fully checked as by wsx_json_validate on a checking walk); 0 after the
+ * closing '}'; or, on a checking walk, WSX_EINVAL with *err_off and *why as
+ * wsx_json_validate sets them (either may be NULL). The slices point into buf. */
 int wsx_json_iter_next(wsx_json_iter_t *it, wsx_slice_t *key, wsx_slice_t *val, size_t *err_off,
                        const char **why);
 
