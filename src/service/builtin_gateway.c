@@ -2,7 +2,7 @@
  * client sends {"service": NAME, "request": ANY} and the gateway invokes NAME with
  * `request` as its input, if the channel's allow-list has NAME, and answers what
  * NAME answered. Zato's clients use it for invoke_service(name, request). Order of
- * checks: input (400), itself (400), allow-list (403), deployed (404), so a client
+ * checks: input (400), allow-list (403), itself (400), deployed (404), so a client
  * learns nothing about names it is not allowed to call. */
 #include <jansson.h>
 #include <stdio.h>
@@ -60,15 +60,15 @@ int builtin_gateway(const wsx_call_t *call, wsx_reply_t *reply, const service_ct
     }
     const char *name = json_string_value(jname);
     size_t name_len = json_string_length(jname);
-    if (strcmp(name, BUILTIN_GATEWAY_NAME) == 0) {
-        json_decref(in);
-        return refuse(reply, 400, "%s", "the gateway cannot invoke itself");
-    }
     if (!builtin_gateway_allows(ctx->gateway_allowed, name, name_len)) {
         log_info("gateway: channel \"%s\" does not allow service \"%.200s\"",
                  call->env ? call->env->channel_name : "", name);
         json_decref(in);
         return refuse(reply, 403, "%s", "You are not allowed to access this resource");
+    }
+    if (strcmp(name, BUILTIN_GATEWAY_NAME) == 0) {
+        json_decref(in);
+        return refuse(reply, 400, "%s", "the gateway cannot invoke itself");
     }
     /* find, never create: a client must not be able to add slots */
     const service_t *target = service_find_slot(name);

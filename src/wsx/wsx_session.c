@@ -165,10 +165,12 @@ static void send_rsperr(ws_conn_t *c, int status, wsx_slice_t in_reply_to, const
     send_msg(c);
 }
 
-/* Not authorised: zwsx.merr, then the close handshake with 1008. */
-static void refuse(ws_conn_t *c, wsx_slice_t in_reply_to, const char *reason)
+/* Not authorised: zwsx.merr, then the close handshake with 1008. The merr carries
+ * no in_reply_to (WSX-PROTOCOL.md section 2: status only), as Zato's server sent
+ * it: Zato's clients hand it to their request callback. */
+static void refuse(ws_conn_t *c, const char *reason)
 {
-    head("zwsx.merr", 403, in_reply_to, NULL);
+    head("zwsx.merr", 403, wsx_slice(NULL, 0), NULL);
     puts_(",\"data\":" NOT_AUTHORIZED "}");
     send_msg(c);
     ws_conn_fail(c, 1008, reason);
@@ -251,7 +253,7 @@ void wsx_session_on_timer(ws_conn_t *c)
     uint64_t now = ev_now(c->lst->loop);
     if (!s->logged_in) {
         /* the new-token wait time is over and no create-session came */
-        refuse(c, wsx_slice(NULL, 0), "login too late");
+        refuse(c, "login too late");
         ws_conn_flush(c);
         return;
     }
@@ -405,7 +407,7 @@ static void login_done(ws_conn_t *c, int ok, wsx_slice_t in_reply_to)
     wsx_session_t *s = c->sess;
     const chan_cfg_t *cfg = c->lst->cfg;
     if (!ok) {
-        refuse(c, in_reply_to, "not authorized");
+        refuse(c, "not authorized");
         return;
     }
     uint8_t rnd[28];
@@ -426,7 +428,7 @@ static void login_done(ws_conn_t *c, int ok, wsx_slice_t in_reply_to)
         /* the hook refused this client: it never was logged in */
         s->logged_in = 0;
         wsx_conns_remove(s);
-        refuse(c, in_reply_to, "refused by the on_connected hook");
+        refuse(c, "refused by the on_connected hook");
         return;
     }
     head("zwsx.rspa", 200, in_reply_to, NULL);
@@ -596,15 +598,15 @@ void wsx_session_on_message(ws_conn_t *c, const uint8_t *p, size_t n)
         return;
     }
     if (!s->logged_in) {
-        refuse(c, e.id, "not authorized");
+        refuse(c, "not authorized");
         return;
     }
     if (!e.token.len || !wsx_json_string_eq_ct(e.token, s->token, WSX_TOKEN_LEN)) {
-        refuse(c, e.id, "not authorized");
+        refuse(c, "not authorized");
         return;
     }
     if (ev_now(c->lst->loop) >= s->token_expires_ms) {
-        refuse(c, e.id, "token expired");
+        refuse(c, "token expired");
         return;
     }
     if (e.action == WSX_ACTION_CLIENT_RESPONSE)

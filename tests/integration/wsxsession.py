@@ -190,6 +190,7 @@ def check_rsperr(msg, status, request_id=None, message_contains=None):
 def check_merr(msg):
     meta = check_server_meta(msg, "zwsx.merr")
     assert meta.get("status") == 403, msg
+    assert "in_reply_to" not in meta, msg  # WSX-PROTOCOL.md section 2: status only
     assert msg.get("data") == NOT_AUTHORIZED, msg
     return msg
 
