@@ -1,8 +1,9 @@
-"""Zero malloc on the steady-state echo path.
+"""Zero malloc on the steady-state message paths: raw echo, and json invocations of the
+WSX session protocol (envelope parse, token check, service call, reply envelope).
 
 The release binary runs under an LD_PRELOAD library (tests/tools/alloccount.c) that
 counts malloc/calloc/realloc calls per thread and dumps the counts on SIGUSR2. After a
-warm-up, thousands of echoes (small and 4 KiB, one and several in flight) must not add
+warm-up, thousands of messages (small and 4 KiB, one and several in flight) must not add
 a single allocation on the worker thread. Self-contained: it does not use conftest's
 server fixture because it needs the release build and the preload library.
 """
@@ -147,6 +148,74 @@ def test_steady_state_echo_does_not_allocate(tmp_path):
         assert before.get(worker, 0) > 0, f"no allocation ever counted on the worker: {before}"
         delta = after.get(worker, 0) - before.get(worker, 0)
         assert delta == 0, f"{delta} allocations on the worker thread during 4,500 echoes"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+
+
+def test_steady_state_json_invocations_do_not_allocate(tmp_path):
+    assert os.path.exists(WSX), "build/wsx missing: make build/wsx"
+    assert os.path.exists(PRELOAD), "build/tests/alloccount.so missing"
+    admin, port = free_port(), free_port()
+    counts_file = str(tmp_path / "counts")
+    env = dict(os.environ, WSX_ADMIN_PASSWORD=PASSWORD, LD_PRELOAD=PRELOAD, ALLOCCOUNT_FILE=counts_file)
+    proc = subprocess.Popen([WSX, "server", "--data", str(tmp_path / "data"), "--workers", "1",
+                             "--admin", f"127.0.0.1:{admin}"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{admin}/healthz", timeout=1)
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.time() < deadline, "server did not start"
+                time.sleep(0.05)
+        status, ch = api(admin, "POST", "/api/v1/channels",
+                         {"name": "alloc-json", "address": f"ws://127.0.0.1:{port}/j",
+                          "service": "demo.echo", "data_format": "json"})
+        assert status == 201 and ch["state"] == "listening"
+        url = f"ws://127.0.0.1:{port}/j"
+        (worker,) = thread_ids(proc.pid, "wsx-worker-0")
+        seq = iter(range(10**9))
+
+        def envelope(token, data):
+            return json.dumps({"meta": {"id": f"m{next(seq)}", "timestamp": "2026-11-30T10:00:00.000001",
+                                        "action": "invoke-service", "token": token},
+                               "data": data})
+
+        async def scenario():
+            async with websockets.connect(url, max_size=None, compression=None) as ws:
+                await ws.send(json.dumps({"meta": {"id": "login", "timestamp": "2026-11-30T10:00:00",
+                                                   "action": "create-session"}}))
+                token = json.loads(await ws.recv())["data"]["token"]
+                small = {"order": 12345, "items": ["a", "b"], "note": "zażółć"}
+                big = {"blob": "x" * 4096, "n": [1.5, -2, True, None]}
+                for data in (small, big, {"blob": "y" * 32768}):  # warm-up
+                    for _ in range(50):
+                        await ws.send(envelope(token, data))
+                        assert json.loads(await ws.recv())["data"] == data
+                before = read_counts(proc, counts_file)
+                for data in (small, big):
+                    for inflight in (1, 8):
+                        for _ in range(1000 // inflight):
+                            for _ in range(inflight):
+                                await ws.send(envelope(token, data))
+                            for _ in range(inflight):
+                                r = json.loads(await ws.recv())
+                                assert r["meta"]["msg_type"] == "zwsx.rspok" and r["data"] == data
+                after = read_counts(proc, counts_file)
+                return before, after
+
+        before, after = asyncio.run(scenario())
+        assert before.get(worker, 0) > 0, f"no allocation ever counted on the worker: {before}"
+        delta = after.get(worker, 0) - before.get(worker, 0)
+        assert delta == 0, f"{delta} allocations on the worker thread during 4,000 invocations"
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
