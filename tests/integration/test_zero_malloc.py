@@ -8,6 +8,7 @@ a single allocation on the worker thread. Self-contained: it does not use confte
 server fixture because it needs the release build and the preload library.
 """
 import asyncio
+import contextlib
 import base64
 import json
 import os
@@ -93,10 +94,13 @@ async def echo_burst(url, sizes, count, inflight):
                 sent += n
 
 
-def test_steady_state_echo_does_not_allocate(tmp_path):
+@contextlib.contextmanager
+def counted_server(tmp_path):
+    """The release server with the allocation counter, one worker; yields (proc, admin
+    port, counts file) and stops it with SIGTERM."""
     assert os.path.exists(WSX), "build/wsx missing: make build/wsx"
     assert os.path.exists(PRELOAD), "build/tests/alloccount.so missing"
-    admin, port = free_port(), free_port()
+    admin = free_port()
     counts_file = str(tmp_path / "counts")
     env = dict(os.environ, WSX_ADMIN_PASSWORD=PASSWORD, LD_PRELOAD=PRELOAD, ALLOCCOUNT_FILE=counts_file)
     proc = subprocess.Popen([WSX, "server", "--data", str(tmp_path / "data"), "--workers", "1",
@@ -112,6 +116,19 @@ def test_steady_state_echo_does_not_allocate(tmp_path):
                 assert proc.poll() is None, proc.stderr.read().decode()
                 assert time.time() < deadline, "server did not start"
                 time.sleep(0.05)
+        yield proc, admin, counts_file
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+
+
+def test_steady_state_echo_does_not_allocate(tmp_path):
+    port = free_port()
+    with counted_server(tmp_path) as (proc, admin, counts_file):
         status, ch = api(admin, "POST", "/api/v1/channels",
                          {"name": "alloc", "address": f"ws://127.0.0.1:{port}/alloc",
                           "service": "demo.echo", "data_format": "raw"})
@@ -148,34 +165,11 @@ def test_steady_state_echo_does_not_allocate(tmp_path):
         assert before.get(worker, 0) > 0, f"no allocation ever counted on the worker: {before}"
         delta = after.get(worker, 0) - before.get(worker, 0)
         assert delta == 0, f"{delta} allocations on the worker thread during 4,500 echoes"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
 
 
 def test_steady_state_json_invocations_do_not_allocate(tmp_path):
-    assert os.path.exists(WSX), "build/wsx missing: make build/wsx"
-    assert os.path.exists(PRELOAD), "build/tests/alloccount.so missing"
-    admin, port = free_port(), free_port()
-    counts_file = str(tmp_path / "counts")
-    env = dict(os.environ, WSX_ADMIN_PASSWORD=PASSWORD, LD_PRELOAD=PRELOAD, ALLOCCOUNT_FILE=counts_file)
-    proc = subprocess.Popen([WSX, "server", "--data", str(tmp_path / "data"), "--workers", "1",
-                             "--admin", f"127.0.0.1:{admin}"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.time() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{admin}/healthz", timeout=1)
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stderr.read().decode()
-                assert time.time() < deadline, "server did not start"
-                time.sleep(0.05)
+    port = free_port()
+    with counted_server(tmp_path) as (proc, admin, counts_file):
         status, ch = api(admin, "POST", "/api/v1/channels",
                          {"name": "alloc-json", "address": f"ws://127.0.0.1:{port}/j",
                           "service": "demo.echo", "data_format": "json"})
@@ -216,10 +210,3 @@ def test_steady_state_json_invocations_do_not_allocate(tmp_path):
         assert before.get(worker, 0) > 0, f"no allocation ever counted on the worker: {before}"
         delta = after.get(worker, 0) - before.get(worker, 0)
         assert delta == 0, f"{delta} allocations on the worker thread during 4,000 invocations"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
