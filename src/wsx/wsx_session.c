@@ -18,6 +18,7 @@
 #include "common/err.h"
 #include "common/isotime.h"
 #include "common/log.h"
+#include "http/http_server.h"
 #include "net/worker.h"
 #include "service/service.h"
 #include "ws/ws_frame.h"
@@ -562,12 +563,12 @@ static void invoke(ws_conn_t *c, const wsx_envelope_t *e)
         send_msg(c);
         return;
     }
-    if (status < 100 || status > 599 || status == 500 || !msg) {
-        if (status < 100 || status > 599)
-            status = 500;
-        if (!msg || status == 500)
-            msg = status == 500 ? "Internal server error" : "Error";
+    if (status < 100 || status > 599) { /* not a status: the service misbehaved */
+        status = 500;
+        msg = NULL;
     }
+    if (!msg) /* a failure the service did not explain */
+        msg = status == 500 ? "Internal server error" : http_status_text(status);
     send_rsperr(c, status, e->id, msg);
 }
 
