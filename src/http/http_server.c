@@ -68,6 +68,8 @@ const char *http_status_text(int status)
     case 413: return "Content Too Large";
     case 410: return "Gone";
     case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 502: return "Bad Gateway";
