@@ -38,7 +38,8 @@ EXAMPLES := $(patsubst examples/services/%.c,build/examples/%.so,$(sort $(wildca
 # variants for the tests: a new version of hello, and plugins wsx must refuse or replace
 TEST_PLUGINS := build/examples/test/hello-v2.so build/examples/test/fixture-1.so \
 	build/examples/test/fixture-2.so build/examples/test/wrong-abi.so \
-	build/examples/test/init-fails.so build/examples/test/builtin-name.so
+	build/examples/test/init-fails.so build/examples/test/builtin-name.so \
+	build/examples/test/probe.so
 
 examples: $(EXAMPLES)
 
@@ -63,6 +64,10 @@ build/examples/test/init-fails.so: $(FIXTURE) include/wsx/service.h
 build/examples/test/builtin-name.so: $(FIXTURE) include/wsx/service.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) -DFIXTURE_SERVICE='"demo.echo"' -o $@ $<
+# the integration tests' probe of what a service sees (test_session_services.py)
+build/examples/test/probe.so: tests/integration/plugins/probe.c include/wsx/service.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -o $@ $< -ljansson
 
 deps:
 	@scripts/install-deps
