@@ -71,6 +71,7 @@ static void conn_release(ws_conn_t *c)
     free(c->in);
     free(c->out);
     free(c->msg);
+    free(c->xff);
     free(c);
     listener_unref(l);
 }
@@ -201,6 +202,8 @@ static void conn_fail(ws_conn_t *c, uint16_t code, const char *reason)
     if (c->state != WS_ST_OPEN)
         return;
     c->close_code = code;
+    if (c->sess)
+        wsx_session_end(c); /* the session is over now, not when TCP closes */
     send_close(c, code, reason);
     c->state = WS_ST_CLOSING;
     free(c->msg);
@@ -388,6 +391,13 @@ static int upgrade(ws_conn_t *c, const http_request_t *req)
     }
     char resp[256];
     size_t n = ws_handshake_response(resp, sizeof resp, key);
+    /* kept for the services' environment (rare: only behind a proxy) */
+    const wsx_slice_t *xff = http_request_header(req, "X-Forwarded-For");
+    if (xff && xff->len &&
+        !(c->xff = strndup((const char *)xff->ptr, xff->len < 255 ? xff->len : 255))) {
+        conn_drop(c);
+        return 0;
+    }
     if (!cfg->raw && wsx_session_open(c, req) < 0) {
         conn_drop(c);
         return 0;
@@ -419,16 +429,23 @@ static void peer_address(int fd, char *out, size_t cap)
 }
 
 typedef struct peer_arg {
-    int fd;
+    ws_conn_t *c;
+    wsx_env_t *env;
     char addr[INET6_ADDRSTRLEN + 16];
+    char time[ISOTIME_LEN + 1];
 } peer_arg_t;
 
-/* service_ctx_t.env_fill: the peer address, only for services that may read it */
+/* service_ctx_t.env_fill: what costs a system call or formatting (the peer address,
+ * the connection time), only for services that may read it */
 static void fill_peer(void *arg)
 {
     peer_arg_t *a = arg;
     if (!a->addr[0])
-        peer_address(a->fd, a->addr, sizeof a->addr);
+        peer_address(a->c->io.fd, a->addr, sizeof a->addr);
+    if (!a->time[0])
+        isotime_format(a->c->accepted_us, a->time);
+    a->env->peer_address = a->addr;
+    a->env->connection_time = a->time;
 }
 
 /* A whole message: call the service and queue its reply. */
@@ -439,14 +456,15 @@ static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
         wsx_session_on_message(c, p, n);
         return;
     }
-    peer_arg_t peer;
-    peer.fd = c->io.fd;
-    peer.addr[0] = 0;
     /* raw channels: no session, so no client ids, login or attrs */
     wsx_env_t env = {.channel_id = cfg->id, .channel_name = cfg->name, .data_format = "raw",
                      .pub_client_id = "", .ext_client_id = "", .ext_client_name = "",
-                     .username = "", .peer_address = peer.addr, .peer_forwarded_for = "",
+                     .username = "", .peer_address = "", .peer_forwarded_for = c->xff ? c->xff : "",
                      .connection_time = ""};
+    peer_arg_t peer;
+    peer.c = c;
+    peer.env = &env;
+    peer.addr[0] = peer.time[0] = 0;
     wsx_call_t call = {.kind = WSX_CALL_INVOKE, .env = &env, .input = p, .input_len = n,
                        .is_binary = opcode == WS_OP_BINARY};
     service_ctx_t ctx = {.env_fill = fill_peer, .env_arg = &peer};
@@ -556,6 +574,8 @@ static void on_frame(ws_conn_t *c, const ws_frame_hdr_t *h, uint8_t *p)
          * unread data to turn our FIN into a RST. */
         send_close(c, code, NULL);
         c->close_code = code;
+        if (c->sess)
+            wsx_session_end(c);
         c->state = WS_ST_CLOSING;
         c->flags |= WS_F_CLOSE_AFTER_FLUSH | WS_F_DROP_AFTER_FLUSH;
         ev_timer_start(c->lst->loop, &c->timer, CLOSE_TIMEOUT_MS, on_timer);

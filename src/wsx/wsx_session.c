@@ -361,7 +361,7 @@ static int build_identity(ws_conn_t *c, const wsx_envelope_t *e, const char *use
         addr_str(&sa, local, sizeof local);
     else
         snprintf(local, sizeof local, "?");
-    const char *xff = s->xff ? s->xff : "";
+    const char *xff = c->xff ? c->xff : "";
     const char *cname = c->lst->cfg->name;
     size_t lens[] = {strlen(client_id), strlen(name), strlen(username), strlen(peer),
                      strlen(xff), strlen(local), strlen(attrs), strlen(cname)};
@@ -388,8 +388,6 @@ static int build_identity(ws_conn_t *c, const wsx_envelope_t *e, const char *use
     }
     free(s->block);
     s->block = b;
-    free(s->xff);
-    s->xff = NULL;
     s->env.ext_client_id = dst[0];
     s->env.ext_client_name = dst[1];
     s->env.username = dst[2];
@@ -437,6 +435,8 @@ static void login_done(ws_conn_t *c, int ok, wsx_slice_t in_reply_to)
     put(s->token, WSX_TOKEN_LEN);
     puts_("\"}}");
     send_msg(c);
+    if (c->state != WS_ST_OPEN)
+        return; /* could not queue the token: the connection is closing */
     uint64_t now = ev_now(c->lst->loop);
     s->token_expires_ms = expiry(now, cfg->token_ttl_ms);
     s->next_ping_ms = now + cfg->ping_interval_ms;
@@ -643,11 +643,6 @@ int wsx_session_open(ws_conn_t *c, const http_request_t *req)
         return WSX_ENOMEM;
     s->conn = c;
     s->worker = -1;
-    const wsx_slice_t *xff = http_request_header(req, "X-Forwarded-For");
-    if (xff && xff->len && !(s->xff = strndup((const char *)xff->ptr, xff->len < 255 ? xff->len : 255))) {
-        free(s);
-        return WSX_ENOMEM;
-    }
     isotime_format(c->accepted_us, s->connection_time);
     s->env.connection_time = s->connection_time;
     s->env.channel_name = s->env.ext_client_id = s->env.ext_client_name = "";
@@ -657,20 +652,26 @@ int wsx_session_open(ws_conn_t *c, const http_request_t *req)
     return 0;
 }
 
+void wsx_session_end(ws_conn_t *c)
+{
+    wsx_session_t *s = c->sess;
+    if (!s->logged_in)
+        return;
+    s->logged_in = 0; /* from now on nothing reaches the session */
+    wsx_conns_remove(s);
+    wsx_conns_closed(s->pub_client_id);
+    char in[160];
+    int n = snprintf(in, sizeof in, "{\"code\":%u,\"reason\":\"%s\"}", c->close_code,
+                     close_reason(c->close_code));
+    call_hook(c, WSX_CALL_ON_DISCONNECTED, in, (size_t)n);
+}
+
 void wsx_session_closed(ws_conn_t *c)
 {
     wsx_session_t *s = c->sess;
-    if (s->logged_in) {
-        wsx_conns_remove(s);
-        wsx_conns_closed(s->pub_client_id);
-        char in[160];
-        int n = snprintf(in, sizeof in, "{\"code\":%u,\"reason\":\"%s\"}", c->close_code,
-                         close_reason(c->close_code));
-        call_hook(c, WSX_CALL_ON_DISCONNECTED, in, (size_t)n);
-    }
+    wsx_session_end(c);
     c->sess = NULL;
     free(s->block);
-    free(s->xff);
     free(s->login_reply_to);
     sodium_memzero(s->token, sizeof s->token);
     free(s);

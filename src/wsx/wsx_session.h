@@ -29,6 +29,11 @@ void wsx_session_on_pong(ws_conn_t *c, const uint8_t *p, size_t n);
  * a ping tick, whichever is due. */
 void wsx_session_on_timer(ws_conn_t *c);
 
+/* The close handshake began (either side): the session ends now - it leaves the
+ * registry, fails the invocations waiting on it and runs on_disconnected - though
+ * the connection lives until TCP closes. Idempotent. */
+void wsx_session_end(ws_conn_t *c);
+
 /* The connection is going away (c->close_code says how): leave the registry,
  * fail the invocations waiting on it, run on_disconnected, free the session. */
 void wsx_session_closed(ws_conn_t *c);

@@ -23,7 +23,6 @@ struct wsx_session {
     _Atomic int64_t last_seen_us;
     uint64_t token_expires_ms; /* loop clock */
     uint64_t next_ping_ms;     /* loop clock */
-    char *xff;                 /* X-Forwarded-For of the upgrade, or NULL */
     char *block;               /* the strings of env and attrs, one allocation */
     char *login_reply_to;      /* the create-session's id while its check runs */
     wsx_env_t env;
