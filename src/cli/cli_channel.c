@@ -243,17 +243,15 @@ static int set_field(json_t *body, const field_opt_t *f, const char *arg)
             if (*p == ',' && !*++p)
                 json_array_append_new(v, json_string("")); /* "a," : let the server say */
         }
-        if (!v) {
+        if (!v)
             return cli_cmd_oom();
-        }
     } else {
         v = json_string(arg);
         if (!v)
             return usage_error("%s is not valid UTF-8", f->flag);
     }
-    if (json_object_set_new(body, f->key, v) < 0) {
+    if (json_object_set_new(body, f->key, v) < 0)
         return cli_cmd_oom();
-    }
     return 0;
 }
 
@@ -265,9 +263,8 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
 {
     memset(cmd, 0, sizeof(*cmd));
     cmd->body = json_object();
-    if (!cmd->body) {
+    if (!cmd->body)
         return cli_cmd_oom();
-    }
     optind = 0; /* glibc: start over, whoever used getopt before */
     opterr = 0;
     int c;
@@ -292,9 +289,8 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
             if (cmd->active_opt && cmd->active_opt != c)
                 return usage_error("give --active or --inactive, not both");
             cmd->active_opt = c;
-            if (json_object_set_new(cmd->body, "is_active", json_boolean(c == OPT_ACTIVE)) < 0) {
+            if (json_object_set_new(cmd->body, "is_active", json_boolean(c == OPT_ACTIVE)) < 0)
                 return cli_cmd_oom();
-            }
             continue;
         case OPT_NAME:
             if (longopts == edit_longopts)
