@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,20 +218,6 @@ static int tx_commit(odb_t *db)
 
 /* ---- open, migrations, close ---------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 /* Create the database file with mode 0600 before SQLite sees it (SQLite would
  * create it 0644, and gives its -wal and -shm files the main file's mode), and
  * make the new directory entry durable. An existing file is left as it is. */
@@ -243,12 +228,13 @@ static int create_file(const char *path, char *err, size_t errlen)
         if (errno == EEXIST)
             return 0;
         if (errno == ENOENT)
-            return fail(err, errlen, WSX_EIO,
-                        "cannot create the ODB file %s: its directory does not exist (create it "
-                        "first)",
-                        path);
-        return fail(err, errlen, WSX_EIO, "cannot create the ODB file %s: %s", path,
-                    strerror(errno));
+            return wsx_errf(
+                err, errlen, WSX_EIO,
+                "cannot create the ODB file %s: its directory does not exist (create it "
+                "first)",
+                path);
+        return wsx_errf(err, errlen, WSX_EIO, "cannot create the ODB file %s: %s", path,
+                        strerror(errno));
     }
     int rc = fsync(fd);
     close(fd);
@@ -266,8 +252,8 @@ static int create_file(const char *path, char *err, size_t errlen)
         close(dfd);
     }
     if (rc)
-        return fail(err, errlen, WSX_EIO, "cannot sync the new ODB file %s: %s", path,
-                    strerror(errno));
+        return wsx_errf(err, errlen, WSX_EIO, "cannot sync the new ODB file %s: %s", path,
+                        strerror(errno));
     return 0;
 }
 
@@ -320,20 +306,21 @@ static int migrate(odb_t *db, const char *path, char *err, size_t errlen)
     for (size_t i = 0; i < ODB_MIGRATIONS_COUNT; i++) {
         const odb_migration_t *m = &odb_migrations[i];
         if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-            return fail(err, errlen, WSX_EIO, "cannot lock the ODB %s: %s", path,
-                        sqlite3_errmsg(db->db));
+            return wsx_errf(err, errlen, WSX_EIO, "cannot lock the ODB %s: %s", path,
+                            sqlite3_errmsg(db->db));
         int have = applied_version(db);
         if (have < 0) {
             tx_rollback(db);
-            return fail(err, errlen, WSX_EIO, "cannot read the schema version of %s: %s", path,
-                        sqlite3_errmsg(db->db));
+            return wsx_errf(err, errlen, WSX_EIO, "cannot read the schema version of %s: %s", path,
+                            sqlite3_errmsg(db->db));
         }
         if (have > newest) {
             tx_rollback(db);
-            return fail(err, errlen, WSX_EINVAL,
-                        "the ODB %s has schema version %d but this wsx knows versions up to %d; "
-                        "run a newer wsx",
-                        path, have, newest);
+            return wsx_errf(
+                err, errlen, WSX_EINVAL,
+                "the ODB %s has schema version %d but this wsx knows versions up to %d; "
+                "run a newer wsx",
+                path, have, newest);
         }
         if (m->version <= have) {
             sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
@@ -341,8 +328,8 @@ static int migrate(odb_t *db, const char *path, char *err, size_t errlen)
         }
         char *msg = NULL;
         if (sqlite3_exec(db->db, m->sql, NULL, NULL, &msg) != SQLITE_OK) {
-            int rc = fail(err, errlen, WSX_EIO, "ODB migration %s failed: %s", m->name,
-                          msg ? msg : sqlite3_errmsg(db->db));
+            int rc = wsx_errf(err, errlen, WSX_EIO, "ODB migration %s failed: %s", m->name,
+                              msg ? msg : sqlite3_errmsg(db->db));
             sqlite3_free(msg);
             tx_rollback(db);
             return rc;
@@ -363,16 +350,16 @@ static int migrate(odb_t *db, const char *path, char *err, size_t errlen)
         }
         if ((rc != SQLITE_OK && rc != SQLITE_DONE) ||
             sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-            int e = fail(err, errlen, WSX_EIO, "ODB migration %s failed: %s", m->name,
-                         sqlite3_errmsg(db->db));
+            int e = wsx_errf(err, errlen, WSX_EIO, "ODB migration %s failed: %s", m->name,
+                             sqlite3_errmsg(db->db));
             tx_rollback(db);
             return e;
         }
     }
     db->schema_version = applied_version(db);
     if (db->schema_version < 0)
-        return fail(err, errlen, WSX_EIO, "cannot read the schema version of %s: %s", path,
-                    sqlite3_errmsg(db->db));
+        return wsx_errf(err, errlen, WSX_EIO, "cannot read the schema version of %s: %s", path,
+                        sqlite3_errmsg(db->db));
     return 0;
 }
 
@@ -380,13 +367,14 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!url || strncmp(url, "sqlite:", 7) != 0)
-        return fail(err, errlen, WSX_EINVAL,
-                    "unsupported ODB URL \"%s\"; use sqlite:PATH, e.g. sqlite:/var/lib/wsx/odb.db",
-                    url ? url : "");
+        return wsx_errf(
+            err, errlen, WSX_EINVAL,
+            "unsupported ODB URL \"%s\"; use sqlite:PATH, e.g. sqlite:/var/lib/wsx/odb.db",
+            url ? url : "");
     const char *path = url + 7;
     if (!*path)
-        return fail(err, errlen, WSX_EINVAL, "the ODB URL \"%s\" has no file path; use sqlite:PATH",
-                    url);
+        return wsx_errf(err, errlen, WSX_EINVAL,
+                        "the ODB URL \"%s\" has no file path; use sqlite:PATH", url);
 
     int rc = create_file(path, err, errlen);
     if (rc)
@@ -394,14 +382,14 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
 
     odb_t *db = calloc(1, sizeof *db);
     if (!db)
-        return fail(err, errlen, WSX_ENOMEM, "out of memory opening the ODB");
+        return wsx_errf(err, errlen, WSX_ENOMEM, "out of memory opening the ODB");
     /* No SQLITE_OPEN_URI: the path is a file name, whatever characters it holds.
      * NOMUTEX: an odb_t is used by one thread at a time. */
     if (sqlite3_open_v2(path, &db->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
                         NULL) != SQLITE_OK) {
-        rc = fail(err, errlen, WSX_EIO, "cannot open the ODB %s: %s", path,
-                  db->db ? sqlite3_errmsg(db->db) : "out of memory");
+        rc = wsx_errf(err, errlen, WSX_EIO, "cannot open the ODB %s: %s", path,
+                      db->db ? sqlite3_errmsg(db->db) : "out of memory");
         odb_close(db);
         return rc;
     }
@@ -410,16 +398,16 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
     char mode[16] = "";
     /* The first read of the file: this is where "not a database" shows. */
     if (pragma(db, "PRAGMA journal_mode = WAL", mode, sizeof mode) != SQLITE_OK) {
-        rc = fail(err, errlen, WSX_EIO, "cannot use %s as the ODB: %s", path,
-                  sqlite3_errmsg(db->db));
+        rc = wsx_errf(err, errlen, WSX_EIO, "cannot use %s as the ODB: %s", path,
+                      sqlite3_errmsg(db->db));
         odb_close(db);
         return rc;
     }
     if (strcmp(mode, "wal") != 0) {
-        rc = fail(err, errlen, WSX_EIO,
-                  "cannot switch the ODB %s to WAL mode (journal mode is \"%s\"); is it on a "
-                  "file system without shared memory support?",
-                  path, mode);
+        rc = wsx_errf(err, errlen, WSX_EIO,
+                      "cannot switch the ODB %s to WAL mode (journal mode is \"%s\"); is it on a "
+                      "file system without shared memory support?",
+                      path, mode);
         odb_close(db);
         return rc;
     }
@@ -427,8 +415,8 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
      * acknowledged configuration change must not disappear. */
     if (pragma(db, "PRAGMA synchronous = FULL", NULL, 0) != SQLITE_OK ||
         pragma(db, "PRAGMA foreign_keys = ON", NULL, 0) != SQLITE_OK) {
-        rc = fail(err, errlen, WSX_EIO, "cannot configure the ODB %s: %s", path,
-                  sqlite3_errmsg(db->db));
+        rc = wsx_errf(err, errlen, WSX_EIO, "cannot configure the ODB %s: %s", path,
+                      sqlite3_errmsg(db->db));
         odb_close(db);
         return rc;
     }
