@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "common/err.h"
+#include "common/isotime.h"
 #include "odb_migrations.h"
 
 /* More search terms than a person types; bounds the SQL built for a query. */
@@ -130,17 +130,6 @@ struct odb {
     int schema_version;
     sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use, finalized by odb_close */
 };
-
-/* Now as ISO 8601 UTC with microseconds, e.g. 2026-11-30T10:00:00.123456. */
-static void now_iso(char out[40])
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 40 - n, ".%06ld", ts.tv_nsec / 1000);
-}
 
 /* Copy text into a fixed buffer; a value too long is cut on a UTF-8 boundary
  * (the stored values were validated to fit, so this only guards the buffer). */
@@ -336,7 +325,7 @@ static int migrate(odb_t *db, const char *path, char *err, size_t errlen)
         }
         sqlite3_stmt *st;
         char now[40];
-        now_iso(now);
+        isotime_now(now);
         int rc = sqlite3_prepare_v2(db->db,
                                     "INSERT INTO schema_version (version, name, applied_at) "
                                     "VALUES (?1, ?2, ?3)",
@@ -556,6 +545,34 @@ static int bump_config_version(odb_t *db)
     return exec_stmt(db, ST_VERSION_BUMP);
 }
 
+/* The end of every write that changes configuration: bump config_version (so that
+ * other servers see the change) and commit; on failure roll back. Returns 0 or
+ * WSX_EIO. */
+static int commit_write(odb_t *db)
+{
+    if (bump_config_version(db) || tx_commit(db)) {
+        tx_rollback(db);
+        return WSX_EIO;
+    }
+    return 0;
+}
+
+/* The end of an UPDATE of row `id` inside the write transaction: WSX_ENOTFOUND
+ * (rolled back) when it changed no row; else the row's created_at, read with `cr`
+ * (a "SELECT created_at ... WHERE id = ?1"), into created[cap], and commit_write. */
+static int finish_update(odb_t *db, sqlite3_stmt *cr, int64_t id, char *created, size_t cap)
+{
+    if (sqlite3_changes(db->db) == 0) {
+        tx_rollback(db);
+        return WSX_ENOTFOUND;
+    }
+    sqlite3_bind_int64(cr, 1, id);
+    if (sqlite3_step(cr) == SQLITE_ROW)
+        col_text(cr, 0, created, cap);
+    done(cr);
+    return commit_write(db);
+}
+
 int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
 {
     channel_addr_t a;
@@ -565,7 +582,7 @@ int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
     if (conflict)
         conflict[0] = '\0';
     char now[40];
-    now_iso(now);
+    isotime_now(now);
 
     sqlite3_stmt *st = stmt(db, ST_CH_INSERT);
     if (!st || tx_begin_write(db))
@@ -580,10 +597,8 @@ int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
         return e2;
     }
     int64_t id = sqlite3_last_insert_rowid(db->db);
-    if (bump_config_version(db) || tx_commit(db)) {
-        tx_rollback(db);
+    if (commit_write(db))
         return WSX_EIO;
-    }
     ch->id = id;
     memcpy(ch->created_at, now, sizeof now);
     memcpy(ch->updated_at, now, sizeof now);
@@ -599,7 +614,7 @@ int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
     if (conflict)
         conflict[0] = '\0';
     char now[40], created[40] = "";
-    now_iso(now);
+    isotime_now(now);
 
     sqlite3_stmt *st = stmt(db, ST_CH_UPDATE);
     sqlite3_stmt *cr = stmt(db, ST_CH_CREATED_AT);
@@ -613,18 +628,9 @@ int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
         tx_rollback(db);
         return e2;
     }
-    if (sqlite3_changes(db->db) == 0) {
-        tx_rollback(db);
-        return WSX_ENOTFOUND;
-    }
-    sqlite3_bind_int64(cr, 1, ch->id);
-    if (sqlite3_step(cr) == SQLITE_ROW)
-        col_text(cr, 0, created, sizeof created);
-    done(cr);
-    if (bump_config_version(db) || tx_commit(db)) {
-        tx_rollback(db);
-        return WSX_EIO;
-    }
+    rc = finish_update(db, cr, ch->id, created, sizeof created);
+    if (rc)
+        return rc;
     memcpy(ch->created_at, created, sizeof created);
     memcpy(ch->updated_at, now, sizeof now);
     return 0;
@@ -644,21 +650,29 @@ int odb_channel_delete(odb_t *db, int64_t id)
     }
     if (!rc && sqlite3_changes(db->db) == 0)
         rc = WSX_ENOTFOUND;
-    if (!rc && (bump_config_version(db) || tx_commit(db)))
-        rc = WSX_EIO;
-    if (rc)
+    if (rc) {
         tx_rollback(db);
-    return rc;
+        return rc;
+    }
+    return commit_write(db);
 }
 
-/* Step a statement expected to return at most one channel. */
-static int get_one(sqlite3_stmt *st, channel_t *out)
+/* How to read one row into an element of a result (a channel_t, a security_def_t). */
+typedef void (*read_row_fn)(sqlite3_stmt *st, void *elem);
+
+/* Step a statement expected to return at most one row, read into *out. */
+static int get_one(sqlite3_stmt *st, read_row_fn read, void *out)
 {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        read_channel(st, out);
+        read(st, out);
     done(st);
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? WSX_ENOTFOUND : WSX_EIO;
+}
+
+static void read_channel_row(sqlite3_stmt *st, void *elem)
+{
+    read_channel(st, elem);
 }
 
 int odb_channel_get(odb_t *db, int64_t id, channel_t *out)
@@ -667,7 +681,7 @@ int odb_channel_get(odb_t *db, int64_t id, channel_t *out)
     if (!st)
         return WSX_EIO;
     sqlite3_bind_int64(st, 1, id);
-    return get_one(st, out);
+    return get_one(st, read_channel_row, out);
 }
 
 int odb_channel_get_by_name(odb_t *db, int64_t cluster_id, const char *name, channel_t *out)
@@ -677,15 +691,7 @@ int odb_channel_get_by_name(odb_t *db, int64_t cluster_id, const char *name, cha
         return WSX_EIO;
     sqlite3_bind_int64(st, 1, cluster_id);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    return get_one(st, out);
-}
-
-/* How to read one row into an element of a result array. */
-typedef void (*read_row_fn)(sqlite3_stmt *st, void *elem);
-
-static void read_channel_row(sqlite3_stmt *st, void *elem)
-{
-    read_channel(st, elem);
+    return get_one(st, read_channel_row, out);
 }
 
 /* Read every row of st into a malloc'd array of `size`-byte elements. */
@@ -945,7 +951,7 @@ static int map_security_error(int rc)
 int odb_security_insert(odb_t *db, security_def_t *def)
 {
     char now[40];
-    now_iso(now);
+    isotime_now(now);
     sqlite3_stmt *st = stmt(db, ST_SEC_INSERT);
     if (!st)
         return WSX_EIO;
@@ -963,10 +969,8 @@ int odb_security_insert(odb_t *db, security_def_t *def)
         return map_security_error(rc);
     }
     int64_t id = sqlite3_last_insert_rowid(db->db);
-    if (bump_config_version(db) || tx_commit(db)) {
-        tx_rollback(db);
+    if (commit_write(db))
         return WSX_EIO;
-    }
     def->id = id;
     memcpy(def->created_at, now, sizeof now);
     memcpy(def->updated_at, now, sizeof now);
@@ -976,7 +980,7 @@ int odb_security_insert(odb_t *db, security_def_t *def)
 int odb_security_update(odb_t *db, security_def_t *def)
 {
     char now[40], created[40] = "";
-    now_iso(now);
+    isotime_now(now);
     sqlite3_stmt *st = stmt(db, ST_SEC_UPDATE);
     sqlite3_stmt *cr = stmt(db, ST_SEC_CREATED_AT);
     if (!st || !cr)
@@ -995,18 +999,9 @@ int odb_security_update(odb_t *db, security_def_t *def)
         tx_rollback(db);
         return map_security_error(rc);
     }
-    if (sqlite3_changes(db->db) == 0) {
-        tx_rollback(db);
-        return WSX_ENOTFOUND;
-    }
-    sqlite3_bind_int64(cr, 1, def->id);
-    if (sqlite3_step(cr) == SQLITE_ROW)
-        col_text(cr, 0, created, sizeof created);
-    done(cr);
-    if (bump_config_version(db) || tx_commit(db)) {
-        tx_rollback(db);
-        return WSX_EIO;
-    }
+    rc = finish_update(db, cr, def->id, created, sizeof created);
+    if (rc)
+        return rc;
     memcpy(def->created_at, created, sizeof created);
     memcpy(def->updated_at, now, sizeof now);
     return 0;
@@ -1032,20 +1027,11 @@ int odb_security_delete(odb_t *db, int64_t id)
     }
     if (!rc && sqlite3_changes(db->db) == 0)
         rc = WSX_ENOTFOUND;
-    if (!rc && (bump_config_version(db) || tx_commit(db)))
-        rc = WSX_EIO;
-    if (rc)
+    if (rc) {
         tx_rollback(db);
-    return rc;
-}
-
-static int get_one_security(sqlite3_stmt *st, security_def_t *out)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        read_security(st, out);
-    done(st);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? WSX_ENOTFOUND : WSX_EIO;
+        return rc;
+    }
+    return commit_write(db);
 }
 
 int odb_security_get(odb_t *db, int64_t id, security_def_t *out)
@@ -1054,7 +1040,7 @@ int odb_security_get(odb_t *db, int64_t id, security_def_t *out)
     if (!st)
         return WSX_EIO;
     sqlite3_bind_int64(st, 1, id);
-    return get_one_security(st, out);
+    return get_one(st, read_security_row, out);
 }
 
 int odb_security_get_by_name(odb_t *db, int64_t cluster_id, const char *name, security_def_t *out)
@@ -1064,7 +1050,7 @@ int odb_security_get_by_name(odb_t *db, int64_t cluster_id, const char *name, se
         return WSX_EIO;
     sqlite3_bind_int64(st, 1, cluster_id);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    return get_one_security(st, out);
+    return get_one(st, read_security_row, out);
 }
 
 int odb_security_list(odb_t *db, int64_t cluster_id, const char *query, int64_t offset,
@@ -1134,7 +1120,7 @@ int odb_channel_state_set(odb_t *db, const char *server, int64_t channel_id, con
     if (!st)
         return WSX_EIO;
     char now[40];
-    now_iso(now);
+    isotime_now(now);
     sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, channel_id);
     sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
@@ -1172,7 +1158,7 @@ int odb_server_upsert(odb_t *db, const char *name, const char *admin_addr)
     if (!st)
         return WSX_EIO;
     char now[40];
-    now_iso(now);
+    isotime_now(now);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, admin_addr, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
@@ -1199,7 +1185,7 @@ int odb_admin_user_create(odb_t *db, const char *username, const char *hash)
     if (!st)
         return WSX_EIO;
     char now[40];
-    now_iso(now);
+    isotime_now(now);
     sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
