@@ -21,6 +21,12 @@
 /* More search terms than a person types; bounds the SQL built for a query. */
 #define ODB_QUERY_TERMS_MAX 1000
 #define ODB_BUSY_TIMEOUT_MS 5000
+/* Bytes of a timestamp buffer, as channel_t and security_def_t hold them. */
+#define TIME_CAP sizeof(((channel_t *)0)->created_at)
+_Static_assert(sizeof(((channel_t *)0)->updated_at) == TIME_CAP &&
+                   sizeof(((security_def_t *)0)->created_at) == TIME_CAP &&
+                   sizeof(((security_def_t *)0)->updated_at) == TIME_CAP,
+               "finish_insert and finish_update copy TIME_CAP bytes into each");
 
 /* Column order shared by every SELECT of a channel and by read_channel(). The
  * security definition's name comes from the row the channel's key points at. */
@@ -324,7 +330,7 @@ static int migrate(odb_t *db, const char *path, char *err, size_t errlen)
             return rc;
         }
         sqlite3_stmt *st;
-        char now[40];
+        char now[TIME_CAP];
         isotime_now(now);
         int rc = sqlite3_prepare_v2(db->db,
                                     "INSERT INTO schema_version (version, name, applied_at) "
@@ -557,20 +563,41 @@ static int commit_write(odb_t *db)
     return 0;
 }
 
-/* The end of an UPDATE of row `id` inside the write transaction: WSX_ENOTFOUND
- * (rolled back) when it changed no row; else the row's created_at, read with `cr`
- * (a "SELECT created_at ... WHERE id = ?1"), into created[cap], and commit_write. */
-static int finish_update(odb_t *db, sqlite3_stmt *cr, int64_t id, char *created, size_t cap)
+/* The end of an INSERT: the new row's id into *id and `now` as its created_at and
+ * updated_at (each TIME_CAP bytes), once commit_write succeeded. */
+static int finish_insert(odb_t *db, const char *now, int64_t *id, char *created_at,
+                         char *updated_at)
 {
+    int64_t rowid = sqlite3_last_insert_rowid(db->db);
+    if (commit_write(db))
+        return WSX_EIO;
+    *id = rowid;
+    memcpy(created_at, now, TIME_CAP);
+    memcpy(updated_at, now, TIME_CAP);
+    return 0;
+}
+
+/* The end of an UPDATE of row `id` inside the write transaction: WSX_ENOTFOUND
+ * (rolled back) when it changed no row; else commit_write, and then the row's
+ * created_at (read with `cr`, a "SELECT created_at ... WHERE id = ?1") and `now` as
+ * its updated_at (each TIME_CAP bytes). */
+static int finish_update(odb_t *db, sqlite3_stmt *cr, int64_t id, const char *now, char *created_at,
+                         char *updated_at)
+{
+    char created[TIME_CAP] = "";
     if (sqlite3_changes(db->db) == 0) {
         tx_rollback(db);
         return WSX_ENOTFOUND;
     }
     sqlite3_bind_int64(cr, 1, id);
     if (sqlite3_step(cr) == SQLITE_ROW)
-        col_text(cr, 0, created, cap);
+        col_text(cr, 0, created, sizeof created);
     done(cr);
-    return commit_write(db);
+    if (commit_write(db))
+        return WSX_EIO;
+    memcpy(created_at, created, TIME_CAP);
+    memcpy(updated_at, now, TIME_CAP);
+    return 0;
 }
 
 int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
@@ -581,7 +608,7 @@ int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
         return WSX_EINVAL;
     if (conflict)
         conflict[0] = '\0';
-    char now[40];
+    char now[TIME_CAP];
     isotime_now(now);
 
     sqlite3_stmt *st = stmt(db, ST_CH_INSERT);
@@ -596,13 +623,7 @@ int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
         tx_rollback(db);
         return e2;
     }
-    int64_t id = sqlite3_last_insert_rowid(db->db);
-    if (commit_write(db))
-        return WSX_EIO;
-    ch->id = id;
-    memcpy(ch->created_at, now, sizeof now);
-    memcpy(ch->updated_at, now, sizeof now);
-    return 0;
+    return finish_insert(db, now, &ch->id, ch->created_at, ch->updated_at);
 }
 
 int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
@@ -613,7 +634,7 @@ int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
         return WSX_EINVAL;
     if (conflict)
         conflict[0] = '\0';
-    char now[40], created[40] = "";
+    char now[TIME_CAP];
     isotime_now(now);
 
     sqlite3_stmt *st = stmt(db, ST_CH_UPDATE);
@@ -628,12 +649,7 @@ int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
         tx_rollback(db);
         return e2;
     }
-    rc = finish_update(db, cr, ch->id, created, sizeof created);
-    if (rc)
-        return rc;
-    memcpy(ch->created_at, created, sizeof created);
-    memcpy(ch->updated_at, now, sizeof now);
-    return 0;
+    return finish_update(db, cr, ch->id, now, ch->created_at, ch->updated_at);
 }
 
 int odb_channel_delete(odb_t *db, int64_t id)
@@ -950,7 +966,7 @@ static int map_security_error(int rc)
 
 int odb_security_insert(odb_t *db, security_def_t *def)
 {
-    char now[40];
+    char now[TIME_CAP];
     isotime_now(now);
     sqlite3_stmt *st = stmt(db, ST_SEC_INSERT);
     if (!st)
@@ -968,18 +984,12 @@ int odb_security_insert(odb_t *db, security_def_t *def)
         tx_rollback(db);
         return map_security_error(rc);
     }
-    int64_t id = sqlite3_last_insert_rowid(db->db);
-    if (commit_write(db))
-        return WSX_EIO;
-    def->id = id;
-    memcpy(def->created_at, now, sizeof now);
-    memcpy(def->updated_at, now, sizeof now);
-    return 0;
+    return finish_insert(db, now, &def->id, def->created_at, def->updated_at);
 }
 
 int odb_security_update(odb_t *db, security_def_t *def)
 {
-    char now[40], created[40] = "";
+    char now[TIME_CAP];
     isotime_now(now);
     sqlite3_stmt *st = stmt(db, ST_SEC_UPDATE);
     sqlite3_stmt *cr = stmt(db, ST_SEC_CREATED_AT);
@@ -999,12 +1009,7 @@ int odb_security_update(odb_t *db, security_def_t *def)
         tx_rollback(db);
         return map_security_error(rc);
     }
-    rc = finish_update(db, cr, def->id, created, sizeof created);
-    if (rc)
-        return rc;
-    memcpy(def->created_at, created, sizeof created);
-    memcpy(def->updated_at, now, sizeof now);
-    return 0;
+    return finish_update(db, cr, def->id, now, def->created_at, def->updated_at);
 }
 
 int odb_security_delete(odb_t *db, int64_t id)
@@ -1119,7 +1124,7 @@ int odb_channel_state_set(odb_t *db, const char *server, int64_t channel_id, con
     sqlite3_stmt *st = stmt(db, ST_STATE_SET);
     if (!st)
         return WSX_EIO;
-    char now[40];
+    char now[TIME_CAP];
     isotime_now(now);
     sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, channel_id);
@@ -1157,7 +1162,7 @@ int odb_server_upsert(odb_t *db, const char *name, const char *admin_addr)
     sqlite3_stmt *st = stmt(db, ST_SERVER_UPSERT);
     if (!st)
         return WSX_EIO;
-    char now[40];
+    char now[TIME_CAP];
     isotime_now(now);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, admin_addr, -1, SQLITE_STATIC);
@@ -1184,7 +1189,7 @@ int odb_admin_user_create(odb_t *db, const char *username, const char *hash)
     sqlite3_stmt *st = stmt(db, ST_USER_CREATE);
     if (!st)
         return WSX_EIO;
-    char now[40];
+    char now[TIME_CAP];
     isotime_now(now);
     sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
