@@ -686,6 +686,28 @@ static int get_one(sqlite3_stmt *st, read_row_fn read, void *out)
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? WSX_ENOTFOUND : WSX_EIO;
 }
 
+/* The row statement `sid` finds by its id (parameter 1). */
+static int get_by_id(odb_t *db, enum stmt_id sid, read_row_fn read, int64_t id, void *out)
+{
+    sqlite3_stmt *st = stmt(db, sid);
+    if (!st)
+        return WSX_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    return get_one(st, read, out);
+}
+
+/* The row statement `sid` finds by cluster (parameter 1) and name (parameter 2). */
+static int get_by_name(odb_t *db, enum stmt_id sid, read_row_fn read, int64_t cluster_id,
+                       const char *name, void *out)
+{
+    sqlite3_stmt *st = stmt(db, sid);
+    if (!st)
+        return WSX_EIO;
+    sqlite3_bind_int64(st, 1, cluster_id);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    return get_one(st, read, out);
+}
+
 static void read_channel_row(sqlite3_stmt *st, void *elem)
 {
     read_channel(st, elem);
@@ -693,21 +715,12 @@ static void read_channel_row(sqlite3_stmt *st, void *elem)
 
 int odb_channel_get(odb_t *db, int64_t id, channel_t *out)
 {
-    sqlite3_stmt *st = stmt(db, ST_CH_GET);
-    if (!st)
-        return WSX_EIO;
-    sqlite3_bind_int64(st, 1, id);
-    return get_one(st, read_channel_row, out);
+    return get_by_id(db, ST_CH_GET, read_channel_row, id, out);
 }
 
 int odb_channel_get_by_name(odb_t *db, int64_t cluster_id, const char *name, channel_t *out)
 {
-    sqlite3_stmt *st = stmt(db, ST_CH_GET_BY_NAME);
-    if (!st)
-        return WSX_EIO;
-    sqlite3_bind_int64(st, 1, cluster_id);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    return get_one(st, read_channel_row, out);
+    return get_by_name(db, ST_CH_GET_BY_NAME, read_channel_row, cluster_id, name, out);
 }
 
 /* Read every row of st into a malloc'd array of `size`-byte elements. */
@@ -1041,21 +1054,12 @@ int odb_security_delete(odb_t *db, int64_t id)
 
 int odb_security_get(odb_t *db, int64_t id, security_def_t *out)
 {
-    sqlite3_stmt *st = stmt(db, ST_SEC_GET);
-    if (!st)
-        return WSX_EIO;
-    sqlite3_bind_int64(st, 1, id);
-    return get_one(st, read_security_row, out);
+    return get_by_id(db, ST_SEC_GET, read_security_row, id, out);
 }
 
 int odb_security_get_by_name(odb_t *db, int64_t cluster_id, const char *name, security_def_t *out)
 {
-    sqlite3_stmt *st = stmt(db, ST_SEC_GET_BY_NAME);
-    if (!st)
-        return WSX_EIO;
-    sqlite3_bind_int64(st, 1, cluster_id);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    return get_one(st, read_security_row, out);
+    return get_by_name(db, ST_SEC_GET_BY_NAME, read_security_row, cluster_id, name, out);
 }
 
 int odb_security_list(odb_t *db, int64_t cluster_id, const char *query, int64_t offset,
