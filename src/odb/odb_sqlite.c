@@ -563,6 +563,19 @@ static int commit_write(odb_t *db)
     return 0;
 }
 
+/* The end of a DELETE inside the write transaction, rc its result so far:
+ * WSX_ENOTFOUND when it removed no row, else commit_write; rolled back on failure. */
+static int finish_delete(odb_t *db, int rc)
+{
+    if (!rc && sqlite3_changes(db->db) == 0)
+        rc = WSX_ENOTFOUND;
+    if (rc) {
+        tx_rollback(db);
+        return rc;
+    }
+    return commit_write(db);
+}
+
 /* The end of an INSERT: the new row's id into *id and `now` as its created_at and
  * updated_at (each TIME_CAP bytes), once commit_write succeeded. */
 static int finish_insert(odb_t *db, const char *now, int64_t *id, char *created_at,
@@ -664,13 +677,7 @@ int odb_channel_delete(odb_t *db, int64_t id)
         sqlite3_bind_int64(cd, 1, id);
         rc = run(cd) == SQLITE_DONE ? 0 : WSX_EIO;
     }
-    if (!rc && sqlite3_changes(db->db) == 0)
-        rc = WSX_ENOTFOUND;
-    if (rc) {
-        tx_rollback(db);
-        return rc;
-    }
-    return commit_write(db);
+    return finish_delete(db, rc);
 }
 
 /* How to read one row into an element of a result (a channel_t, a security_def_t). */
@@ -1043,13 +1050,7 @@ int odb_security_delete(odb_t *db, int64_t id)
         int r = run(del);
         rc = r == SQLITE_DONE ? 0 : r == SQLITE_CONSTRAINT_FOREIGNKEY ? WSX_EBUSY : WSX_EIO;
     }
-    if (!rc && sqlite3_changes(db->db) == 0)
-        rc = WSX_ENOTFOUND;
-    if (rc) {
-        tx_rollback(db);
-        return rc;
-    }
-    return commit_write(db);
+    return finish_delete(db, rc);
 }
 
 int odb_security_get(odb_t *db, int64_t id, security_def_t *out)
