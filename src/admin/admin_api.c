@@ -41,9 +41,7 @@ static void list_channels(admin_api_t *api, const http_request_t *req, http_repl
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, channel_json(api, &items[i]));
     free(items);
-    admin_reply_json(out, 200,
-                     json_pack("{s:o, s:I, s:I, s:I}", "items", arr, "total", (json_int_t)total,
-                               "page", (json_int_t)p.page, "page_size", (json_int_t)p.page_size));
+    admin_reply_page(out, arr, total, &p);
 }
 
 /* The checks that need the registry or the ODB's other rows, and the write.

@@ -204,3 +204,10 @@ int admin_list_params(const http_request_t *req, admin_list_params_t *p, http_re
     }
     return 0;
 }
+
+void admin_reply_page(http_reply_t *out, json_t *items, int64_t total, const admin_list_params_t *p)
+{
+    admin_reply_json(out, 200,
+                     json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total,
+                               "page", (json_int_t)p->page, "page_size", (json_int_t)p->page_size));
+}

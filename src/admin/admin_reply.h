@@ -60,4 +60,9 @@ typedef struct admin_list_params {
  * parameter in *out. */
 int admin_list_params(const http_request_t *req, admin_list_params_t *p, http_reply_t *out);
 
+/* Reply 200 with one page of a list: {"items", "total", "page", "page_size"}, the page
+ * and its size from p. Ownership of items (a JSON array) passes here. */
+void admin_reply_page(http_reply_t *out, json_t *items, int64_t total,
+                      const admin_list_params_t *p);
+
 #endif

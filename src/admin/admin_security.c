@@ -46,9 +46,7 @@ static void list_defs(admin_api_t *api, const http_request_t *req, http_reply_t 
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, admin_security_to_json(&items[i]));
     free(items);
-    admin_reply_json(out, 200,
-                     json_pack("{s:o, s:I, s:I, s:I}", "items", arr, "total", (json_int_t)total,
-                               "page", (json_int_t)p.page, "page_size", (json_int_t)p.page_size));
+    admin_reply_page(out, arr, total, &p);
 }
 
 /* Turn a new secret into what is stored: an Argon2id hash (basic_auth, apikey) or
