@@ -128,6 +128,26 @@ int cli_cmd_usage_error(const char *cmd, const char *fmt, ...)
  * value, which may be a secret. argv and longopts are those getopt_long was given. */
 int cli_cmd_getopt_error(const char *cmd, int c, char **argv, const struct option *longopts);
 
+/* A subcommand's command line, as cli_cmd_next_option reads it. */
+typedef struct cli_cmd_args {
+    const char *cmd; /* "wsx channel": for usage errors */
+    int argc;
+    char **argv; /* argv[0] is the subcommand */
+    const struct option *longopts;
+    const char *usage;     /* printed for --help (and -h) */
+    cli_http_opts_t *conn; /* the connection options go here */
+    int started;           /* 0 before the first call */
+} cli_cmd_args_t;
+
+/* The next option the command handles itself: its getopt_long code, with optarg set
+ * (borrowed from argv). --help/-h (prints a->usage), getopt's refusals (a usage error
+ * that names the option, never its value) and the connection options (into *a->conn;
+ * --password is refused) are handled here. Returns 0 when the options are over, with
+ * *status 0 and optind at the first argument, or when the command must stop: *status
+ * is then -1 after --help, or the exit status of the usage error already printed.
+ * Not reentrant (getopt's state). */
+int cli_cmd_next_option(cli_cmd_args_t *a, int *status);
+
 /* 1 if arg asks for help: "--help", "-h" or "help". */
 int cli_cmd_is_help(const char *arg);
 

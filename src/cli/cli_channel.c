@@ -265,19 +265,10 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
     cmd->body = json_object();
     if (!cmd->body)
         return cli_cmd_oom();
-    optind = 0; /* glibc: start over, whoever used getopt before */
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        const char *msg = NULL;
-        int rc;
+    cli_cmd_args_t a = {"wsx channel", argc, argv, longopts, usage, &cmd->conn, 0};
+    int c, status;
+    while ((c = cli_cmd_next_option(&a, &status)) != 0) {
         switch (c) {
-        case OPT_HELP:
-            fputs(usage, stdout);
-            return -1;
-        case '?':
-        case ':':
-            return cli_cmd_getopt_error("wsx channel", c, argv, longopts);
         case OPT_QUERY:
             cmd->query = optarg;
             continue;
@@ -298,20 +289,17 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
                                    "NEW");
             break;
         }
-        rc = cli_http_option(&cmd->conn, c, optarg, &msg);
-        if (rc > 0)
-            continue;
-        if (rc < 0)
-            return usage_error("%s", msg);
         for (size_t i = 0; i < sizeof(field_opts) / sizeof(field_opts[0]); i++) {
             if (field_opts[i].opt == c) {
-                rc = set_field(cmd->body, &field_opts[i], optarg);
+                int rc = set_field(cmd->body, &field_opts[i], optarg);
                 if (rc)
                     return rc;
                 break;
             }
         }
     }
+    if (status)
+        return status;
     int left = argc - optind;
     if (left < npos)
         return usage_error("missing the channel NAME (wsx channel %s NAME)", argv[0]);

@@ -1,7 +1,7 @@
 /* cli_cmd.c - what the drivers of `wsx channel|connection|security` share around their
  * own options: usage errors (one line and where to find --help), getopt's refusals
- * named without the option's value (it may be a secret), the subcommand word, and the
- * exit status once the output is flushed. */
+ * named without the option's value (it may be a secret), --help and the connection
+ * options, the subcommand word, and the exit status once the output is flushed. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +36,39 @@ int cli_cmd_getopt_error(const char *cmd, int c, char **argv, const struct optio
         matches += strncmp(o->name, arg + 2, (size_t)(n - 2)) == 0;
     return cli_cmd_usage_error(
         cmd, matches > 1 ? "ambiguous option '%.*s'" : "unknown option '%.*s'", n, arg);
+}
+
+int cli_cmd_next_option(cli_cmd_args_t *a, int *status)
+{
+    if (!a->started) {
+        optind = 0; /* glibc: start over, whoever used getopt before */
+        opterr = 0;
+        a->started = 1;
+    }
+    *status = 0;
+    int c;
+    while ((c = getopt_long(a->argc, a->argv, ":h", a->longopts, NULL)) != -1) {
+        const char *msg = NULL;
+        int rc;
+        switch (c) {
+        case 'h':
+            fputs(a->usage, stdout);
+            *status = -1;
+            return 0;
+        case '?':
+        case ':':
+            *status = cli_cmd_getopt_error(a->cmd, c, a->argv, a->longopts);
+            return 0;
+        }
+        rc = cli_http_option(a->conn, c, optarg, &msg);
+        if (rc < 0) {
+            *status = cli_cmd_usage_error(a->cmd, "%s", msg);
+            return 0;
+        }
+        if (rc == 0)
+            return c;
+    }
+    return 0;
 }
 
 int cli_cmd_is_help(const char *arg)

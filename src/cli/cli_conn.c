@@ -132,19 +132,11 @@ static json_t *parse_seconds(const char *s)
 static int parse_args(int argc, char **argv, const struct option *longopts, const char *usage,
                       const char *argname, cmd_t *cmd)
 {
-    optind = 0; /* glibc: start over, whoever used getopt before */
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        const char *msg = NULL;
+    cli_cmd_args_t a = {cmd->help_cmd, argc, argv, longopts, usage, &cmd->conn, 0};
+    int c, status;
+    while ((c = cli_cmd_next_option(&a, &status)) != 0) {
         json_error_t e;
         switch (c) {
-        case OPT_HELP:
-            fputs(usage, stdout);
-            return -1;
-        case '?':
-        case ':':
-            return cli_cmd_getopt_error(cmd->help_cmd, c, argv, longopts);
         case OPT_JSON:
             cmd->json = 1;
             continue;
@@ -165,10 +157,9 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
                 return usage_error(cmd, "--timeout needs a number of seconds, not '%s'", optarg);
             continue;
         }
-        int rc = cli_http_option(&cmd->conn, c, optarg, &msg);
-        if (rc < 0)
-            return usage_error(cmd, "%s", msg);
     }
+    if (status)
+        return status;
     int left = argc - optind;
     if (left < 1)
         return usage_error(cmd, "missing %s", argname);

@@ -236,18 +236,10 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
     cmd->body = json_object();
     if (!cmd->body)
         return cli_cmd_oom();
-    optind = 0;
-    opterr = 0;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        const char *msg = NULL;
+    cli_cmd_args_t a = {"wsx security", argc, argv, longopts, usage, &cmd->conn, 0};
+    int c, rc, status;
+    while ((c = cli_cmd_next_option(&a, &status)) != 0) {
         switch (c) {
-        case OPT_HELP:
-            fputs(usage, stdout);
-            return -1;
-        case '?':
-        case ':':
-            return cli_cmd_getopt_error("wsx security", c, argv, longopts);
         case OPT_QUERY:
             cmd->query = optarg;
             continue;
@@ -297,10 +289,9 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
             cmd->secret.file = optarg;
             continue;
         }
-        rc = cli_http_option(&cmd->conn, c, optarg, &msg);
-        if (rc < 0)
-            return usage_error("%s", msg);
     }
+    if (status)
+        return status;
     int left = argc - optind;
     if (left < npos) {
         if (longopts == create_longopts)
