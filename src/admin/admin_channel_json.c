@@ -4,20 +4,13 @@
  * ("token_tll") would leave a channel configured differently than its owner thinks. */
 #include "admin/admin_channel_json.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "admin/admin_json.h"
 #include "common/err.h"
 
 /* Characters of a bad value quoted back in a message; the rest becomes "...". */
 #define GOT_MAX 80
-
-static int set_str(json_t *o, const char *key, const char *s)
-{
-    json_t *v = json_string(s); /* NULL if s is not valid UTF-8 */
-    return v ? json_object_set_new(o, key, v) : -1;
-}
 
 /* "a b c" as ["a", "b", "c"]; NULL if out of memory or not UTF-8. */
 static json_t *service_list(const char *s)
@@ -43,29 +36,29 @@ json_t *admin_channel_to_json(const channel_t *ch)
     int bad = 0;
     bad |= json_object_set_new(o, "id", json_integer(ch->id));
     bad |= json_object_set_new(o, "cluster_id", json_integer(ch->cluster_id));
-    bad |= set_str(o, "name", ch->name);
+    bad |= admin_json_set_str(o, "name", ch->name);
     bad |= json_object_set_new(o, "is_active", json_boolean(ch->is_active));
-    bad |= set_str(o, "address", ch->address);
-    bad |= set_str(o, "service", ch->service);
+    bad |= admin_json_set_str(o, "address", ch->address);
+    bad |= admin_json_set_str(o, "service", ch->service);
     if (ch->hook_service[0])
-        bad |= set_str(o, "hook_service", ch->hook_service);
+        bad |= admin_json_set_str(o, "hook_service", ch->hook_service);
     else
         bad |= json_object_set_new(o, "hook_service", json_null());
     bad |= json_object_set_new(o, "gateway_services", service_list(ch->gateway_services));
     if (ch->security[0])
-        bad |= set_str(o, "security", ch->security);
+        bad |= admin_json_set_str(o, "security", ch->security);
     else
         bad |= json_object_set_new(o, "security", json_null());
-    bad |= set_str(o, "data_format", ch->data_format);
+    bad |= admin_json_set_str(o, "data_format", ch->data_format);
     bad |= json_object_set_new(o, "new_token_wait_time", json_integer(ch->new_token_wait_time));
     bad |= json_object_set_new(o, "token_ttl", json_integer(ch->token_ttl));
     bad |= json_object_set_new(o, "ping_interval", json_integer(ch->ping_interval));
     bad |=
         json_object_set_new(o, "pings_missed_threshold", json_integer(ch->pings_missed_threshold));
     bad |= json_object_set_new(o, "max_message_size", json_integer(ch->max_message_size));
-    bad |= set_str(o, "created_at", ch->created_at);
-    bad |= set_str(o, "updated_at", ch->updated_at);
-    bad |= set_str(o, "state", ch->state);
+    bad |= admin_json_set_str(o, "created_at", ch->created_at);
+    bad |= admin_json_set_str(o, "updated_at", ch->updated_at);
+    bad |= admin_json_set_str(o, "state", ch->state);
     if (bad) {
         json_decref(o);
         return NULL;
@@ -73,25 +66,9 @@ json_t *admin_channel_to_json(const channel_t *ch)
     return o;
 }
 
-/* v as compact JSON, shortened on a UTF-8 boundary, for "got ..." in a message. */
 static const char *got(const json_t *v, char *buf, size_t cap)
 {
-    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-    if (!s) {
-        snprintf(buf, cap, "a value that cannot be shown");
-        return buf;
-    }
-    size_t n = strlen(s), chars = 0, i = 0;
-    while (i < n && chars < GOT_MAX && i + 4 < cap - 4) {
-        i++;
-        while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
-            i++;
-        chars++;
-    }
-    memcpy(buf, s, i);
-    strcpy(buf + i, i < n ? "..." : "");
-    free(s);
-    return buf;
+    return admin_json_got(v, GOT_MAX, buf, cap);
 }
 
 #define GOT_BUF (GOT_MAX * 4 + 8)
@@ -269,13 +246,8 @@ int admin_channel_from_json(const json_t *obj, channel_t *ch, int partial, chann
     for (void *it = json_object_iter((json_t *)obj); it;
          it = json_object_iter_next((json_t *)obj, it)) {
         const char *key = json_object_iter_key(it);
-        if (!find_field(key)) {
-            json_t *k = json_string(key);
-            channel_err_set(err, key, "unknown_field", "unknown field %s",
-                            k ? got(k, g, sizeof g) : "");
-            json_decref(k);
-            return WSX_EINVAL;
-        }
+        if (!find_field(key))
+            return admin_json_unknown_field(key, GOT_MAX, err);
     }
 
     /* Work on a copy: on any error the caller's channel is untouched. */

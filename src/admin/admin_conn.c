@@ -1,7 +1,7 @@
 /* admin_conn.c - the connection endpoints of the admin API (see admin_conn.h): route,
  * check the body, ask the session registry (wsx_conns), answer. An invoke's answer is
  * deferred until the client replies or its timeout passes, so the control loop never
- * waits. The reply helpers at the top follow admin_api.c's (same error shape). */
+ * waits. Replies, errors and body parsing are admin_reply.c's, as for every endpoint. */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "admin/admin_conn.h"
+#include "admin/admin_reply.h"
 #include "common/err.h"
-#include "common/utf8.h"
 #include "wsx/wsx_conns.h"
 
 #define QUERY_MAX 1024 /* bytes of ?query= (an ext_client_id is at most 255) */
@@ -23,115 +23,19 @@ typedef struct conn_err {
     char message[256];
 } conn_err_t;
 
-static void reply_json(http_reply_t *out, int status, json_t *body)
-{
-    out->status = status;
-    if (body) {
-        out->body = json_dumps(body, JSON_COMPACT);
-        out->body_len = out->body ? strlen(out->body) : 0;
-        json_decref(body);
-    }
-}
-
-static void reply_error(http_reply_t *out, int status, const char *code, const char *field,
-                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void reply_error(http_reply_t *out, int status, const char *code, const char *field,
-                        const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    /* a quoted value cut inside a character cannot go into JSON: show '?' instead */
-    if (utf8_validate((const uint8_t *)msg, strlen(msg)) < 0)
-        for (char *q = msg; *q; q++)
-            if ((unsigned char)*q >= 0x80)
-                *q = '?';
-    json_t *e = json_pack("{s:s, s:s}", "code", code, "message", msg);
-    if (field)
-        json_object_set_new(e, "field", json_string(field));
-    reply_json(out, status, json_pack("{s:o}", "error", e));
-}
-
-static void reply_method(http_reply_t *out, const char *allow)
-{
-    snprintf(out->headers, sizeof out->headers, "Allow: %s\r\n", allow);
-    reply_error(out, 405, "method_not_allowed", NULL, "use %s", allow);
-}
-
 static void reply_no_conn(http_reply_t *out, const char *id, size_t len)
 {
-    reply_error(out, 404, "not_found", NULL, "no connection %.*s on this server",
-                (int)(len > ID_SHOWN ? ID_SHOWN : len), id);
-}
-
-/* The body as one JSON value, sent as application/json. On failure fills *out and
- * returns NULL. */
-static json_t *parse_body(const http_request_t *req, wsx_slice_t body, http_reply_t *out)
-{
-    const wsx_slice_t *ct = http_request_header(req, "Content-Type");
-    size_t n = 0;
-    while (ct && n < ct->len && ct->ptr[n] != ';' && ct->ptr[n] != ' ')
-        n++;
-    if (!ct || !wsx_slice_ieq(wsx_slice(ct->ptr, n), "application/json")) {
-        reply_error(out, 415, "unsupported_media_type", NULL,
-                    "send the body as JSON with Content-Type: application/json");
-        return NULL;
-    }
-    json_error_t e;
-    json_t *j =
-        json_loadb((const char *)body.ptr, body.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
-    if (!j)
-        reply_error(out, 400, "invalid_json", NULL,
-                    "the body is not valid JSON: %s (line %d, column %d)", e.text, e.line,
-                    e.column);
-    return j;
-}
-
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    admin_reply_error(out, 404, "not_found", NULL, "no connection %.*s on this server",
+                      (int)(len > ID_SHOWN ? ID_SHOWN : len), id);
 }
 
 /* The percent-decoded value of ?name= into out (NUL-terminated; "" when absent).
  * Returns 0, or WSX_EINVAL for a bad escape, %00 or a value longer than cap - 1. */
 static int query_value(wsx_slice_t q, const char *name, char *out, size_t cap)
 {
-    size_t nl = strlen(name), i = 0;
     out[0] = 0;
-    while (i < q.len) {
-        size_t start = i;
-        while (i < q.len && q.ptr[i] != '&')
-            i++;
-        const uint8_t *kv = q.ptr + start;
-        size_t len = i++ - start;
-        if (len < nl || memcmp(kv, name, nl) != 0 || (len > nl && kv[nl] != '='))
-            continue;
-        size_t o = 0;
-        for (size_t k = nl + 1; k < len; k++) {
-            int c = kv[k];
-            if (c == '+') {
-                c = ' ';
-            } else if (c == '%') {
-                if (k + 2 >= len || hexval(kv[k + 1]) < 0 || hexval(kv[k + 2]) < 0)
-                    return WSX_EINVAL;
-                c = hexval(kv[k + 1]) * 16 + hexval(kv[k + 2]);
-                k += 2;
-                if (c == 0)
-                    return WSX_EINVAL;
-            }
-            if (o + 1 >= cap)
-                return WSX_EINVAL;
-            out[o++] = (char)c;
-        }
-        out[o] = 0;
-        return 0;
-    }
-    return 0;
+    int rc = admin_query_param(q, name, out, cap);
+    return rc < 0 ? rc : 0;
 }
 
 /* v as short compact JSON, for "got ..." in a message. */
@@ -224,7 +128,7 @@ static int broadcast_body(const json_t *body, const json_t **data, conn_err_t *e
 
 static void reply_conn_err(http_reply_t *out, const conn_err_t *err)
 {
-    reply_error(out, 400, err->code, err->field[0] ? err->field : NULL, "%s", err->message);
+    admin_reply_error(out, 400, err->code, err->field[0] ? err->field : NULL, "%s", err->message);
 }
 
 /* 1 if channel `id` exists; otherwise fills *out (404, or 500) and returns 0. */
@@ -235,9 +139,10 @@ static int channel_exists(admin_api_t *api, int64_t id, http_reply_t *out)
     if (rc == 0)
         return 1;
     if (rc == WSX_ENOTFOUND)
-        reply_error(out, 404, "not_found", NULL, "no channel with id %lld", (long long)id);
+        admin_reply_error(out, 404, "not_found", NULL, "no channel with id %lld", (long long)id);
     else
-        reply_error(out, 500, "odb_error", NULL, "cannot read the channel: %s", wsx_strerror(rc));
+        admin_reply_error(out, 500, "odb_error", NULL, "cannot read the channel: %s",
+                          wsx_strerror(rc));
     return 0;
 }
 
@@ -286,8 +191,8 @@ static void list_conns(admin_api_t *api, const http_request_t *req, int64_t chan
 {
     char query[QUERY_MAX];
     if (query_value(req->query, "query", query, sizeof query) < 0) {
-        reply_error(out, 400, "invalid", "query",
-                    "query must be a URL-encoded string of at most %d bytes", QUERY_MAX - 1);
+        admin_reply_error(out, 400, "invalid", "query",
+                          "query must be a URL-encoded string of at most %d bytes", QUERY_MAX - 1);
         return;
     }
     if (!channel_exists(api, chan, out))
@@ -296,8 +201,8 @@ static void list_conns(admin_api_t *api, const http_request_t *req, int64_t chan
     size_t n = 0;
     int rc = wsx_conns_list(chan, query[0] ? query : NULL, &items, &n);
     if (rc < 0) {
-        reply_error(out, 500, "internal", NULL, "cannot list the connections: %s",
-                    wsx_strerror(rc));
+        admin_reply_error(out, 500, "internal", NULL, "cannot list the connections: %s",
+                          wsx_strerror(rc));
         return;
     }
     json_t *arr = json_array();
@@ -308,16 +213,16 @@ static void list_conns(admin_api_t *api, const http_request_t *req, int64_t chan
         }
     free(items);
     if (!arr) {
-        reply_error(out, 500, "internal", NULL, "out of memory listing the connections");
+        admin_reply_error(out, 500, "internal", NULL, "out of memory listing the connections");
         return;
     }
-    reply_json(out, 200, json_pack("{s:o, s:I}", "items", arr, "total", (json_int_t)n));
+    admin_reply_json(out, 200, json_pack("{s:o, s:I}", "items", arr, "total", (json_int_t)n));
 }
 
 static void broadcast(admin_api_t *api, const http_request_t *req, int64_t chan, wsx_slice_t body,
                       http_reply_t *out)
 {
-    json_t *j = parse_body(req, body, out);
+    json_t *j = admin_parse_body(req, body, ADMIN_BODY_ANY, out);
     if (!j)
         return;
     const json_t *data;
@@ -330,9 +235,9 @@ static void broadcast(admin_api_t *api, const http_request_t *req, int64_t chan,
         int rc = enc ? wsx_conns_broadcast(chan, enc, strlen(enc), &sent) : WSX_ENOMEM;
         free(enc);
         if (rc < 0)
-            reply_error(out, 500, "internal", NULL, "cannot broadcast: %s", wsx_strerror(rc));
+            admin_reply_error(out, 500, "internal", NULL, "cannot broadcast: %s", wsx_strerror(rc));
         else
-            reply_json(out, 200, json_pack("{s:I}", "sent", (json_int_t)sent));
+            admin_reply_json(out, 200, json_pack("{s:I}", "sent", (json_int_t)sent));
     }
     json_decref(j);
 }
@@ -358,7 +263,8 @@ static void disconnect(wsx_slice_t id, http_reply_t *out)
     else if (rc == WSX_ENOTFOUND)
         reply_no_conn(out, (const char *)id.ptr, id.len);
     else
-        reply_error(out, 500, "internal", NULL, "cannot disconnect %s: %s", pid, wsx_strerror(rc));
+        admin_reply_error(out, 500, "internal", NULL, "cannot disconnect %s: %s", pid,
+                          wsx_strerror(rc));
 }
 
 /* An invoke waiting for its client; freed when it is answered. */
@@ -378,21 +284,22 @@ static void invoke_done(void *ctx, int rc, const char *json, size_t len)
         json_error_t e;
         json_t *v = json_loadb(json, len, JSON_DECODE_ANY, &e);
         if (v)
-            reply_json(&r, 200, json_pack("{s:o}", "response", v));
+            admin_reply_json(&r, 200, json_pack("{s:o}", "response", v));
         else
-            reply_error(&r, 502, "bad_response", NULL,
-                        "connection %s answered with something that is not JSON: %s", w->id,
-                        e.text);
+            admin_reply_error(&r, 502, "bad_response", NULL,
+                              "connection %s answered with something that is not JSON: %s", w->id,
+                              e.text);
     } else if (rc == WSX_EAGAIN) {
-        reply_error(&r, 504, "timeout", NULL, "connection %s did not answer within %g s", w->id,
-                    (double)w->timeout_ms / 1000.0);
+        admin_reply_error(&r, 504, "timeout", NULL, "connection %s did not answer within %g s",
+                          w->id, (double)w->timeout_ms / 1000.0);
     } else if (rc == WSX_ENOTFOUND) {
         reply_no_conn(&r, w->id, strlen(w->id));
     } else if (rc == WSX_ECLOSED) {
-        reply_error(&r, 410, "closed", NULL, "connection %s closed before it answered", w->id);
+        admin_reply_error(&r, 410, "closed", NULL, "connection %s closed before it answered",
+                          w->id);
     } else {
-        reply_error(&r, 500, "internal", NULL, "cannot invoke connection %s: %s", w->id,
-                    wsx_strerror(rc));
+        admin_reply_error(&r, 500, "internal", NULL, "cannot invoke connection %s: %s", w->id,
+                          wsx_strerror(rc));
     }
     http_server_complete(w->reply, &r);
     free(w);
@@ -402,7 +309,7 @@ static void invoke(admin_api_t *api, const http_request_t *req, wsx_slice_t id, 
                    http_reply_t *out)
 {
     /* the body first: a bad request is a bad request whoever it is for */
-    json_t *j = parse_body(req, body, out);
+    json_t *j = admin_parse_body(req, body, ADMIN_BODY_ANY, out);
     if (!j)
         return;
     const json_t *request = NULL;
@@ -419,12 +326,12 @@ static void invoke(admin_api_t *api, const http_request_t *req, wsx_slice_t id, 
         if (w)
             reply_no_conn(out, (const char *)id.ptr, id.len);
         else
-            reply_error(out, 500, "internal", NULL, "out of memory");
+            admin_reply_error(out, 500, "internal", NULL, "out of memory");
         goto done;
     }
     enc = json_dumps(request, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!enc || !(w->reply = http_server_defer(out))) {
-        reply_error(out, 500, "internal", NULL, "out of memory");
+        admin_reply_error(out, 500, "internal", NULL, "out of memory");
         goto done;
     }
     w->timeout_ms = timeout_ms;
@@ -454,14 +361,14 @@ int admin_conn_route(admin_api_t *api, const http_request_t *req, wsx_slice_t re
             if (wsx_slice_eq(req->method, "GET"))
                 list_conns(api, req, chan, out);
             else
-                reply_method(out, "GET");
+                admin_reply_method(out, "GET");
             return 1;
         }
         if (wsx_slice_eq(tail, "/broadcast")) {
             if (wsx_slice_eq(req->method, "POST"))
                 broadcast(api, req, chan, body, out);
             else
-                reply_method(out, "POST");
+                admin_reply_method(out, "POST");
             return 1;
         }
         return 0;
@@ -476,14 +383,14 @@ int admin_conn_route(admin_api_t *api, const http_request_t *req, wsx_slice_t re
             if (wsx_slice_eq(req->method, "DELETE"))
                 disconnect(id, out);
             else
-                reply_method(out, "DELETE");
+                admin_reply_method(out, "DELETE");
             return 1;
         }
         if (id.len && wsx_slice_eq(tail, "/invoke")) {
             if (wsx_slice_eq(req->method, "POST"))
                 invoke(api, req, id, body, out);
             else
-                reply_method(out, "POST");
+                admin_reply_method(out, "POST");
             return 1;
         }
     }

@@ -1,6 +1,6 @@
-/* admin_reply.c - replies, error objects, JSON bodies and list parameters for the
- * admin API's handler files (admin_security.c; admin_api.c still has its own
- * copies of these, from before they were shared). */
+/* admin_reply.c - replies, error objects, JSON bodies and query parameters for the
+ * admin API's handler files, so that every endpoint answers in one shape and reads
+ * its input one way. */
 #include "admin/admin_reply.h"
 
 #include <stdarg.h>
@@ -50,6 +50,25 @@ void admin_reply_error(http_reply_t *out, int status, const char *code, const ch
     admin_reply_json(out, status, e ? json_pack("{s:o}", "error", e) : NULL);
 }
 
+void admin_reply_invalid(http_reply_t *out, const channel_err_t *err)
+{
+    admin_reply_error(out, 400, err->code[0] ? err->code : "invalid", err->field, "%s",
+                      err->message);
+}
+
+void admin_reply_method(http_reply_t *out, const char *allow)
+{
+    snprintf(out->headers, sizeof out->headers, "Allow: %s\r\n", allow);
+    const char *last = NULL;
+    for (const char *p = strstr(allow, ", "); p; p = strstr(p + 2, ", "))
+        last = p;
+    if (last)
+        admin_reply_error(out, 405, "method_not_allowed", NULL, "use %.*s or %s",
+                          (int)(last - allow), allow, last + 2);
+    else
+        admin_reply_error(out, 405, "method_not_allowed", NULL, "use %s", allow);
+}
+
 static int is_json(const http_request_t *req)
 {
     const wsx_slice_t *ct = http_request_header(req, "Content-Type");
@@ -61,7 +80,7 @@ static int is_json(const http_request_t *req)
     return wsx_slice_ieq(wsx_slice(ct->ptr, n), "application/json");
 }
 
-json_t *admin_parse_body(const http_request_t *req, wsx_slice_t body, http_reply_t *out)
+json_t *admin_parse_body(const http_request_t *req, wsx_slice_t body, int flags, http_reply_t *out)
 {
     if (!is_json(req)) {
         admin_reply_error(out, 415, "unsupported_media_type", NULL,
@@ -69,11 +88,12 @@ json_t *admin_parse_body(const http_request_t *req, wsx_slice_t body, http_reply
         return NULL;
     }
     json_error_t e;
-    json_t *j = json_loadb((const char *)body.ptr, body.len, JSON_REJECT_DUPLICATES, &e);
+    size_t jflags = JSON_REJECT_DUPLICATES | (flags & ADMIN_BODY_ANY ? JSON_DECODE_ANY : 0);
+    json_t *j = json_loadb((const char *)body.ptr, body.len, jflags, &e);
     if (!j) {
-        /* jansson's text may end in "near '<the bad token>'": cut it, since the
+        /* jansson's text may end in "near '<the bad token>'": cut it when the
          * body may hold a secret; the line and column say where. */
-        char *near = strstr(e.text, " near '");
+        char *near = flags & ADMIN_BODY_SECRET ? strstr(e.text, " near '") : NULL;
         if (near)
             *near = '\0';
         admin_reply_error(out, 400, "invalid_json", NULL,
@@ -120,8 +140,7 @@ static int url_decode(const uint8_t *p, size_t n, char *out, size_t cap)
     return 0;
 }
 
-/* Find ?name=value in the query string. Returns 1 found, 0 absent, WSX_EINVAL. */
-static int query_param(wsx_slice_t q, const char *name, char *out, size_t cap)
+int admin_query_param(wsx_slice_t q, const char *name, char *out, size_t cap)
 {
     size_t nl = strlen(name), i = 0;
     while (i < q.len) {
@@ -163,7 +182,7 @@ int admin_list_params(const http_request_t *req, admin_list_params_t *p, http_re
     const char *names[] = {"cluster", "page", "page_size"};
     int64_t *vals[] = {&p->cluster, &p->page, &p->page_size};
     for (int i = 0; i < 3; i++) {
-        int rc = query_param(req->query, names[i], buf, sizeof buf);
+        int rc = admin_query_param(req->query, names[i], buf, sizeof buf);
         if (rc == 0)
             continue;
         if (rc < 0 || parse_positive(buf, vals[i]) < 0) {
@@ -179,9 +198,16 @@ int admin_list_params(const http_request_t *req, admin_list_params_t *p, http_re
                           (long long)p->page_size);
         return -1;
     }
-    if (query_param(req->query, "query", p->query, sizeof p->query) < 0) {
+    if (admin_query_param(req->query, "query", p->query, sizeof p->query) < 0) {
         admin_reply_error(out, 400, "invalid", "query", "query is not a valid URL-encoded string");
         return -1;
     }
     return 0;
+}
+
+void admin_reply_page(http_reply_t *out, json_t *items, int64_t total, const admin_list_params_t *p)
+{
+    admin_reply_json(out, 200,
+                     json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total,
+                               "page", (json_int_t)p->page, "page_size", (json_int_t)p->page_size));
 }

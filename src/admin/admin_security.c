@@ -17,12 +17,6 @@
 /* Channels named in a 409 before "and N more". */
 #define IN_USE_NAMES_MAX 10
 
-static void reply_err(http_reply_t *out, const channel_err_t *err)
-{
-    admin_reply_error(out, 400, err->code[0] ? err->code : "invalid", err->field, "%s",
-                      err->message);
-}
-
 static void reply_def(http_reply_t *out, int status, const security_def_t *def)
 {
     json_t *j = admin_security_to_json(def);
@@ -52,9 +46,7 @@ static void list_defs(admin_api_t *api, const http_request_t *req, http_reply_t 
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, admin_security_to_json(&items[i]));
     free(items);
-    admin_reply_json(out, 200,
-                     json_pack("{s:o, s:I, s:I, s:I}", "items", arr, "total", (json_int_t)total,
-                               "page", (json_int_t)p.page, "page_size", (json_int_t)p.page_size));
+    admin_reply_page(out, arr, total, &p);
 }
 
 /* Turn a new secret into what is stored: an Argon2id hash (basic_auth, apikey) or
@@ -114,7 +106,7 @@ static int write_def(admin_api_t *api, security_def_t *def, int insert, http_rep
 static void create_def(admin_api_t *api, const http_request_t *req, wsx_slice_t body,
                        http_reply_t *out)
 {
-    json_t *j = admin_parse_body(req, body, out);
+    json_t *j = admin_parse_body(req, body, ADMIN_BODY_SECRET, out);
     if (!j)
         return;
     security_def_t def;
@@ -125,7 +117,7 @@ static void create_def(admin_api_t *api, const http_request_t *req, wsx_slice_t 
     wsx_slice_t secret;
     int rc = admin_security_from_json(j, &def, ADMIN_SECURITY_CREATE, &secret, &err);
     if (rc < 0)
-        reply_err(out, &err);
+        admin_reply_invalid(out, &err);
     else if (store_secret(&def, secret, out) == 0 && write_def(api, &def, 1, out) == 0)
         reply_def(out, 201, &def);
     json_decref(j);
@@ -200,11 +192,10 @@ static void one_def(admin_api_t *api, const http_request_t *req, wsx_slice_t bod
     }
     int patch = wsx_slice_eq(req->method, "PATCH");
     if (!patch && !wsx_slice_eq(req->method, "PUT")) {
-        snprintf(out->headers, sizeof out->headers, "Allow: GET, PUT, PATCH, DELETE\r\n");
-        admin_reply_error(out, 405, "method_not_allowed", NULL, "use GET, PUT, PATCH or DELETE");
+        admin_reply_method(out, "GET, PUT, PATCH, DELETE");
         return;
     }
-    json_t *j = admin_parse_body(req, body, out);
+    json_t *j = admin_parse_body(req, body, ADMIN_BODY_SECRET, out);
     if (!j)
         return;
     channel_err_t err;
@@ -213,7 +204,7 @@ static void one_def(admin_api_t *api, const http_request_t *req, wsx_slice_t bod
     rc = admin_security_from_json(j, &def, patch ? ADMIN_SECURITY_PATCH : ADMIN_SECURITY_REPLACE,
                                   &secret, &err);
     if (rc < 0)
-        reply_err(out, &err);
+        admin_reply_invalid(out, &err);
     else if (store_secret(&def, secret, out) == 0 && write_def(api, &def, 0, out) == 0)
         reply_def(out, 200, &def);
     json_decref(j);
@@ -232,8 +223,7 @@ int admin_security_route(admin_api_t *api, const http_request_t *req, wsx_slice_
         } else if (wsx_slice_eq(req->method, "POST")) {
             create_def(api, req, body, out);
         } else {
-            snprintf(out->headers, sizeof out->headers, "Allow: GET, POST\r\n");
-            admin_reply_error(out, 405, "method_not_allowed", NULL, "use GET or POST");
+            admin_reply_method(out, "GET, POST");
         }
         return 1;
     }

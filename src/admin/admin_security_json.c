@@ -5,21 +5,14 @@
  * lengths at most, never a value. */
 #include "admin/admin_security_json.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "admin/admin_json.h"
 #include "common/err.h"
 
 /* Characters of a (non-secret) bad value quoted back in a message. */
 #define GOT_MAX 60
 #define GOT_BUF (GOT_MAX * 4 + 8)
-
-static int set_str(json_t *o, const char *key, const char *s)
-{
-    json_t *v = json_string(s);
-    return v ? json_object_set_new(o, key, v) : -1;
-}
 
 json_t *admin_security_to_json(const security_def_t *def)
 {
@@ -32,14 +25,14 @@ json_t *admin_security_to_json(const security_def_t *def)
     int bad = 0;
     bad |= json_object_set_new(o, "id", json_integer(def->id));
     bad |= json_object_set_new(o, "cluster_id", json_integer(def->cluster_id));
-    bad |= set_str(o, "name", def->name);
-    bad |= set_str(o, "type", type);
+    bad |= admin_json_set_str(o, "name", def->name);
+    bad |= admin_json_set_str(o, "type", type);
     if (def->username[0])
-        bad |= set_str(o, "username", def->username);
+        bad |= admin_json_set_str(o, "username", def->username);
     else
         bad |= json_object_set_new(o, "username", json_null());
-    bad |= set_str(o, "created_at", def->created_at);
-    bad |= set_str(o, "updated_at", def->updated_at);
+    bad |= admin_json_set_str(o, "created_at", def->created_at);
+    bad |= admin_json_set_str(o, "updated_at", def->updated_at);
     if (bad) {
         json_decref(o);
         return NULL;
@@ -50,22 +43,7 @@ json_t *admin_security_to_json(const security_def_t *def)
 /* A non-secret value as compact JSON, shortened on a UTF-8 boundary. */
 static const char *got(const json_t *v, char *buf, size_t cap)
 {
-    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-    if (!s) {
-        snprintf(buf, cap, "a value that cannot be shown");
-        return buf;
-    }
-    size_t n = strlen(s), chars = 0, i = 0;
-    while (i < n && chars < GOT_MAX && i + 8 < cap) {
-        i++;
-        while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
-            i++;
-        chars++;
-    }
-    memcpy(buf, s, i);
-    strcpy(buf + i, i < n ? "..." : "");
-    free(s);
-    return buf;
+    return admin_json_got(v, GOT_MAX, buf, cap);
 }
 
 /* The secret field of each type. */
@@ -232,13 +210,8 @@ int admin_security_from_json(const json_t *obj, security_def_t *def, admin_secur
         size_t i = 0;
         while (i < sizeof known / sizeof known[0] && strcmp(known[i], key) != 0)
             i++;
-        if (i == sizeof known / sizeof known[0]) {
-            json_t *k = json_string(key);
-            channel_err_set(err, key, "unknown_field", "unknown field %s",
-                            k ? got(k, g, sizeof g) : "");
-            json_decref(k);
-            return WSX_EINVAL;
-        }
+        if (i == sizeof known / sizeof known[0])
+            return admin_json_unknown_field(key, GOT_MAX, err);
     }
 
     security_def_t tmp = *def;

@@ -117,6 +117,114 @@ void cli_http_set_timeout(cli_http_t *h, long seconds);
  * when out of memory. */
 char *cli_http_escape(cli_http_t *h, const char *s);
 
+/* ---- cli_cmd.c: a subcommand's command line and its end ---- */
+
+/* Print `wsx: MSG` and "try '<cmd> --help'" (cmd: "wsx channel", say) to stderr.
+ * Returns CLI_EXIT_USAGE. */
+int cli_cmd_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Turn getopt_long's '?' or ':' (c) into a usage error naming the option - never its
+ * value, which may be a secret. argv and longopts are those getopt_long was given. */
+int cli_cmd_getopt_error(const char *cmd, int c, char **argv, const struct option *longopts);
+
+/* A subcommand's command line, as cli_cmd_next_option reads it. */
+typedef struct cli_cmd_args {
+    const char *cmd; /* "wsx channel": for usage errors */
+    int argc;
+    char **argv; /* argv[0] is the subcommand */
+    const struct option *longopts;
+    const char *usage;     /* printed for --help (and -h) */
+    cli_http_opts_t *conn; /* the connection options go here */
+    int started;           /* 0 before the first call */
+} cli_cmd_args_t;
+
+/* The next option the command handles itself: its getopt_long code, with optarg set
+ * (borrowed from argv). --help/-h (prints a->usage), getopt's refusals (a usage error
+ * that names the option, never its value) and the connection options (into *a->conn;
+ * --password is refused) are handled here. Returns 0 when the options are over, with
+ * *status 0 and optind at the first argument, or when the command must stop: *status
+ * is then -1 after --help, or the exit status of the usage error already printed.
+ * Not reentrant (getopt's state). */
+int cli_cmd_next_option(cli_cmd_args_t *a, int *status);
+
+/* 1 if arg asks for help: "--help", "-h" or "help". */
+int cli_cmd_is_help(const char *arg);
+
+/* The usage error for a subcommand word `sub` that is not one of `commands` (their
+ * names for the message, "list, disconnect or invoke"): an option given before the
+ * command, or an unknown word. */
+int cli_cmd_unknown(const char *cmd, const char *commands, const char *sub);
+
+/* Print "wsx: out of memory"; returns CLI_EXIT_FAIL. */
+int cli_cmd_oom(void);
+
+/* The exit status of a command that ran with result rc (-1: it printed its --help):
+ * flushes stdout, and a failed flush turns success into CLI_EXIT_FAIL. */
+int cli_cmd_finish(int rc);
+
+/* ---- cli_out.c: printing answers to stdout ---- */
+
+/* Print a JSON value as JSON (indented), with a final newline. Returns an exit status. */
+int cli_out_json(const json_t *v);
+
+/* A value as text for a person, malloc'd (NULL when out of memory): strings as they are
+ * (line breaks and tabs as spaces, to keep one line), null or missing as "-", anything
+ * else as compact JSON. v is borrowed. */
+char *cli_out_text(const json_t *v);
+
+/* Text of one table cell (malloc'd, NULL when out of memory), from a value that may be
+ * NULL (missing). */
+typedef char *(*cli_out_cell_fn)(const json_t *v);
+
+#define CLI_OUT_TABLE_COLS_MAX 16
+
+/* Print the array of objects `items` as a table: a row of heads, then one row per item
+ * with cell_text(item[keys[c]]) in column c; columns are aligned by code points and two
+ * spaces apart. ncol is at most CLI_OUT_TABLE_COLS_MAX. Returns an exit status. */
+int cli_out_table(const json_t *items, const char *const *heads, const char *const *keys,
+                  size_t ncol, cli_out_cell_fn cell_text);
+
+/* Print obj as `key: value` lines (cli_out_text): the keys of `order` first, in that
+ * order, then any other key of obj (a newer server's). Returns an exit status. */
+int cli_out_fields(const json_t *obj, const char *const *order, size_t norder);
+
+/* ---- cli_list.c: a collection of the admin API ---- */
+
+/* A collection and how messages name it. */
+typedef struct cli_list {
+    const char *path;   /* "/api/v1/channels"; an item is path/ID */
+    const char *what;   /* the answer, as in "sent a channel list without \"items\"" */
+    const char *noun;   /* an item, as in "no channel named \"X\"" */
+    const char *listed; /* before a listed name, as in "listed channel \"X\" without an
+                         * id": "channel " (or "" to give the name alone) */
+} cli_list_t;
+
+/* Called for each item of a listing (borrowed); a nonzero return stops the listing. */
+typedef int (*cli_list_fn)(json_t *item, void *ctx);
+
+/* Page through the items the server matches with `query` (NULL: all) and call fn on
+ * each. Returns 1 when fn stopped early, 0 when all were seen, or a negative WSX_E*
+ * code after printing why. */
+int cli_list_each(cli_http_t *h, const cli_list_t *list, const char *query, cli_list_fn fn,
+                  void *ctx);
+
+/* Every item the server matches with `query` (NULL: all), as a new JSON array the
+ * caller decrefs; NULL after printing why. */
+json_t *cli_list_all(cli_http_t *h, const cli_list_t *list, const char *query);
+
+/* The id of the item named exactly `name`, looked for among those `query` matches.
+ * Returns 0 with *id set, or CLI_EXIT_FAIL after printing why not. */
+int cli_list_find_id(cli_http_t *h, const cli_list_t *list, const char *query, const char *name,
+                     json_int_t *id);
+
+/* cli_list_find_id, then the item's path ("/api/v1/channels/7") into path (cap bytes;
+ * 64 hold any). Returns 0 or CLI_EXIT_FAIL after printing why not. */
+int cli_list_find_path(cli_http_t *h, const cli_list_t *list, const char *query, const char *name,
+                       char *path, size_t cap);
+
+/* ---- the commands ---- */
+
 /* `wsx channel ...`: argv[0] is "channel", argv[1] the subcommand. Returns the exit
  * status (0, 1 or 2); prints results to stdout and messages to stderr. */
 int cli_channel_main(int argc, char **argv);

@@ -3,16 +3,13 @@
  * send only the fields given on the command line, so defaults, ranges and every other
  * rule stay the server's and its error message is what the user sees. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "common/err.h"
 
-#define PAGE_SIZE 100
-#define MAX_PAGES 100000 /* a server that never says "done" must not loop us forever */
+static const cli_list_t channels = {"/api/v1/channels", "a channel list", "channel", "channel "};
 
 enum {
     OPT_HELP = 'h',
@@ -203,39 +200,7 @@ typedef struct cmd {
     int json;
 } cmd_t;
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("wsx: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\ntry 'wsx channel --help'\n", stderr);
-    va_end(ap);
-    return CLI_EXIT_USAGE;
-}
-
-/* Turn getopt_long's '?' or ':' into a usage error naming the option - never its value,
- * which may be a secret. */
-static int getopt_error(int c, char **argv, const struct option *longopts)
-{
-    const char *arg = argv[optind - 1];
-    if (strncmp(arg, "--", 2) != 0) {
-        if (c == ':')
-            return usage_error("option '-%c' needs a value", optopt);
-        return usage_error("unknown option '-%c'", optopt);
-    }
-    int n = (int)strcspn(arg, "=");
-    if (c == ':')
-        return usage_error("option '%.*s' needs a value", n, arg);
-    if (optopt != 0)
-        return usage_error("option '%.*s' does not take a value", n, arg);
-    int matches = 0;
-    for (const struct option *o = longopts; o->name; o++)
-        matches += strncmp(o->name, arg + 2, (size_t)(n - 2)) == 0;
-    if (matches > 1)
-        return usage_error("ambiguous option '%.*s'", n, arg);
-    return usage_error("unknown option '%.*s'", n, arg);
-}
+#define usage_error(...) cli_cmd_usage_error("wsx channel", __VA_ARGS__)
 
 /* Parse a whole decimal integer (sign allowed, range left to the server). */
 static int parse_integer(const char *s, json_int_t *out)
@@ -278,19 +243,15 @@ static int set_field(json_t *body, const field_opt_t *f, const char *arg)
             if (*p == ',' && !*++p)
                 json_array_append_new(v, json_string("")); /* "a," : let the server say */
         }
-        if (!v) {
-            fprintf(stderr, "wsx: out of memory\n");
-            return CLI_EXIT_FAIL;
-        }
+        if (!v)
+            return cli_cmd_oom();
     } else {
         v = json_string(arg);
         if (!v)
             return usage_error("%s is not valid UTF-8", f->flag);
     }
-    if (json_object_set_new(body, f->key, v) < 0) {
-        fprintf(stderr, "wsx: out of memory\n");
-        return CLI_EXIT_FAIL;
-    }
+    if (json_object_set_new(body, f->key, v) < 0)
+        return cli_cmd_oom();
     return 0;
 }
 
@@ -302,23 +263,12 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
 {
     memset(cmd, 0, sizeof(*cmd));
     cmd->body = json_object();
-    if (!cmd->body) {
-        fprintf(stderr, "wsx: out of memory\n");
-        return CLI_EXIT_FAIL;
-    }
-    optind = 0; /* glibc: start over, whoever used getopt before */
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        const char *msg = NULL;
-        int rc;
+    if (!cmd->body)
+        return cli_cmd_oom();
+    cli_cmd_args_t a = {"wsx channel", argc, argv, longopts, usage, &cmd->conn, 0};
+    int c, status;
+    while ((c = cli_cmd_next_option(&a, &status)) != 0) {
         switch (c) {
-        case OPT_HELP:
-            fputs(usage, stdout);
-            return -1;
-        case '?':
-        case ':':
-            return getopt_error(c, argv, longopts);
         case OPT_QUERY:
             cmd->query = optarg;
             continue;
@@ -330,10 +280,8 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
             if (cmd->active_opt && cmd->active_opt != c)
                 return usage_error("give --active or --inactive, not both");
             cmd->active_opt = c;
-            if (json_object_set_new(cmd->body, "is_active", json_boolean(c == OPT_ACTIVE)) < 0) {
-                fprintf(stderr, "wsx: out of memory\n");
-                return CLI_EXIT_FAIL;
-            }
+            if (json_object_set_new(cmd->body, "is_active", json_boolean(c == OPT_ACTIVE)) < 0)
+                return cli_cmd_oom();
             continue;
         case OPT_NAME:
             if (longopts == edit_longopts)
@@ -341,20 +289,17 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
                                    "NEW");
             break;
         }
-        rc = cli_http_option(&cmd->conn, c, optarg, &msg);
-        if (rc > 0)
-            continue;
-        if (rc < 0)
-            return usage_error("%s", msg);
         for (size_t i = 0; i < sizeof(field_opts) / sizeof(field_opts[0]); i++) {
             if (field_opts[i].opt == c) {
-                rc = set_field(cmd->body, &field_opts[i], optarg);
+                int rc = set_field(cmd->body, &field_opts[i], optarg);
                 if (rc)
                     return rc;
                 break;
             }
         }
     }
+    if (status)
+        return status;
     int left = argc - optind;
     if (left < npos)
         return usage_error("missing the channel NAME (wsx channel %s NAME)", argv[0]);
@@ -368,136 +313,6 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
 static const char *str_field(const json_t *obj, const char *key)
 {
     return json_string_value(json_object_get(obj, key));
-}
-
-/* Called for each channel of a listing; a nonzero return stops the listing. */
-typedef int (*channel_fn)(json_t *item, void *ctx);
-
-/* Page through the channels the server matches with `query` (NULL: all) and call fn on
- * each. Returns 1 when fn stopped early, 0 when all were seen, or a negative WSX_E* code
- * after printing why. */
-static int each_channel(cli_http_t *h, const char *query, channel_fn fn, void *ctx)
-{
-    char *q = NULL;
-    if (query && !(q = cli_http_escape(h, query))) {
-        fprintf(stderr, "wsx: out of memory\n");
-        return WSX_ENOMEM;
-    }
-    int rc = 0;
-    long long seen = 0;
-    for (int page = 1; page <= MAX_PAGES && rc == 0; page++) {
-        char *path;
-        if (asprintf(&path, "/api/v1/channels?cluster=1%s%s&page=%d&page_size=%d",
-                     q ? "&query=" : "", q ? q : "", page, PAGE_SIZE) < 0) {
-            fprintf(stderr, "wsx: out of memory\n");
-            rc = WSX_ENOMEM;
-            break;
-        }
-        json_t *resp;
-        rc = cli_http_api(h, "GET", path, NULL, &resp);
-        free(path);
-        if (rc < 0)
-            break;
-        json_t *items = json_object_get(resp, "items");
-        if (!json_is_array(items)) {
-            fprintf(stderr, "wsx: the admin API at %s sent a channel list without \"items\"\n",
-                    cli_http_url(h));
-            json_decref(resp);
-            rc = WSX_EPROTO;
-            break;
-        }
-        size_t i, n = json_array_size(items);
-        json_t *item;
-        json_array_foreach(items, i, item)
-        {
-            if ((rc = fn(item, ctx)) != 0)
-                break;
-        }
-        seen += (long long)n;
-        json_t *total = json_object_get(resp, "total");
-        int done =
-            n == 0 || (json_is_integer(total) ? seen >= json_integer_value(total) : n < PAGE_SIZE);
-        json_decref(resp);
-        if (rc == 0 && done)
-            break;
-    }
-    free(q);
-    return rc;
-}
-
-typedef struct find_ctx {
-    const char *name;
-    json_t *found;
-} find_ctx_t;
-
-static int find_fn(json_t *item, void *ctx)
-{
-    find_ctx_t *f = ctx;
-    const char *name = str_field(item, "name");
-    if (!name || strcmp(name, f->name) != 0)
-        return 0;
-    f->found = json_incref(item);
-    return 1;
-}
-
-/* Find the id of the channel named exactly `name`. Returns 0 with *id set, or prints why
- * not and returns CLI_EXIT_FAIL. */
-static int find_channel_id(cli_http_t *h, const char *name, json_int_t *id)
-{
-    find_ctx_t f = {name, NULL};
-    int rc = each_channel(h, name, find_fn, &f);
-    if (rc < 0)
-        return CLI_EXIT_FAIL;
-    if (!f.found) {
-        fprintf(stderr, "wsx: no channel named \"%s\"\n", name);
-        return CLI_EXIT_FAIL;
-    }
-    json_t *v = json_object_get(f.found, "id");
-    if (!json_is_integer(v)) {
-        fprintf(stderr, "wsx: the admin API at %s listed channel \"%s\" without an id\n",
-                cli_http_url(h), name);
-        json_decref(f.found);
-        return CLI_EXIT_FAIL;
-    }
-    *id = json_integer_value(v);
-    json_decref(f.found);
-    return 0;
-}
-
-/* Print a JSON value as JSON (pretty), with a final newline. */
-static int print_json(const json_t *v)
-{
-    if (json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY) < 0 || fputc('\n', stdout) == EOF) {
-        fprintf(stderr, "wsx: cannot write the output\n");
-        return CLI_EXIT_FAIL;
-    }
-    return CLI_EXIT_OK;
-}
-
-/* A value as text for a person, malloc'd: strings as they are (line breaks and tabs as
- * spaces, to keep one line), null or missing as "-", anything else as compact JSON. */
-static char *value_text(const json_t *v)
-{
-    char *s;
-    if (!v || json_is_null(v))
-        s = strdup("-");
-    else if (json_is_string(v))
-        s = strdup(json_string_value(v));
-    else
-        s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    for (char *p = s; p && *p; p++)
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            *p = ' ';
-    return s;
-}
-
-/* Display width of UTF-8 text, counted as one column per code point. */
-static size_t text_width(const char *s)
-{
-    size_t w = 0;
-    for (; *s; s++)
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    return w;
 }
 
 static int cmd_create(cli_http_t *h, cmd_t *cmd)
@@ -517,12 +332,12 @@ static int cmd_create(cli_http_t *h, cmd_t *cmd)
     return CLI_EXIT_OK;
 }
 
-static int collect_fn(json_t *item, void *ctx)
+/* A table cell: is_active as yes/no, the rest as text. */
+static char *cell_text(const json_t *v)
 {
-    if (json_array_append(ctx, item) == 0)
-        return 0;
-    fprintf(stderr, "wsx: out of memory\n");
-    return WSX_ENOMEM;
+    if (json_is_boolean(v))
+        return strdup(json_is_true(v) ? "yes" : "no");
+    return cli_out_text(v);
 }
 
 static int cmd_list(cli_http_t *h, cmd_t *cmd)
@@ -531,55 +346,11 @@ static int cmd_list(cli_http_t *h, cmd_t *cmd)
                                         "SERVICE", "DATA FORMAT", "STATE"};
     static const char *const keys[] = {"name",    "is_active",   "address",
                                        "service", "data_format", "state"};
-    enum { NCOL = sizeof(heads) / sizeof(heads[0]) };
-
-    json_t *all = json_array();
-    if (!all || each_channel(h, cmd->query, collect_fn, all) != 0) {
-        json_decref(all);
+    json_t *all = cli_list_all(h, &channels, cmd->query);
+    if (!all)
         return CLI_EXIT_FAIL;
-    }
-    if (cmd->json) {
-        int rc = print_json(all);
-        json_decref(all);
-        return rc;
-    }
-    size_t rows = json_array_size(all) + 1;
-    char **cells = calloc(rows * NCOL, sizeof(*cells));
-    size_t width[NCOL] = {0};
-    int rc = cells ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-    for (size_t r = 0; rc == CLI_EXIT_OK && r < rows; r++) {
-        json_t *item = r ? json_array_get(all, r - 1) : NULL;
-        for (size_t c = 0; c < NCOL; c++) {
-            json_t *v = json_object_get(item, keys[c]);
-            char **cell = &cells[r * NCOL + c];
-            if (r == 0)
-                *cell = strdup(heads[c]);
-            else if (json_is_boolean(v)) /* is_active */
-                *cell = strdup(json_is_true(v) ? "yes" : "no");
-            else
-                *cell = value_text(v);
-            if (!*cell) {
-                rc = CLI_EXIT_FAIL;
-                break;
-            }
-            size_t w = text_width(*cell);
-            width[c] = w > width[c] ? w : width[c];
-        }
-    }
-    if (rc != CLI_EXIT_OK)
-        fprintf(stderr, "wsx: out of memory\n");
-    for (size_t r = 0; rc == CLI_EXIT_OK && r < rows; r++) {
-        for (size_t c = 0; c < NCOL; c++) {
-            const char *cell = cells[r * NCOL + c];
-            fputs(cell, stdout);
-            if (c + 1 < NCOL)
-                printf("%*s", (int)(width[c] - text_width(cell) + 2), "");
-        }
-        fputc('\n', stdout);
-    }
-    for (size_t i = 0; cells && i < rows * NCOL; i++)
-        free(cells[i]);
-    free(cells);
+    int rc = cmd->json ? cli_out_json(all)
+                       : cli_out_table(all, heads, keys, sizeof heads / sizeof heads[0], cell_text);
     json_decref(all);
     return rc;
 }
@@ -607,11 +378,9 @@ static int cmd_get(cli_http_t *h, cmd_t *cmd)
         "created_at",
         "updated_at",
     };
-    json_int_t id;
-    if (find_channel_id(h, cmd->name, &id))
-        return CLI_EXIT_FAIL;
     char path[64];
-    snprintf(path, sizeof(path), "/api/v1/channels/%" JSON_INTEGER_FORMAT, id);
+    if (cli_list_find_path(h, &channels, cmd->name, cmd->name, path, sizeof path))
+        return CLI_EXIT_FAIL;
     json_t *ch;
     if (cli_http_api(h, "GET", path, NULL, &ch) < 0)
         return CLI_EXIT_FAIL;
@@ -621,55 +390,17 @@ static int cmd_get(cli_http_t *h, cmd_t *cmd)
         json_decref(ch);
         return CLI_EXIT_FAIL;
     }
-    if (cmd->json) {
-        int rc = print_json(ch);
-        json_decref(ch);
-        return rc;
-    }
-    size_t norder = sizeof(order) / sizeof(order[0]);
-    int rc = CLI_EXIT_OK;
-    for (size_t i = 0; i < norder; i++) {
-        json_t *v = json_object_get(ch, order[i]);
-        if (!v)
-            continue;
-        char *text = value_text(v);
-        if (!text) {
-            rc = CLI_EXIT_FAIL;
-            break;
-        }
-        printf("%s: %s\n", order[i], text);
-        free(text);
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(ch, key, v)
-    {
-        size_t i = 0;
-        while (i < norder && strcmp(order[i], key) != 0)
-            i++;
-        if (i < norder || rc != CLI_EXIT_OK)
-            continue;
-        char *text = value_text(v);
-        if (!text) {
-            rc = CLI_EXIT_FAIL;
-            break;
-        }
-        printf("%s: %s\n", key, text);
-        free(text);
-    }
-    if (rc != CLI_EXIT_OK)
-        fprintf(stderr, "wsx: out of memory\n");
+    int rc =
+        cmd->json ? cli_out_json(ch) : cli_out_fields(ch, order, sizeof order / sizeof order[0]);
     json_decref(ch);
     return rc;
 }
 
 static int cmd_edit(cli_http_t *h, cmd_t *cmd)
 {
-    json_int_t id;
-    if (find_channel_id(h, cmd->name, &id))
-        return CLI_EXIT_FAIL;
     char path[64];
-    snprintf(path, sizeof(path), "/api/v1/channels/%" JSON_INTEGER_FORMAT, id);
+    if (cli_list_find_path(h, &channels, cmd->name, cmd->name, path, sizeof path))
+        return CLI_EXIT_FAIL;
     json_t *out;
     if (cli_http_api(h, "PATCH", path, cmd->body, &out) < 0)
         return CLI_EXIT_FAIL;
@@ -683,16 +414,16 @@ static int cmd_edit(cli_http_t *h, cmd_t *cmd)
 
 static int cmd_delete(cli_http_t *h, cmd_t *cmd)
 {
-    json_int_t id;
-    if (find_channel_id(h, cmd->name, &id))
-        return CLI_EXIT_FAIL;
     char path[64];
-    snprintf(path, sizeof(path), "/api/v1/channels/%" JSON_INTEGER_FORMAT, id);
+    if (cli_list_find_path(h, &channels, cmd->name, cmd->name, path, sizeof path))
+        return CLI_EXIT_FAIL;
     if (cli_http_api(h, "DELETE", path, NULL, NULL) < 0)
         return CLI_EXIT_FAIL;
     printf("deleted channel \"%s\"\n", cmd->name);
     return CLI_EXIT_OK;
 }
+
+#define COMMANDS "create, list, get, edit or delete"
 
 typedef struct subcommand {
     const char *name;
@@ -728,9 +459,9 @@ static int check_args(const subcommand_t *sc, const cmd_t *cmd)
 int cli_channel_main(int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error("missing command: create, list, get, edit or delete");
+        return usage_error("missing command: %s", COMMANDS);
     const char *sub = argv[1];
-    if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+    if (cli_cmd_is_help(sub)) {
         fputs(usage_channel, stdout);
         return CLI_EXIT_OK;
     }
@@ -740,13 +471,8 @@ int cli_channel_main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
         if (!strcmp(sub, subcommands[i].name))
             sc = &subcommands[i];
-    if (!sc) {
-        if (sub[0] == '-')
-            return usage_error("the command (create, list, get, edit or delete) comes before "
-                               "options such as '%.*s'",
-                               (int)strcspn(sub, "="), sub);
-        return usage_error("unknown command '%s'", sub);
-    }
+    if (!sc)
+        return cli_cmd_unknown("wsx channel", COMMANDS, sub);
 
     cmd_t cmd;
     int rc = parse_args(argc - 1, argv + 1, sc->longopts, sc->usage, sc->npos, &cmd);
@@ -758,14 +484,10 @@ int cli_channel_main(int argc, char **argv)
         cli_http_close(h);
     }
     json_decref(cmd.body);
-    if (fflush(stdout) == EOF && rc == CLI_EXIT_OK) {
-        fprintf(stderr, "wsx: cannot write the output: %s\n", strerror(errno));
-        rc = CLI_EXIT_FAIL;
-    }
-    return rc < 0 ? CLI_EXIT_OK : rc;
+    return cli_cmd_finish(rc);
 }
 
 int cli_channel_find_id(cli_http_t *h, const char *name, json_int_t *id)
 {
-    return find_channel_id(h, name, id);
+    return cli_list_find_id(h, &channels, name, name, id);
 }

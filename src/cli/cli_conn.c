@@ -3,7 +3,6 @@
  * pub_client_id (ws.<hex>, as `list` shows it). --data is checked as JSON here, so a typo
  * is a usage error before anything is sent; ranges (the timeout's) stay the server's. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,35 +112,7 @@ typedef struct cmd {
     int json;
 } cmd_t;
 
-__attribute__((format(printf, 2, 3))) static int usage_error(const cmd_t *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("wsx: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\ntry '%s --help'\n", cmd->help_cmd);
-    va_end(ap);
-    return CLI_EXIT_USAGE;
-}
-
-/* getopt_long's '?' or ':' as a usage error naming the option, never its value. */
-static int getopt_error(const cmd_t *cmd, int c, char **argv, const struct option *longopts)
-{
-    const char *arg = argv[optind - 1];
-    if (strncmp(arg, "--", 2) != 0)
-        return usage_error(cmd, c == ':' ? "option '-%c' needs a value" : "unknown option '-%c'",
-                           optopt);
-    int n = (int)strcspn(arg, "=");
-    if (c == ':')
-        return usage_error(cmd, "option '%.*s' needs a value", n, arg);
-    if (optopt != 0)
-        return usage_error(cmd, "option '%.*s' does not take a value", n, arg);
-    int matches = 0;
-    for (const struct option *o = longopts; o->name; o++)
-        matches += strncmp(o->name, arg + 2, (size_t)(n - 2)) == 0;
-    return usage_error(cmd, matches > 1 ? "ambiguous option '%.*s'" : "unknown option '%.*s'", n,
-                       arg);
-}
+#define usage_error(cmd, ...) cli_cmd_usage_error((cmd)->help_cmd, __VA_ARGS__)
 
 /* --timeout: a decimal number of seconds, sent as a JSON integer when it is whole. */
 static json_t *parse_seconds(const char *s)
@@ -161,19 +132,11 @@ static json_t *parse_seconds(const char *s)
 static int parse_args(int argc, char **argv, const struct option *longopts, const char *usage,
                       const char *argname, cmd_t *cmd)
 {
-    optind = 0; /* glibc: start over, whoever used getopt before */
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        const char *msg = NULL;
+    cli_cmd_args_t a = {cmd->help_cmd, argc, argv, longopts, usage, &cmd->conn, 0};
+    int c, status;
+    while ((c = cli_cmd_next_option(&a, &status)) != 0) {
         json_error_t e;
         switch (c) {
-        case OPT_HELP:
-            fputs(usage, stdout);
-            return -1;
-        case '?':
-        case ':':
-            return getopt_error(cmd, c, argv, longopts);
         case OPT_JSON:
             cmd->json = 1;
             continue;
@@ -194,10 +157,9 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
                 return usage_error(cmd, "--timeout needs a number of seconds, not '%s'", optarg);
             continue;
         }
-        int rc = cli_http_option(&cmd->conn, c, optarg, &msg);
-        if (rc < 0)
-            return usage_error(cmd, "%s", msg);
     }
+    if (status)
+        return status;
     int left = argc - optind;
     if (left < 1)
         return usage_error(cmd, "missing %s", argname);
@@ -209,38 +171,12 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
     return 0;
 }
 
-/* A connection's field for the table: line breaks as spaces, "" and missing as "-". */
+/* A connection's field for the table: "" as "-", like a missing one. */
 static char *cell_text(const json_t *v)
 {
-    char *s;
-    if (!v || json_is_null(v) || (json_is_string(v) && !json_string_length(v)))
-        s = strdup("-");
-    else if (json_is_string(v))
-        s = strdup(json_string_value(v));
-    else
-        s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    for (char *p = s; p && *p; p++)
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            *p = ' ';
-    return s;
-}
-
-/* Columns of UTF-8 text, one per code point. */
-static size_t text_width(const char *s)
-{
-    size_t w = 0;
-    for (; *s; s++)
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    return w;
-}
-
-static int print_json(const json_t *v)
-{
-    if (json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY) < 0 || fputc('\n', stdout) == EOF) {
-        fprintf(stderr, "wsx: cannot write the output\n");
-        return CLI_EXIT_FAIL;
-    }
-    return CLI_EXIT_OK;
+    if (json_is_string(v) && !json_string_length(v))
+        return strdup("-");
+    return cli_out_text(v);
 }
 
 static int print_table(const json_t *items)
@@ -251,39 +187,7 @@ static int print_table(const json_t *items)
     static const char *const keys[] = {"pub_client_id", "ext_client_id", "ext_client_name",
                                        "peer_address",  "username",      "connection_time",
                                        "last_seen",     "server_name"};
-    enum { NCOL = sizeof(heads) / sizeof(heads[0]) };
-    size_t rows = json_array_size(items) + 1;
-    char **cells = calloc(rows * NCOL, sizeof(*cells));
-    size_t width[NCOL] = {0};
-    int rc = cells ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-    for (size_t r = 0; rc == CLI_EXIT_OK && r < rows; r++) {
-        const json_t *item = r ? json_array_get(items, r - 1) : NULL;
-        for (size_t c = 0; c < NCOL; c++) {
-            char **cell = &cells[r * NCOL + c];
-            *cell = r ? cell_text(json_object_get(item, keys[c])) : strdup(heads[c]);
-            if (!*cell) {
-                rc = CLI_EXIT_FAIL;
-                break;
-            }
-            size_t w = text_width(*cell);
-            width[c] = w > width[c] ? w : width[c];
-        }
-    }
-    if (rc != CLI_EXIT_OK)
-        fprintf(stderr, "wsx: out of memory\n");
-    for (size_t r = 0; rc == CLI_EXIT_OK && r < rows; r++) {
-        for (size_t c = 0; c < NCOL; c++) {
-            const char *cell = cells[r * NCOL + c];
-            fputs(cell, stdout);
-            if (c + 1 < NCOL)
-                printf("%*s", (int)(width[c] - text_width(cell) + 2), "");
-        }
-        fputc('\n', stdout);
-    }
-    for (size_t i = 0; cells && i < rows * NCOL; i++)
-        free(cells[i]);
-    free(cells);
-    return rc;
+    return cli_out_table(items, heads, keys, sizeof heads / sizeof heads[0], cell_text);
 }
 
 static int cmd_list(cli_http_t *h, cmd_t *cmd)
@@ -297,8 +201,7 @@ static int cmd_list(cli_http_t *h, cmd_t *cmd)
         asprintf(&path, "/api/v1/channels/%" JSON_INTEGER_FORMAT "/connections%s%s", id,
                  q ? "?query=" : "", q ? q : "") < 0) {
         free(q);
-        fprintf(stderr, "wsx: out of memory\n");
-        return CLI_EXIT_FAIL;
+        return cli_cmd_oom();
     }
     free(q);
     json_t *resp;
@@ -313,7 +216,7 @@ static int cmd_list(cli_http_t *h, cmd_t *cmd)
         json_decref(resp);
         return CLI_EXIT_FAIL;
     }
-    rc = cmd->json ? print_json(items) : print_table(items);
+    rc = cmd->json ? cli_out_json(items) : print_table(items);
     json_decref(resp);
     return rc;
 }
@@ -325,7 +228,7 @@ static char *conn_path(cli_http_t *h, const char *id, const char *suffix)
     char *e = cli_http_escape(h, id), *path = NULL;
     if (!e || asprintf(&path, "/api/v1/connections/%s%s", e, suffix) < 0) {
         path = NULL;
-        fprintf(stderr, "wsx: out of memory\n");
+        cli_cmd_oom();
     }
     free(e);
     return path;
@@ -349,8 +252,7 @@ static int cmd_invoke(cli_http_t *h, cmd_t *cmd)
     json_t *body = json_pack("{s:O}", "request", cmd->data);
     if (!body || (cmd->timeout && json_object_set(body, "timeout", cmd->timeout) < 0)) {
         json_decref(body);
-        fprintf(stderr, "wsx: out of memory\n");
-        return CLI_EXIT_FAIL;
+        return cli_cmd_oom();
     }
     /* the server answers within the invoke's timeout; give it that and some slack */
     double t = cmd->timeout ? json_number_value(cmd->timeout) : INVOKE_TIMEOUT_DEFAULT_S;
@@ -369,7 +271,7 @@ static int cmd_invoke(cli_http_t *h, cmd_t *cmd)
         json_decref(out);
         return CLI_EXIT_FAIL;
     }
-    rc = print_json(resp);
+    rc = cli_out_json(resp);
     json_decref(out);
     return rc;
 }
@@ -399,6 +301,8 @@ static int cmd_broadcast(cli_http_t *h, cmd_t *cmd)
     json_decref(out);
     return CLI_EXIT_OK;
 }
+
+#define COMMANDS "list, disconnect or invoke"
 
 typedef struct subcommand {
     const char *name;
@@ -430,20 +334,16 @@ static int run(const subcommand_t *sc, const char *help_cmd, int argc, char **ar
     }
     json_decref(cmd.data);
     json_decref(cmd.timeout);
-    if (fflush(stdout) == EOF && rc == CLI_EXIT_OK) {
-        fprintf(stderr, "wsx: cannot write the output: %s\n", strerror(errno));
-        rc = CLI_EXIT_FAIL;
-    }
-    return rc < 0 ? CLI_EXIT_OK : rc;
+    return cli_cmd_finish(rc);
 }
 
 int cli_conn_main(int argc, char **argv)
 {
     const cmd_t top = {.help_cmd = "wsx connection"};
     if (argc < 2)
-        return usage_error(&top, "missing command: list, disconnect or invoke");
+        return usage_error(&top, "missing command: %s", COMMANDS);
     const char *sub = argv[1];
-    if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+    if (cli_cmd_is_help(sub)) {
         fputs(usage_connection, stdout);
         return CLI_EXIT_OK;
     }
@@ -454,12 +354,7 @@ int cli_conn_main(int argc, char **argv)
             return run(&subcommands[i], help_cmd, argc - 1, argv + 1);
         }
     }
-    if (sub[0] == '-')
-        return usage_error(&top,
-                           "the command (list, disconnect or invoke) comes before options such "
-                           "as '%.*s'",
-                           (int)strcspn(sub, "="), sub);
-    return usage_error(&top, "unknown command '%s'", sub);
+    return cli_cmd_unknown(top.help_cmd, COMMANDS, sub);
 }
 
 int cli_conn_broadcast_main(int argc, char **argv)

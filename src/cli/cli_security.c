@@ -3,7 +3,6 @@
  * stdin or a file, never from argv (which every user sees in `ps`), and is never
  * printed. Definitions are addressed by name; the id comes from the list endpoint. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +10,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "common/err.h"
 #include "security/security.h"
 
-#define PAGE_SIZE 100
-#define MAX_PAGES 100000
+static const cli_list_t defs = {"/api/v1/security", "a list", "security definition", ""};
 
 enum {
     OPT_HELP = 'h',
@@ -200,42 +197,7 @@ typedef struct cmd {
     int json;
 } cmd_t;
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("wsx: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\ntry 'wsx security --help'\n", stderr);
-    va_end(ap);
-    return CLI_EXIT_USAGE;
-}
-
-static int oom(void)
-{
-    fprintf(stderr, "wsx: out of memory\n");
-    return CLI_EXIT_FAIL;
-}
-
-/* getopt_long's '?' or ':' as a usage error naming the option - never its value. */
-static int getopt_error(int c, char **argv, const struct option *longopts)
-{
-    const char *arg = argv[optind - 1];
-    if (strncmp(arg, "--", 2) != 0)
-        return usage_error(c == ':' ? "option '-%c' needs a value" : "unknown option '-%c'",
-                           optopt);
-    int n = (int)strcspn(arg, "=");
-    if (c == ':')
-        return usage_error("option '%.*s' needs a value", n, arg);
-    if (optopt != 0)
-        return usage_error("option '%.*s' does not take a value", n, arg);
-    int matches = 0;
-    for (const struct option *o = longopts; o->name; o++)
-        matches += strncmp(o->name, arg + 2, (size_t)(n - 2)) == 0;
-    if (matches > 1)
-        return usage_error("ambiguous option '%.*s'", n, arg);
-    return usage_error("unknown option '%.*s'", n, arg);
-}
+#define usage_error(...) cli_cmd_usage_error("wsx security", __VA_ARGS__)
 
 /* The field a secret option fills, and its name for messages. */
 static const char *secret_key(int opt)
@@ -260,7 +222,7 @@ static int set_string(json_t *body, const char *key, const char *flag, const cha
     if (!v)
         return usage_error("%s is not valid UTF-8", flag);
     if (json_object_set_new(body, key, v) < 0)
-        return oom();
+        return cli_cmd_oom();
     return 0;
 }
 
@@ -273,19 +235,11 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
     memset(cmd, 0, sizeof *cmd);
     cmd->body = json_object();
     if (!cmd->body)
-        return oom();
-    optind = 0;
-    opterr = 0;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        const char *msg = NULL;
+        return cli_cmd_oom();
+    cli_cmd_args_t a = {"wsx security", argc, argv, longopts, usage, &cmd->conn, 0};
+    int c, rc, status;
+    while ((c = cli_cmd_next_option(&a, &status)) != 0) {
         switch (c) {
-        case OPT_HELP:
-            fputs(usage, stdout);
-            return -1;
-        case '?':
-        case ':':
-            return getopt_error(c, argv, longopts);
         case OPT_QUERY:
             cmd->query = optarg;
             continue;
@@ -300,7 +254,7 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
             /* "" on edit: no username (a jwt definition's); the server decides */
             if (*optarg == '\0' && longopts == edit_longopts) {
                 if (json_object_set_new(cmd->body, "username", json_null()) < 0)
-                    return oom();
+                    return cli_cmd_oom();
                 continue;
             }
             if ((rc = set_string(cmd->body, "username", "--username", optarg)))
@@ -335,10 +289,9 @@ static int parse_args(int argc, char **argv, const struct option *longopts, cons
             cmd->secret.file = optarg;
             continue;
         }
-        rc = cli_http_option(&cmd->conn, c, optarg, &msg);
-        if (rc < 0)
-            return usage_error("%s", msg);
     }
+    if (status)
+        return status;
     int left = argc - optind;
     if (left < npos) {
         if (longopts == create_longopts)
@@ -435,7 +388,7 @@ static int add_secret(cmd_t *cmd)
             fprintf(stderr, "wsx: the %s must be UTF-8 text\n", secret_key(cmd->secret.opt));
             rc = CLI_EXIT_FAIL;
         } else if (json_object_set_new(cmd->body, secret_key(cmd->secret.opt), v) < 0) {
-            rc = oom();
+            rc = cli_cmd_oom();
         }
     }
     explicit_bzero(buf, sizeof buf);
@@ -447,131 +400,14 @@ static const char *str_field(const json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
-typedef int (*def_fn)(json_t *item, void *ctx);
-
-/* Page through the definitions (the server's search narrowed by query; NULL:
- * all) and call fn on each. Returns 1 when fn stopped, 0 when all were seen, or a
- * negative WSX_E* after printing why. */
-static int each_def(cli_http_t *h, const char *query, def_fn fn, void *ctx)
-{
-    char *q = NULL;
-    if (query && !(q = cli_http_escape(h, query))) {
-        oom();
-        return WSX_ENOMEM;
-    }
-    int rc = 0;
-    long long seen = 0;
-    for (int page = 1; page <= MAX_PAGES && rc == 0; page++) {
-        char *path;
-        if (asprintf(&path, "/api/v1/security?cluster=1%s%s&page=%d&page_size=%d",
-                     q ? "&query=" : "", q ? q : "", page, PAGE_SIZE) < 0) {
-            rc = WSX_ENOMEM;
-            oom();
-            break;
-        }
-        json_t *resp;
-        rc = cli_http_api(h, "GET", path, NULL, &resp);
-        free(path);
-        if (rc < 0)
-            break;
-        json_t *items = json_object_get(resp, "items");
-        if (!json_is_array(items)) {
-            fprintf(stderr, "wsx: the admin API at %s sent a list without \"items\"\n",
-                    cli_http_url(h));
-            json_decref(resp);
-            rc = WSX_EPROTO;
-            break;
-        }
-        size_t i, n = json_array_size(items);
-        json_t *item;
-        json_array_foreach(items, i, item)
-        {
-            if ((rc = fn(item, ctx)) != 0)
-                break;
-        }
-        seen += (long long)n;
-        json_t *total = json_object_get(resp, "total");
-        int done =
-            n == 0 || (json_is_integer(total) ? seen >= json_integer_value(total) : n < PAGE_SIZE);
-        json_decref(resp);
-        if (rc == 0 && done)
-            break;
-    }
-    free(q);
-    return rc;
-}
-
-typedef struct find_ctx {
-    const char *name;
-    json_t *found;
-} find_ctx_t;
-
-static int find_fn(json_t *item, void *ctx)
-{
-    find_ctx_t *f = ctx;
-    const char *name = str_field(item, "name");
-    if (!name || strcmp(name, f->name) != 0)
-        return 0;
-    f->found = json_incref(item);
-    return 1;
-}
-
-/* The id of the definition named exactly `name`, or CLI_EXIT_FAIL after saying why. */
-static int find_def_id(cli_http_t *h, const char *name, json_int_t *id)
+/* The path of the definition named exactly `name` into path[64]; 0, or CLI_EXIT_FAIL
+ * after saying why not. */
+static int find_def_path(cli_http_t *h, const char *name, char *path)
 {
     /* The server's search reads "-word" as "without word": a name with such a word
      * is found by listing everything. */
     int negative = name[0] == '-' || strstr(name, " -") || strstr(name, "\t-");
-    find_ctx_t f = {name, NULL};
-    if (each_def(h, negative ? NULL : name, find_fn, &f) < 0)
-        return CLI_EXIT_FAIL;
-    if (!f.found) {
-        fprintf(stderr, "wsx: no security definition named \"%s\"\n", name);
-        return CLI_EXIT_FAIL;
-    }
-    json_t *v = json_object_get(f.found, "id");
-    int ok = json_is_integer(v);
-    if (ok)
-        *id = json_integer_value(v);
-    else
-        fprintf(stderr, "wsx: the admin API at %s listed \"%s\" without an id\n", cli_http_url(h),
-                name);
-    json_decref(f.found);
-    return ok ? 0 : CLI_EXIT_FAIL;
-}
-
-static int print_json(const json_t *v)
-{
-    if (json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY) < 0 || fputc('\n', stdout) == EOF) {
-        fprintf(stderr, "wsx: cannot write the output\n");
-        return CLI_EXIT_FAIL;
-    }
-    return CLI_EXIT_OK;
-}
-
-/* A value for a person: strings as they are (line breaks as spaces), null or
- * missing as "-", anything else as compact JSON. malloc'd. */
-static char *value_text(const json_t *v)
-{
-    char *s;
-    if (!v || json_is_null(v))
-        s = strdup("-");
-    else if (json_is_string(v))
-        s = strdup(json_string_value(v));
-    else
-        s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    for (char *p = s; p && *p; p++)
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            *p = ' ';
-    return s;
-}
-
-static size_t text_width(const char *s)
-{
-    size_t w = 0;
-    for (; *s; s++)
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    return w;
+    return cli_list_find_path(h, &defs, negative ? NULL : name, name, path, 64);
 }
 
 static int cmd_create(cli_http_t *h, cmd_t *cmd)
@@ -591,60 +427,16 @@ static int cmd_create(cli_http_t *h, cmd_t *cmd)
     return CLI_EXIT_OK;
 }
 
-static int collect_fn(json_t *item, void *ctx)
-{
-    if (json_array_append(ctx, item) == 0)
-        return 0;
-    oom();
-    return WSX_ENOMEM;
-}
-
 static int cmd_list(cli_http_t *h, cmd_t *cmd)
 {
     static const char *const heads[] = {"NAME", "TYPE", "USERNAME"};
     static const char *const keys[] = {"name", "type", "username"};
-    enum { NCOL = 3 };
-    json_t *all = json_array();
-    if (!all || each_def(h, cmd->query, collect_fn, all) != 0) {
-        json_decref(all);
+    json_t *all = cli_list_all(h, &defs, cmd->query);
+    if (!all)
         return CLI_EXIT_FAIL;
-    }
-    if (cmd->json) {
-        int rc = print_json(all);
-        json_decref(all);
-        return rc;
-    }
-    size_t rows = json_array_size(all) + 1;
-    char **cells = calloc(rows * NCOL, sizeof *cells);
-    size_t width[NCOL] = {0};
-    int rc = cells ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-    for (size_t r = 0; rc == CLI_EXIT_OK && r < rows; r++) {
-        json_t *item = r ? json_array_get(all, r - 1) : NULL;
-        for (size_t c = 0; c < NCOL; c++) {
-            char **cell = &cells[r * NCOL + c];
-            *cell = r ? value_text(json_object_get(item, keys[c])) : strdup(heads[c]);
-            if (!*cell) {
-                rc = CLI_EXIT_FAIL;
-                break;
-            }
-            size_t w = text_width(*cell);
-            width[c] = w > width[c] ? w : width[c];
-        }
-    }
-    if (rc != CLI_EXIT_OK)
-        oom();
-    for (size_t r = 0; rc == CLI_EXIT_OK && r < rows; r++) {
-        for (size_t c = 0; c < NCOL; c++) {
-            const char *cell = cells[r * NCOL + c];
-            fputs(cell, stdout);
-            if (c + 1 < NCOL)
-                printf("%*s", (int)(width[c] - text_width(cell) + 2), "");
-        }
-        fputc('\n', stdout);
-    }
-    for (size_t i = 0; cells && i < rows * NCOL; i++)
-        free(cells[i]);
-    free(cells);
+    int rc = cmd->json
+                 ? cli_out_json(all)
+                 : cli_out_table(all, heads, keys, sizeof heads / sizeof heads[0], cli_out_text);
     json_decref(all);
     return rc;
 }
@@ -653,11 +445,9 @@ static int cmd_get(cli_http_t *h, cmd_t *cmd)
 {
     static const char *const order[] = {"id",       "cluster_id", "name",      "type",
                                         "username", "created_at", "updated_at"};
-    json_int_t id;
-    if (find_def_id(h, cmd->name, &id))
-        return CLI_EXIT_FAIL;
     char path[64];
-    snprintf(path, sizeof path, "/api/v1/security/%" JSON_INTEGER_FORMAT, id);
+    if (find_def_path(h, cmd->name, path))
+        return CLI_EXIT_FAIL;
     json_t *d;
     if (cli_http_api(h, "GET", path, NULL, &d) < 0)
         return CLI_EXIT_FAIL;
@@ -667,52 +457,16 @@ static int cmd_get(cli_http_t *h, cmd_t *cmd)
         json_decref(d);
         return CLI_EXIT_FAIL;
     }
-    if (cmd->json) {
-        int rc = print_json(d);
-        json_decref(d);
-        return rc;
-    }
-    int rc = CLI_EXIT_OK;
-    size_t norder = sizeof order / sizeof order[0];
-    for (size_t i = 0; i < norder && rc == CLI_EXIT_OK; i++) {
-        json_t *v = json_object_get(d, order[i]);
-        if (!v)
-            continue;
-        char *text = value_text(v);
-        if (!text)
-            rc = oom();
-        else
-            printf("%s: %s\n", order[i], text);
-        free(text);
-    }
-    /* fields a newer server adds, after ours */
-    const char *key;
-    json_t *v;
-    json_object_foreach(d, key, v)
-    {
-        size_t i = 0;
-        while (i < norder && strcmp(order[i], key) != 0)
-            i++;
-        if (i < norder || rc != CLI_EXIT_OK)
-            continue;
-        char *text = value_text(v);
-        if (!text)
-            rc = oom();
-        else
-            printf("%s: %s\n", key, text);
-        free(text);
-    }
+    int rc = cmd->json ? cli_out_json(d) : cli_out_fields(d, order, sizeof order / sizeof order[0]);
     json_decref(d);
     return rc;
 }
 
 static int cmd_edit(cli_http_t *h, cmd_t *cmd)
 {
-    json_int_t id;
-    if (find_def_id(h, cmd->name, &id))
-        return CLI_EXIT_FAIL;
     char path[64];
-    snprintf(path, sizeof path, "/api/v1/security/%" JSON_INTEGER_FORMAT, id);
+    if (find_def_path(h, cmd->name, path))
+        return CLI_EXIT_FAIL;
     json_t *out;
     if (cli_http_api(h, "PATCH", path, cmd->body, &out) < 0)
         return CLI_EXIT_FAIL;
@@ -724,16 +478,16 @@ static int cmd_edit(cli_http_t *h, cmd_t *cmd)
 
 static int cmd_delete(cli_http_t *h, cmd_t *cmd)
 {
-    json_int_t id;
-    if (find_def_id(h, cmd->name, &id))
-        return CLI_EXIT_FAIL;
     char path[64];
-    snprintf(path, sizeof path, "/api/v1/security/%" JSON_INTEGER_FORMAT, id);
+    if (find_def_path(h, cmd->name, path))
+        return CLI_EXIT_FAIL;
     if (cli_http_api(h, "DELETE", path, NULL, NULL) < 0)
         return CLI_EXIT_FAIL;
     printf("deleted security definition \"%s\"\n", cmd->name);
     return CLI_EXIT_OK;
 }
+
+#define COMMANDS "create, list, get, edit or delete"
 
 typedef struct subcommand {
     const char *name;
@@ -783,7 +537,7 @@ static int check_create(cmd_t *cmd)
                            "--%s-...",
                            t, k, k, k, secret_key(cmd->secret.opt));
     if (json_object_set_new(cmd->body, "type", json_string(cmd->type)) < 0)
-        return oom();
+        return cli_cmd_oom();
     return 0;
 }
 
@@ -799,9 +553,9 @@ static int check_args(const subcommand_t *sc, cmd_t *cmd)
 int cli_security_main(int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error("missing command: create, list, get, edit or delete");
+        return usage_error("missing command: %s", COMMANDS);
     const char *sub = argv[1];
-    if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+    if (cli_cmd_is_help(sub)) {
         fputs(usage_security, stdout);
         return CLI_EXIT_OK;
     }
@@ -809,13 +563,8 @@ int cli_security_main(int argc, char **argv)
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (!strcmp(sub, subcommands[i].name))
             sc = &subcommands[i];
-    if (!sc) {
-        if (sub[0] == '-')
-            return usage_error("the command (create, list, get, edit or delete) comes before "
-                               "options such as '%.*s'",
-                               (int)strcspn(sub, "="), sub);
-        return usage_error("unknown command '%s'", sub);
-    }
+    if (!sc)
+        return cli_cmd_unknown("wsx security", COMMANDS, sub);
     cmd_t cmd;
     int rc = parse_args(argc - 1, argv + 1, sc->longopts, sc->usage, sc->npos, &cmd);
     if (rc == 0)
@@ -828,9 +577,5 @@ int cli_security_main(int argc, char **argv)
         cli_http_close(h);
     }
     json_decref(cmd.body);
-    if (fflush(stdout) == EOF && rc == CLI_EXIT_OK) {
-        fprintf(stderr, "wsx: cannot write the output: %s\n", strerror(errno));
-        rc = CLI_EXIT_FAIL;
-    }
-    return rc < 0 ? CLI_EXIT_OK : rc;
+    return cli_cmd_finish(rc);
 }

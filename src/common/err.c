@@ -1,5 +1,9 @@
-/* err.c - names of the WSX_E* codes, for logs and messages. */
+/* err.c - names of the WSX_E* codes, for logs and messages, and the helper that puts
+ * a failure's explanation into a caller's buffer. */
 #include "common/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 
 const char *wsx_strerror(int err)
 {
@@ -20,4 +24,15 @@ const char *wsx_strerror(int err)
     case WSX_ECLOSED: return "connection closed";
     }
     return "unknown error";
+}
+
+int wsx_errf(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
 }

@@ -3,6 +3,8 @@
 #ifndef WSX_ERR_H
 #define WSX_ERR_H
 
+#include <stddef.h>
+
 enum {
     WSX_OK = 0,
     WSX_EAGAIN = -1,     /* need more input / try again later */
@@ -22,5 +24,11 @@ enum {
 
 /* A short English name for an error code; never NULL, static storage. */
 const char *wsx_strerror(int err);
+
+/* Write a printf-style message into err (errlen bytes, cut to fit; nothing when err is
+ * NULL or errlen 0) and return code, for functions that explain a failure in a
+ * caller's buffer: `return wsx_errf(err, errlen, WSX_EIO, "cannot open %s", path);`. */
+int wsx_errf(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

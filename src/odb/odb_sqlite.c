@@ -6,22 +6,27 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "common/err.h"
+#include "common/isotime.h"
 #include "odb_migrations.h"
 
 /* More search terms than a person types; bounds the SQL built for a query. */
 #define ODB_QUERY_TERMS_MAX 1000
 #define ODB_BUSY_TIMEOUT_MS 5000
+/* Bytes of a timestamp buffer, as channel_t and security_def_t hold them. */
+#define TIME_CAP sizeof(((channel_t *)0)->created_at)
+_Static_assert(sizeof(((channel_t *)0)->updated_at) == TIME_CAP &&
+                   sizeof(((security_def_t *)0)->created_at) == TIME_CAP &&
+                   sizeof(((security_def_t *)0)->updated_at) == TIME_CAP,
+               "finish_insert and finish_update copy TIME_CAP bytes into each");
 
 /* Column order shared by every SELECT of a channel and by read_channel(). The
  * security definition's name comes from the row the channel's key points at. */
@@ -132,17 +137,6 @@ struct odb {
     sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use, finalized by odb_close */
 };
 
-/* Now as ISO 8601 UTC with microseconds, e.g. 2026-11-30T10:00:00.123456. */
-static void now_iso(char out[40])
-{
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 40 - n, ".%06ld", ts.tv_nsec / 1000);
-}
-
 /* Copy text into a fixed buffer; a value too long is cut on a UTF-8 boundary
  * (the stored values were validated to fit, so this only guards the buffer). */
 static void copy_text(char *dst, size_t cap, const unsigned char *src, size_t n)
@@ -219,20 +213,6 @@ static int tx_commit(odb_t *db)
 
 /* ---- open, migrations, close ---------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 /* Create the database file with mode 0600 before SQLite sees it (SQLite would
  * create it 0644, and gives its -wal and -shm files the main file's mode), and
  * make the new directory entry durable. An existing file is left as it is. */
@@ -243,12 +223,13 @@ static int create_file(const char *path, char *err, size_t errlen)
         if (errno == EEXIST)
             return 0;
         if (errno == ENOENT)
-            return fail(err, errlen, WSX_EIO,
-                        "cannot create the ODB file %s: its directory does not exist (create it "
-                        "first)",
-                        path);
-        return fail(err, errlen, WSX_EIO, "cannot create the ODB file %s: %s", path,
-                    strerror(errno));
+            return wsx_errf(
+                err, errlen, WSX_EIO,
+                "cannot create the ODB file %s: its directory does not exist (create it "
+                "first)",
+                path);
+        return wsx_errf(err, errlen, WSX_EIO, "cannot create the ODB file %s: %s", path,
+                        strerror(errno));
     }
     int rc = fsync(fd);
     close(fd);
@@ -266,8 +247,8 @@ static int create_file(const char *path, char *err, size_t errlen)
         close(dfd);
     }
     if (rc)
-        return fail(err, errlen, WSX_EIO, "cannot sync the new ODB file %s: %s", path,
-                    strerror(errno));
+        return wsx_errf(err, errlen, WSX_EIO, "cannot sync the new ODB file %s: %s", path,
+                        strerror(errno));
     return 0;
 }
 
@@ -320,20 +301,21 @@ static int migrate(odb_t *db, const char *path, char *err, size_t errlen)
     for (size_t i = 0; i < ODB_MIGRATIONS_COUNT; i++) {
         const odb_migration_t *m = &odb_migrations[i];
         if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-            return fail(err, errlen, WSX_EIO, "cannot lock the ODB %s: %s", path,
-                        sqlite3_errmsg(db->db));
+            return wsx_errf(err, errlen, WSX_EIO, "cannot lock the ODB %s: %s", path,
+                            sqlite3_errmsg(db->db));
         int have = applied_version(db);
         if (have < 0) {
             tx_rollback(db);
-            return fail(err, errlen, WSX_EIO, "cannot read the schema version of %s: %s", path,
-                        sqlite3_errmsg(db->db));
+            return wsx_errf(err, errlen, WSX_EIO, "cannot read the schema version of %s: %s", path,
+                            sqlite3_errmsg(db->db));
         }
         if (have > newest) {
             tx_rollback(db);
-            return fail(err, errlen, WSX_EINVAL,
-                        "the ODB %s has schema version %d but this wsx knows versions up to %d; "
-                        "run a newer wsx",
-                        path, have, newest);
+            return wsx_errf(
+                err, errlen, WSX_EINVAL,
+                "the ODB %s has schema version %d but this wsx knows versions up to %d; "
+                "run a newer wsx",
+                path, have, newest);
         }
         if (m->version <= have) {
             sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
@@ -341,15 +323,15 @@ static int migrate(odb_t *db, const char *path, char *err, size_t errlen)
         }
         char *msg = NULL;
         if (sqlite3_exec(db->db, m->sql, NULL, NULL, &msg) != SQLITE_OK) {
-            int rc = fail(err, errlen, WSX_EIO, "ODB migration %s failed: %s", m->name,
-                          msg ? msg : sqlite3_errmsg(db->db));
+            int rc = wsx_errf(err, errlen, WSX_EIO, "ODB migration %s failed: %s", m->name,
+                              msg ? msg : sqlite3_errmsg(db->db));
             sqlite3_free(msg);
             tx_rollback(db);
             return rc;
         }
         sqlite3_stmt *st;
-        char now[40];
-        now_iso(now);
+        char now[TIME_CAP];
+        isotime_now(now);
         int rc = sqlite3_prepare_v2(db->db,
                                     "INSERT INTO schema_version (version, name, applied_at) "
                                     "VALUES (?1, ?2, ?3)",
@@ -363,16 +345,16 @@ static int migrate(odb_t *db, const char *path, char *err, size_t errlen)
         }
         if ((rc != SQLITE_OK && rc != SQLITE_DONE) ||
             sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-            int e = fail(err, errlen, WSX_EIO, "ODB migration %s failed: %s", m->name,
-                         sqlite3_errmsg(db->db));
+            int e = wsx_errf(err, errlen, WSX_EIO, "ODB migration %s failed: %s", m->name,
+                             sqlite3_errmsg(db->db));
             tx_rollback(db);
             return e;
         }
     }
     db->schema_version = applied_version(db);
     if (db->schema_version < 0)
-        return fail(err, errlen, WSX_EIO, "cannot read the schema version of %s: %s", path,
-                    sqlite3_errmsg(db->db));
+        return wsx_errf(err, errlen, WSX_EIO, "cannot read the schema version of %s: %s", path,
+                        sqlite3_errmsg(db->db));
     return 0;
 }
 
@@ -380,13 +362,14 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!url || strncmp(url, "sqlite:", 7) != 0)
-        return fail(err, errlen, WSX_EINVAL,
-                    "unsupported ODB URL \"%s\"; use sqlite:PATH, e.g. sqlite:/var/lib/wsx/odb.db",
-                    url ? url : "");
+        return wsx_errf(
+            err, errlen, WSX_EINVAL,
+            "unsupported ODB URL \"%s\"; use sqlite:PATH, e.g. sqlite:/var/lib/wsx/odb.db",
+            url ? url : "");
     const char *path = url + 7;
     if (!*path)
-        return fail(err, errlen, WSX_EINVAL, "the ODB URL \"%s\" has no file path; use sqlite:PATH",
-                    url);
+        return wsx_errf(err, errlen, WSX_EINVAL,
+                        "the ODB URL \"%s\" has no file path; use sqlite:PATH", url);
 
     int rc = create_file(path, err, errlen);
     if (rc)
@@ -394,14 +377,14 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
 
     odb_t *db = calloc(1, sizeof *db);
     if (!db)
-        return fail(err, errlen, WSX_ENOMEM, "out of memory opening the ODB");
+        return wsx_errf(err, errlen, WSX_ENOMEM, "out of memory opening the ODB");
     /* No SQLITE_OPEN_URI: the path is a file name, whatever characters it holds.
      * NOMUTEX: an odb_t is used by one thread at a time. */
     if (sqlite3_open_v2(path, &db->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
                         NULL) != SQLITE_OK) {
-        rc = fail(err, errlen, WSX_EIO, "cannot open the ODB %s: %s", path,
-                  db->db ? sqlite3_errmsg(db->db) : "out of memory");
+        rc = wsx_errf(err, errlen, WSX_EIO, "cannot open the ODB %s: %s", path,
+                      db->db ? sqlite3_errmsg(db->db) : "out of memory");
         odb_close(db);
         return rc;
     }
@@ -410,16 +393,16 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
     char mode[16] = "";
     /* The first read of the file: this is where "not a database" shows. */
     if (pragma(db, "PRAGMA journal_mode = WAL", mode, sizeof mode) != SQLITE_OK) {
-        rc = fail(err, errlen, WSX_EIO, "cannot use %s as the ODB: %s", path,
-                  sqlite3_errmsg(db->db));
+        rc = wsx_errf(err, errlen, WSX_EIO, "cannot use %s as the ODB: %s", path,
+                      sqlite3_errmsg(db->db));
         odb_close(db);
         return rc;
     }
     if (strcmp(mode, "wal") != 0) {
-        rc = fail(err, errlen, WSX_EIO,
-                  "cannot switch the ODB %s to WAL mode (journal mode is \"%s\"); is it on a "
-                  "file system without shared memory support?",
-                  path, mode);
+        rc = wsx_errf(err, errlen, WSX_EIO,
+                      "cannot switch the ODB %s to WAL mode (journal mode is \"%s\"); is it on a "
+                      "file system without shared memory support?",
+                      path, mode);
         odb_close(db);
         return rc;
     }
@@ -427,8 +410,8 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
      * acknowledged configuration change must not disappear. */
     if (pragma(db, "PRAGMA synchronous = FULL", NULL, 0) != SQLITE_OK ||
         pragma(db, "PRAGMA foreign_keys = ON", NULL, 0) != SQLITE_OK) {
-        rc = fail(err, errlen, WSX_EIO, "cannot configure the ODB %s: %s", path,
-                  sqlite3_errmsg(db->db));
+        rc = wsx_errf(err, errlen, WSX_EIO, "cannot configure the ODB %s: %s", path,
+                      sqlite3_errmsg(db->db));
         odb_close(db);
         return rc;
     }
@@ -568,6 +551,68 @@ static int bump_config_version(odb_t *db)
     return exec_stmt(db, ST_VERSION_BUMP);
 }
 
+/* The end of every write that changes configuration: bump config_version (so that
+ * other servers see the change) and commit; on failure roll back. Returns 0 or
+ * WSX_EIO. */
+static int commit_write(odb_t *db)
+{
+    if (bump_config_version(db) || tx_commit(db)) {
+        tx_rollback(db);
+        return WSX_EIO;
+    }
+    return 0;
+}
+
+/* The end of a DELETE inside the write transaction, rc its result so far:
+ * WSX_ENOTFOUND when it removed no row, else commit_write; rolled back on failure. */
+static int finish_delete(odb_t *db, int rc)
+{
+    if (!rc && sqlite3_changes(db->db) == 0)
+        rc = WSX_ENOTFOUND;
+    if (rc) {
+        tx_rollback(db);
+        return rc;
+    }
+    return commit_write(db);
+}
+
+/* The end of an INSERT: the new row's id into *id and `now` as its created_at and
+ * updated_at (each TIME_CAP bytes), once commit_write succeeded. */
+static int finish_insert(odb_t *db, const char *now, int64_t *id, char *created_at,
+                         char *updated_at)
+{
+    int64_t rowid = sqlite3_last_insert_rowid(db->db);
+    if (commit_write(db))
+        return WSX_EIO;
+    *id = rowid;
+    memcpy(created_at, now, TIME_CAP);
+    memcpy(updated_at, now, TIME_CAP);
+    return 0;
+}
+
+/* The end of an UPDATE of row `id` inside the write transaction: WSX_ENOTFOUND
+ * (rolled back) when it changed no row; else commit_write, and then the row's
+ * created_at (read with `cr`, a "SELECT created_at ... WHERE id = ?1") and `now` as
+ * its updated_at (each TIME_CAP bytes). */
+static int finish_update(odb_t *db, sqlite3_stmt *cr, int64_t id, const char *now, char *created_at,
+                         char *updated_at)
+{
+    char created[TIME_CAP] = "";
+    if (sqlite3_changes(db->db) == 0) {
+        tx_rollback(db);
+        return WSX_ENOTFOUND;
+    }
+    sqlite3_bind_int64(cr, 1, id);
+    if (sqlite3_step(cr) == SQLITE_ROW)
+        col_text(cr, 0, created, sizeof created);
+    done(cr);
+    if (commit_write(db))
+        return WSX_EIO;
+    memcpy(created_at, created, TIME_CAP);
+    memcpy(updated_at, now, TIME_CAP);
+    return 0;
+}
+
 int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
 {
     channel_addr_t a;
@@ -576,8 +621,8 @@ int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
         return WSX_EINVAL;
     if (conflict)
         conflict[0] = '\0';
-    char now[40];
-    now_iso(now);
+    char now[TIME_CAP];
+    isotime_now(now);
 
     sqlite3_stmt *st = stmt(db, ST_CH_INSERT);
     if (!st || tx_begin_write(db))
@@ -591,15 +636,7 @@ int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
         tx_rollback(db);
         return e2;
     }
-    int64_t id = sqlite3_last_insert_rowid(db->db);
-    if (bump_config_version(db) || tx_commit(db)) {
-        tx_rollback(db);
-        return WSX_EIO;
-    }
-    ch->id = id;
-    memcpy(ch->created_at, now, sizeof now);
-    memcpy(ch->updated_at, now, sizeof now);
-    return 0;
+    return finish_insert(db, now, &ch->id, ch->created_at, ch->updated_at);
 }
 
 int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
@@ -610,8 +647,8 @@ int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
         return WSX_EINVAL;
     if (conflict)
         conflict[0] = '\0';
-    char now[40], created[40] = "";
-    now_iso(now);
+    char now[TIME_CAP];
+    isotime_now(now);
 
     sqlite3_stmt *st = stmt(db, ST_CH_UPDATE);
     sqlite3_stmt *cr = stmt(db, ST_CH_CREATED_AT);
@@ -625,21 +662,7 @@ int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
         tx_rollback(db);
         return e2;
     }
-    if (sqlite3_changes(db->db) == 0) {
-        tx_rollback(db);
-        return WSX_ENOTFOUND;
-    }
-    sqlite3_bind_int64(cr, 1, ch->id);
-    if (sqlite3_step(cr) == SQLITE_ROW)
-        col_text(cr, 0, created, sizeof created);
-    done(cr);
-    if (bump_config_version(db) || tx_commit(db)) {
-        tx_rollback(db);
-        return WSX_EIO;
-    }
-    memcpy(ch->created_at, created, sizeof created);
-    memcpy(ch->updated_at, now, sizeof now);
-    return 0;
+    return finish_update(db, cr, ch->id, now, ch->created_at, ch->updated_at);
 }
 
 int odb_channel_delete(odb_t *db, int64_t id)
@@ -654,50 +677,57 @@ int odb_channel_delete(odb_t *db, int64_t id)
         sqlite3_bind_int64(cd, 1, id);
         rc = run(cd) == SQLITE_DONE ? 0 : WSX_EIO;
     }
-    if (!rc && sqlite3_changes(db->db) == 0)
-        rc = WSX_ENOTFOUND;
-    if (!rc && (bump_config_version(db) || tx_commit(db)))
-        rc = WSX_EIO;
-    if (rc)
-        tx_rollback(db);
-    return rc;
+    return finish_delete(db, rc);
 }
 
-/* Step a statement expected to return at most one channel. */
-static int get_one(sqlite3_stmt *st, channel_t *out)
+/* How to read one row into an element of a result (a channel_t, a security_def_t). */
+typedef void (*read_row_fn)(sqlite3_stmt *st, void *elem);
+
+/* Step a statement expected to return at most one row, read into *out. */
+static int get_one(sqlite3_stmt *st, read_row_fn read, void *out)
 {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        read_channel(st, out);
+        read(st, out);
     done(st);
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? WSX_ENOTFOUND : WSX_EIO;
 }
 
-int odb_channel_get(odb_t *db, int64_t id, channel_t *out)
+/* The row statement `sid` finds by its id (parameter 1). */
+static int get_by_id(odb_t *db, enum stmt_id sid, read_row_fn read, int64_t id, void *out)
 {
-    sqlite3_stmt *st = stmt(db, ST_CH_GET);
+    sqlite3_stmt *st = stmt(db, sid);
     if (!st)
         return WSX_EIO;
     sqlite3_bind_int64(st, 1, id);
-    return get_one(st, out);
+    return get_one(st, read, out);
 }
 
-int odb_channel_get_by_name(odb_t *db, int64_t cluster_id, const char *name, channel_t *out)
+/* The row statement `sid` finds by cluster (parameter 1) and name (parameter 2). */
+static int get_by_name(odb_t *db, enum stmt_id sid, read_row_fn read, int64_t cluster_id,
+                       const char *name, void *out)
 {
-    sqlite3_stmt *st = stmt(db, ST_CH_GET_BY_NAME);
+    sqlite3_stmt *st = stmt(db, sid);
     if (!st)
         return WSX_EIO;
     sqlite3_bind_int64(st, 1, cluster_id);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    return get_one(st, out);
+    return get_one(st, read, out);
 }
-
-/* How to read one row into an element of a result array. */
-typedef void (*read_row_fn)(sqlite3_stmt *st, void *elem);
 
 static void read_channel_row(sqlite3_stmt *st, void *elem)
 {
     read_channel(st, elem);
+}
+
+int odb_channel_get(odb_t *db, int64_t id, channel_t *out)
+{
+    return get_by_id(db, ST_CH_GET, read_channel_row, id, out);
+}
+
+int odb_channel_get_by_name(odb_t *db, int64_t cluster_id, const char *name, channel_t *out)
+{
+    return get_by_name(db, ST_CH_GET_BY_NAME, read_channel_row, cluster_id, name, out);
 }
 
 /* Read every row of st into a malloc'd array of `size`-byte elements. */
@@ -956,8 +986,8 @@ static int map_security_error(int rc)
 
 int odb_security_insert(odb_t *db, security_def_t *def)
 {
-    char now[40];
-    now_iso(now);
+    char now[TIME_CAP];
+    isotime_now(now);
     sqlite3_stmt *st = stmt(db, ST_SEC_INSERT);
     if (!st)
         return WSX_EIO;
@@ -974,21 +1004,13 @@ int odb_security_insert(odb_t *db, security_def_t *def)
         tx_rollback(db);
         return map_security_error(rc);
     }
-    int64_t id = sqlite3_last_insert_rowid(db->db);
-    if (bump_config_version(db) || tx_commit(db)) {
-        tx_rollback(db);
-        return WSX_EIO;
-    }
-    def->id = id;
-    memcpy(def->created_at, now, sizeof now);
-    memcpy(def->updated_at, now, sizeof now);
-    return 0;
+    return finish_insert(db, now, &def->id, def->created_at, def->updated_at);
 }
 
 int odb_security_update(odb_t *db, security_def_t *def)
 {
-    char now[40], created[40] = "";
-    now_iso(now);
+    char now[TIME_CAP];
+    isotime_now(now);
     sqlite3_stmt *st = stmt(db, ST_SEC_UPDATE);
     sqlite3_stmt *cr = stmt(db, ST_SEC_CREATED_AT);
     if (!st || !cr)
@@ -1007,21 +1029,7 @@ int odb_security_update(odb_t *db, security_def_t *def)
         tx_rollback(db);
         return map_security_error(rc);
     }
-    if (sqlite3_changes(db->db) == 0) {
-        tx_rollback(db);
-        return WSX_ENOTFOUND;
-    }
-    sqlite3_bind_int64(cr, 1, def->id);
-    if (sqlite3_step(cr) == SQLITE_ROW)
-        col_text(cr, 0, created, sizeof created);
-    done(cr);
-    if (bump_config_version(db) || tx_commit(db)) {
-        tx_rollback(db);
-        return WSX_EIO;
-    }
-    memcpy(def->created_at, created, sizeof created);
-    memcpy(def->updated_at, now, sizeof now);
-    return 0;
+    return finish_update(db, cr, def->id, now, def->created_at, def->updated_at);
 }
 
 int odb_security_delete(odb_t *db, int64_t id)
@@ -1042,41 +1050,17 @@ int odb_security_delete(odb_t *db, int64_t id)
         int r = run(del);
         rc = r == SQLITE_DONE ? 0 : r == SQLITE_CONSTRAINT_FOREIGNKEY ? WSX_EBUSY : WSX_EIO;
     }
-    if (!rc && sqlite3_changes(db->db) == 0)
-        rc = WSX_ENOTFOUND;
-    if (!rc && (bump_config_version(db) || tx_commit(db)))
-        rc = WSX_EIO;
-    if (rc)
-        tx_rollback(db);
-    return rc;
-}
-
-static int get_one_security(sqlite3_stmt *st, security_def_t *out)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        read_security(st, out);
-    done(st);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? WSX_ENOTFOUND : WSX_EIO;
+    return finish_delete(db, rc);
 }
 
 int odb_security_get(odb_t *db, int64_t id, security_def_t *out)
 {
-    sqlite3_stmt *st = stmt(db, ST_SEC_GET);
-    if (!st)
-        return WSX_EIO;
-    sqlite3_bind_int64(st, 1, id);
-    return get_one_security(st, out);
+    return get_by_id(db, ST_SEC_GET, read_security_row, id, out);
 }
 
 int odb_security_get_by_name(odb_t *db, int64_t cluster_id, const char *name, security_def_t *out)
 {
-    sqlite3_stmt *st = stmt(db, ST_SEC_GET_BY_NAME);
-    if (!st)
-        return WSX_EIO;
-    sqlite3_bind_int64(st, 1, cluster_id);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    return get_one_security(st, out);
+    return get_by_name(db, ST_SEC_GET_BY_NAME, read_security_row, cluster_id, name, out);
 }
 
 int odb_security_list(odb_t *db, int64_t cluster_id, const char *query, int64_t offset,
@@ -1145,8 +1129,8 @@ int odb_channel_state_set(odb_t *db, const char *server, int64_t channel_id, con
     sqlite3_stmt *st = stmt(db, ST_STATE_SET);
     if (!st)
         return WSX_EIO;
-    char now[40];
-    now_iso(now);
+    char now[TIME_CAP];
+    isotime_now(now);
     sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, channel_id);
     sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
@@ -1183,8 +1167,8 @@ int odb_server_upsert(odb_t *db, const char *name, const char *admin_addr)
     sqlite3_stmt *st = stmt(db, ST_SERVER_UPSERT);
     if (!st)
         return WSX_EIO;
-    char now[40];
-    now_iso(now);
+    char now[TIME_CAP];
+    isotime_now(now);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, admin_addr, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
@@ -1210,8 +1194,8 @@ int odb_admin_user_create(odb_t *db, const char *username, const char *hash)
     sqlite3_stmt *st = stmt(db, ST_USER_CREATE);
     if (!st)
         return WSX_EIO;
-    char now[40];
-    now_iso(now);
+    char now[TIME_CAP];
+    isotime_now(now);
     sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -61,20 +60,6 @@ security_type_t security_type_parse(const char *s)
 
 /* ---- the server key ---------------------------------------------------------------- */
 
-static int key_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int key_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 /* Write a new key file: O_EXCL, so two servers starting at once on one data
  * directory do not each write their own key (the loser reads the winner's). */
 static int key_create(const char *path, const char *dir, char *err, size_t errlen)
@@ -83,7 +68,7 @@ static int key_create(const char *path, const char *dir, char *err, size_t errle
     if (fd < 0)
         return errno == EEXIST
                    ? 1
-                   : key_fail(err, errlen, WSX_EIO, "cannot create %s: %s", path, strerror(errno));
+                   : wsx_errf(err, errlen, WSX_EIO, "cannot create %s: %s", path, strerror(errno));
     uint8_t key[KEY_BYTES];
     randombytes_buf(key, sizeof key);
     ssize_t n = write(fd, key, sizeof key);
@@ -94,7 +79,7 @@ static int key_create(const char *path, const char *dir, char *err, size_t errle
             saved = ENOSPC;
         close(fd);
         unlink(path);
-        return key_fail(err, errlen, WSX_EIO, "cannot write %s: %s", path, strerror(saved));
+        return wsx_errf(err, errlen, WSX_EIO, "cannot write %s: %s", path, strerror(saved));
     }
     close(fd);
     /* The new directory entry must survive a crash too, or a JWT secret sealed
@@ -110,26 +95,26 @@ static int key_create(const char *path, const char *dir, char *err, size_t errle
 int security_key_load(const char *data_dir, char *err, size_t errlen)
 {
     if (sodium_init() < 0)
-        return key_fail(err, errlen, WSX_EIO, "cannot initialise libsodium");
+        return wsx_errf(err, errlen, WSX_EIO, "cannot initialise libsodium");
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s", data_dir, KEY_FILE) >= sizeof path)
-        return key_fail(err, errlen, WSX_EINVAL, "the data directory path is too long");
+        return wsx_errf(err, errlen, WSX_EINVAL, "the data directory path is too long");
     int rc = key_create(path, data_dir, err, errlen);
     if (rc < 0)
         return rc;
 
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return key_fail(err, errlen, WSX_EIO, "cannot open %s: %s", path, strerror(errno));
+        return wsx_errf(err, errlen, WSX_EIO, "cannot open %s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return key_fail(err, errlen, WSX_EIO, "%s is not a regular file", path);
+        return wsx_errf(err, errlen, WSX_EIO, "%s is not a regular file", path);
     }
     /* Like ssh with its private keys: a key others can read is no secret. */
     if (st.st_mode & 077) {
         close(fd);
-        return key_fail(err, errlen, WSX_EINVAL,
+        return wsx_errf(err, errlen, WSX_EINVAL,
                         "%s is readable by other users (mode %03o); run: chmod 600 %s", path,
                         (unsigned)(st.st_mode & 0777), path);
     }
@@ -138,7 +123,7 @@ int security_key_load(const char *data_dir, char *err, size_t errlen)
     close(fd);
     if (n != (ssize_t)KEY_BYTES) {
         sodium_memzero(buf, sizeof buf);
-        return key_fail(err, errlen, WSX_EINVAL,
+        return wsx_errf(err, errlen, WSX_EINVAL,
                         "%s must hold exactly %d bytes but holds %lld; restore it from a backup "
                         "(JWT secrets sealed with another key cannot be opened)",
                         path, (int)KEY_BYTES, (long long)st.st_size);
