@@ -1197,7 +1197,8 @@ static void report(bench_t *b)
         printf(",\"rate\":");
         json_num(rate);
         printf(",\"latency_us\":{\"of\":\"%s\",\"p50\":",
-               o->mode == MODE_CHURN ? "handshake" : "round_trip");
+               o->mode == MODE_CHURN ? (o->wsx ? "handshake_and_login" : "handshake")
+                                     : "round_trip");
         json_num(p50);
         printf(",\"p99\":");
         json_num(p99);
@@ -1276,8 +1277,8 @@ static void report(bench_t *b)
     } else if (o->mode == MODE_CHURN) {
         printf("  handshakes   %" PRIu64 " = %.0f handshakes/s (connect, upgrade, close)\n",
                b->upgrades_window, rate);
-        printf("  handshake    p50 %.1f us, p99 %.1f us, max %.1f us (connect to 101)\n", p50, p99,
-               lmax);
+        printf("  handshake    p50 %.1f us, p99 %.1f us, max %.1f us (connect to %s)\n", p50, p99,
+               lmax, o->wsx ? "the login reply" : "101");
     } else {
         printf("  %s %" PRIu64 " of %d in %.2f s = %.0f %s/s\n",
                o->wsx ? "logged in   " : "upgraded    ", held, o->conns, conn_s, up_rate,
