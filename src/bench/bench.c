@@ -3,7 +3,8 @@
  * handshake helper. Three modes: echo (messages/s and round-trip latency), --hold
  * (many idle connections: upgrade rate and server memory per connection) and
  * --churn (connect, upgrade, close, again: handshakes/s). --server-pid adds the
- * server's CPU time and RSS over the measured window. */
+ * server's CPU time and RSS over the measured window. --wsx speaks the session
+ * protocol of a json channel on top of any mode (bench_wsx.c). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,6 +26,8 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/bench_wsx.h"
+#include "common/isotime.h"
 #include "common/err.h"
 #include "ev/ev.h"
 #include "http/http_parse.h"
@@ -42,6 +46,9 @@
 #define SETTLE_MS 1000                /* --hold: idle time before reading the RSS */
 #define STALL_NS (10ull * 1000000000) /* no echo at all for this long: give up */
 #define TICK_MS 50
+#define MAX_SOURCES 256               /* --source-addrs */
+#define MAX_CLOSE_CODES 16            /* distinct close codes counted */
+#define WSX_LOGIN_MAX 160             /* a create-session message */
 
 /* ---- options -------------------------------------------------------------- */
 
@@ -65,6 +72,8 @@ typedef struct opts {
     int nheaders;
     int json;
     int server_pid; /* 0: none */
+    int wsx;        /* speak the WSX session protocol (a json channel) */
+    const char *source_addrs;
 } opts_t;
 
 /* ---- a log-linear latency histogram: fixed size, no allocation per sample --- */
@@ -185,13 +194,24 @@ static uint64_t now_ns(void)
 
 /* ---- the run ----------------------------------------------------------------- */
 
-enum { ERR_CONNECT, ERR_HANDSHAKE, ERR_CLOSED, ERR_BAD_ECHO, ERR_PROTOCOL, ERR_TIMEOUT, ERR_N };
-static const char *const err_names[ERR_N] = {"connect",  "handshake", "closed",
+enum {
+    ERR_CONNECT,
+    ERR_HANDSHAKE,
+    ERR_LOGIN,
+    ERR_CLOSED,
+    ERR_BAD_ECHO,
+    ERR_PROTOCOL,
+    ERR_TIMEOUT,
+    ERR_N
+};
+static const char *const err_names[ERR_N] = {"connect",  "handshake", "login",  "closed",
                                              "bad_echo", "protocol",  "timeout"};
 
 enum { PH_CONNECT, PH_SETTLE, PH_WARMUP, PH_MEASURE, PH_DRAIN, PH_CLOSE };
 
-enum { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_CLOSING, C_DONE };
+/* C_LOGIN (--wsx): upgraded, create-session sent, waiting for the token. Until
+ * C_OPEN a connection counts as connecting. */
+enum { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_LOGIN, C_OPEN, C_CLOSING, C_DONE };
 
 typedef struct bench bench_t;
 
@@ -215,7 +235,10 @@ typedef struct conn {
     uint8_t *wbuf;
     size_t wlen, woff;
 
-    uint8_t *masked; /* the payload pool, masked with our key (echo mode) */
+    uint8_t *masked; /* the payload pool (--wsx: the invoke message), masked with our
+                        key (echo mode) */
+    uint8_t *tmpl;   /* --wsx echo: the invoke message in clear, to check replies */
+    uint32_t logins; /* --wsx: create-sessions sent, for unique ids */
     uint64_t *ring;  /* send times of the messages in flight, oldest first */
     unsigned rhead, inflight;
     uint64_t sent, recvd; /* message sequence numbers */
@@ -236,13 +259,30 @@ struct bench {
     ev_defer_t pump;
 
     uint8_t *plain; /* the payload pool in clear: size + 4 * VARIANTS bytes */
+    size_t msg_size; /* of every data frame: o->size, or --wsx the invoke message */
+
+    /* --wsx */
+    char ts[ISOTIME_LEN + 1]; /* meta.timestamp of every message: the run's start */
+    char *text;               /* data.text: o->size letters and digits */
+    bench_wsx_layout_t lay;   /* of every connection's invoke message */
+    uint64_t pings, pongs;
+    struct {
+        uint16_t code;
+        uint64_t n;
+    } closes[MAX_CLOSE_CODES]; /* close frames the server sent first, by code */
+    uint64_t closes_other;     /* past MAX_CLOSE_CODES distinct codes */
+
+    struct sockaddr_storage src[MAX_SOURCES]; /* --source-addrs */
+    socklen_t srclen[MAX_SOURCES];
+    int nsrc;
+
     char *request;  /* the upgrade request, with "KEY-GOES-HERE-0123456789" to patch */
     size_t request_len, key_off;
     size_t rcap, wcap;
     uint64_t rng;
 
     int next_start; /* initial connects not yet started */
-    int connecting; /* in C_CONNECTING or C_HANDSHAKE */
+    int connecting; /* in C_CONNECTING, C_HANDSHAKE or C_LOGIN */
     int settled;    /* connections that opened once or failed before that */
     int live;       /* connections with an open fd */
 
@@ -313,7 +353,7 @@ static void pump_later(bench_t *b)
         ev_defer(b->loop, &b->pump, pump_cb);
 }
 
-/* A connection leaves C_CONNECTING/C_HANDSHAKE, opened or failed. */
+/* A connection leaves C_CONNECTING/C_HANDSHAKE/C_LOGIN, opened or failed. */
 static void conn_left_handshake(conn_t *c, int opened)
 {
     bench_t *b = c->b;
@@ -375,17 +415,28 @@ static uint8_t *wspace(conn_t *c, size_t n)
     return p;
 }
 
-/* Queue a control frame (close, pong) with a masked payload of n <= 125 bytes. */
-static void queue_control(conn_t *c, int opcode, const uint8_t *payload, size_t n)
+/* Queue a frame with a masked payload: a control frame (close, pong) of n <= 125
+ * bytes, or --wsx's create-session. Returns 0, or -1 when the write buffer is
+ * full (it is sized for the request plus two control frames and a login). */
+static int queue_frame(conn_t *c, int opcode, const uint8_t *payload, size_t n)
 {
     uint8_t hdr[WS_FRAME_MAX_HEADER];
     size_t hl = ws_frame_encode_header(hdr, 1, opcode, n, c->mask);
     uint8_t *p = wspace(c, hl + n);
     if (!p)
-        return; /* the buffer always has room for two control frames */
+        return -1;
     memcpy(p, hdr, hl);
     memcpy(p + hl, payload, n);
     ws_frame_unmask(p + hl, n, c->mask, 0); /* masking is the same XOR */
+    return 0;
+}
+
+static void queue_control(conn_t *c, int opcode, const uint8_t *payload, size_t n)
+{
+    if (queue_frame(c, opcode, payload, n) < 0)
+        note_error(c->b, ERR_PROTOCOL, "%s",
+                   opcode == WS_OP_PONG ? "no room to queue a pong (the server is not reading)"
+                                        : "no room to queue a close frame");
 }
 
 /* Fill the pipeline: send as many messages as are allowed in flight. `now` is
@@ -393,14 +444,20 @@ static void queue_control(conn_t *c, int opcode, const uint8_t *payload, size_t 
 static void queue_messages(conn_t *c, uint64_t now)
 {
     bench_t *b = c->b;
-    size_t size = b->o->size;
+    size_t size = b->msg_size;
     while (c->inflight < (unsigned)b->o->pipeline && may_send(b)) {
         uint8_t *p = wspace(c, c->hdr_len + size);
         if (!p)
             return;
         memcpy(p, c->hdr, c->hdr_len);
-        /* Windows start at multiples of 4, so the key lines up with the pool's. */
-        memcpy(p + c->hdr_len, c->masked + 4 * (c->sent % VARIANTS), size);
+        if (b->o->wsx) {
+            /* one message, its sequence number patched in (masked) */
+            memcpy(p + c->hdr_len, c->masked, size);
+            bench_wsx_set_seq(p + c->hdr_len, &b->lay, c->sent, c->mask);
+        } else {
+            /* Windows start at multiples of 4, so the key lines up with the pool's. */
+            memcpy(p + c->hdr_len, c->masked + 4 * (c->sent % VARIANTS), size);
+        }
         c->ring[(c->rhead + c->inflight) % (unsigned)b->o->pipeline] = now;
         c->inflight++;
         c->sent++;
@@ -448,6 +505,49 @@ static void on_connected(conn_t *c)
     memcpy(p, b->request, b->request_len);
     memcpy(p + b->key_off, key, 24);
     conn_flush(c);
+}
+
+/* --wsx: the 101 is in; send create-session and wait for the token. */
+static void conn_login(conn_t *c)
+{
+    bench_t *b = c->b;
+    char id[32], msg[WSX_LOGIN_MAX];
+    snprintf(id, sizeof id, "l%08x.%08x", (unsigned)(c - b->conns), (unsigned)c->logins++);
+    int n = bench_wsx_login(msg, sizeof msg, id, b->ts);
+    c->state = C_LOGIN;
+    if (n < 0 || queue_frame(c, WS_OP_TEXT, (const uint8_t *)msg, (size_t)n) < 0) {
+        conn_fail(c, ERR_LOGIN, "%s", "cannot queue the create-session message");
+        return;
+    }
+    conn_flush(c);
+}
+
+/* --wsx: the login reply, one text frame. Returns 0 when logged in. */
+static int check_login(conn_t *c, const uint8_t *p, size_t n)
+{
+    bench_t *b = c->b;
+    char id[32], token[BENCH_WSX_TOKEN_LEN + 1];
+    snprintf(id, sizeof id, "l%08x.%08x", (unsigned)(c - b->conns), (unsigned)c->logins - 1);
+    const char *why = bench_wsx_check_login(p, n, id, token);
+    if (why) {
+        note_error(b, ERR_LOGIN, "create-session: %s", why);
+        conn_send_close(c, 1000, CLOSE_TIMEOUT_MS);
+        return -1;
+    }
+    if (b->o->mode == MODE_ECHO) {
+        /* this connection's invoke message, now that the token is known */
+        bench_wsx_layout_t lay;
+        int len = bench_wsx_invoke((char *)c->tmpl, b->msg_size + 1, (uint32_t)(c - b->conns),
+                                   b->ts, token, b->text, b->o->size, &lay);
+        if (len < 0 || memcmp(&lay, &b->lay, sizeof lay) != 0) {
+            note_error(b, ERR_LOGIN, "%s", "the invoke message does not fit its layout");
+            conn_send_close(c, 1000, CLOSE_TIMEOUT_MS);
+            return -1;
+        }
+        memcpy(c->masked, c->tmpl, b->msg_size);
+        ws_frame_unmask(c->masked, b->msg_size, c->mask, 0);
+    }
+    return 0;
 }
 
 static void conn_opened(conn_t *c, uint64_t now)
@@ -512,13 +612,18 @@ static int parse_upgrade(conn_t *c, uint64_t now)
         conn_fail(c, ERR_HANDSHAKE, "the server's 101 has %s", bad);
         return -1;
     }
-    conn_opened(c, now);
-    return rc;
+    if (b->o->wsx)
+        conn_login(c);
+    else
+        conn_opened(c, now);
+    return c->state == C_DONE ? -1 : rc;
 }
 
 /* ---- frames from the server -------------------------------------------------------- */
 
 /* A data frame of an echo: check it against what we sent, in order. */
+static void echo_done(conn_t *c, uint64_t now);
+
 static void on_data_frame(conn_t *c, const ws_frame_hdr_t *h, const uint8_t *p, uint64_t now)
 {
     bench_t *b = c->b;
@@ -555,6 +660,48 @@ static void on_data_frame(conn_t *c, const ws_frame_hdr_t *h, const uint8_t *p, 
                    "echo %" PRIu64 " of a connection differs from the message sent (type, "
                    "length or bytes)",
                    c->recvd);
+    echo_done(c, now);
+}
+
+/* --wsx: a data frame is the login reply, or the reply to the oldest invoke in
+ * flight. The server sends each message as one frame; a fragmented one is
+ * reported, not reassembled (no reassembly buffer per connection). */
+static void on_wsx_frame(conn_t *c, const ws_frame_hdr_t *h, const uint8_t *p, uint64_t now)
+{
+    bench_t *b = c->b;
+    size_t n = (size_t)h->payload_len;
+    int whole = h->fin && h->opcode != WS_OP_CONT;
+    if (c->state == C_LOGIN) {
+        if (!whole) {
+            note_error(b, ERR_LOGIN, "%s", "a fragmented login reply (--wsx reads whole frames)");
+            conn_send_close(c, 1000, CLOSE_TIMEOUT_MS);
+        } else if (check_login(c, p, n) == 0) {
+            conn_opened(c, now);
+        }
+        return;
+    }
+    if (c->state != C_OPEN || b->o->mode != MODE_ECHO)
+        return; /* after our close frame, or a server talking unprompted */
+    if (!whole) {
+        note_error(b, ERR_PROTOCOL, "%s", "a fragmented reply (--wsx reads whole frames)");
+        return;
+    }
+    if (c->inflight == 0) {
+        note_error(b, ERR_BAD_ECHO, "%s", "a reply came that answers nothing sent");
+        return;
+    }
+    bench_wsx_set_seq(c->tmpl, &b->lay, c->recvd, NULL);
+    const char *why = h->opcode != WS_OP_TEXT ? "the reply is not a text message"
+                                              : bench_wsx_check_reply(p, n, c->tmpl, &b->lay);
+    if (why)
+        note_error(b, ERR_BAD_ECHO, "reply %" PRIu64 " of a connection: %s", c->recvd, why);
+    echo_done(c, now);
+}
+
+/* The oldest message in flight was answered: count it, send the next. */
+static void echo_done(conn_t *c, uint64_t now)
+{
+    bench_t *b = c->b;
     uint64_t sent_at = c->ring[c->rhead];
     c->rhead = (c->rhead + 1) % (unsigned)b->o->pipeline;
     c->inflight--;
@@ -570,6 +717,27 @@ static void on_data_frame(conn_t *c, const ws_frame_hdr_t *h, const uint8_t *p, 
         }
     }
     queue_messages(c, now);
+}
+
+/* A close frame the server sent first (not the answer to ours), by code. */
+static void count_close(bench_t *b, uint16_t code)
+{
+    for (int i = 0; i < MAX_CLOSE_CODES; i++) {
+        if (b->closes[i].n && b->closes[i].code != code)
+            continue;
+        b->closes[i].code = code;
+        b->closes[i].n++;
+        return;
+    }
+    b->closes_other++;
+}
+
+static uint64_t closes_with(const bench_t *b, uint16_t code)
+{
+    for (int i = 0; i < MAX_CLOSE_CODES && b->closes[i].n; i++)
+        if (b->closes[i].code == code)
+            return b->closes[i].n;
+    return 0;
 }
 
 /* Process the frames in the read buffer. Returns 0, or -1 when finished. */
@@ -600,11 +768,23 @@ static int process_frames(conn_t *c, size_t off, uint64_t now)
         case WS_OP_TEXT:
         case WS_OP_BINARY:
         case WS_OP_CONT:
-            on_data_frame(c, &h, p, now);
+            if (b->o->wsx)
+                on_wsx_frame(c, &h, p, now);
+            else
+                on_data_frame(c, &h, p, now);
             break;
         case WS_OP_PING:
-            if (c->state == C_OPEN)
+            b->pings++;
+            if (b->o->wsx) {
+                const char *bad = bench_wsx_check_ping(p, n);
+                if (bad)
+                    note_error(b, ERR_PROTOCOL, "%s", bad);
+            }
+            /* RFC 6455 5.5.3: the pong echoes the ping's payload */
+            if (c->state == C_OPEN || c->state == C_LOGIN) {
                 queue_control(c, WS_OP_PONG, p, n);
+                b->pongs++;
+            }
             break;
         case WS_OP_PONG:
             break;
@@ -615,6 +795,7 @@ static int process_frames(conn_t *c, size_t off, uint64_t now)
                 note_error(b, ERR_PROTOCOL, "%s", "the server sent a malformed close frame");
             c->got_close = 1;
             if (c->state != C_CLOSING) {
+                count_close(b, code);
                 note_error(b, ERR_CLOSED, "the server closed a connection with %u %.*s",
                            (unsigned)code, (int)(reason.len > 80 ? 80 : reason.len),
                            reason.ptr ? (const char *)reason.ptr : "");
@@ -637,7 +818,9 @@ static int process_frames(conn_t *c, size_t off, uint64_t now)
 static void on_eof(conn_t *c)
 {
     bench_t *b = c->b;
-    if (c->state == C_HANDSHAKE)
+    if (c->state == C_LOGIN)
+        note_error(b, ERR_LOGIN, "%s", "the server closed the connection before the login reply");
+    else if (c->state == C_HANDSHAKE)
         note_error(b, ERR_HANDSHAKE, "%s", "the server closed the connection during the handshake");
     else if (!c->got_close)
         note_error(b, ERR_CLOSED, "%s", "the server closed a connection without a close frame");
@@ -663,7 +846,11 @@ static void conn_read(conn_t *c)
                 conn_finish(c); /* a reset after the close handshake: fine */
                 return;
             }
-            conn_fail(c, c->state == C_HANDSHAKE ? ERR_HANDSHAKE : ERR_CLOSED, "recv: %s",
+            conn_fail(c,
+                      c->state == C_HANDSHAKE ? ERR_HANDSHAKE
+                      : c->state == C_LOGIN   ? ERR_LOGIN
+                                              : ERR_CLOSED,
+                      "recv: %s",
                       strerror(errno));
             return;
         }
@@ -705,6 +892,8 @@ static void conn_send_close(conn_t *c, uint16_t code, uint64_t timeout_ms)
 {
     if (c->sent_close)
         return;
+    if (c->state == C_LOGIN)
+        conn_left_handshake(c, 0); /* it never opened */
     uint8_t payload[2] = {(uint8_t)(code >> 8), (uint8_t)code};
     queue_control(c, WS_OP_CLOSE, payload, 2);
     c->sent_close = 1;
@@ -735,7 +924,7 @@ static void conn_finish(conn_t *c)
     int was = c->state;
     if (was == C_DONE || was == C_IDLE)
         return;
-    if (was == C_CONNECTING || was == C_HANDSHAKE)
+    if (was == C_CONNECTING || was == C_HANDSHAKE || was == C_LOGIN)
         conn_left_handshake(c, 0);
     ev_timer_stop(b->loop, &c->timer);
     ev_io_close(b->loop, &c->io);
@@ -754,6 +943,9 @@ static void on_conn_timer(ev_loop_t *loop, ev_timer_t *t)
     conn_t *c = (conn_t *)((char *)t - offsetof(conn_t, timer));
     if (c->state == C_CONNECTING || c->state == C_HANDSHAKE)
         note_error(c->b, ERR_TIMEOUT, "no 101 within %d s", HANDSHAKE_TIMEOUT_MS / 1000);
+    else if (c->state == C_LOGIN)
+        note_error(c->b, ERR_TIMEOUT, "no login reply within %d s of connecting",
+                   HANDSHAKE_TIMEOUT_MS / 1000);
     else if (c->state == C_CLOSING)
         note_error(c->b, ERR_TIMEOUT, "%s", "the server did not finish a close handshake in time");
     conn_finish(c);
@@ -788,6 +980,18 @@ static void conn_start(bench_t *b, conn_t *c)
         return;
     }
     ev_timer_start(b->loop, &c->timer, HANDSHAKE_TIMEOUT_MS, on_conn_timer);
+    if (b->nsrc) {
+        /* --source-addrs, round robin by connection. The port is chosen at
+         * connect(), per destination, not at bind(): so each source address has
+         * the whole ephemeral range for this target. */
+        int i = (int)((c - b->conns) % b->nsrc);
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (bind(fd, (struct sockaddr *)&b->src[i], b->srclen[i]) < 0) {
+            int e = errno;
+            conn_fail(c, ERR_CONNECT, "bind to a --source-addrs address: %s", strerror(e));
+            return;
+        }
+    }
     if (connect(fd, (struct sockaddr *)&b->addr, b->addrlen) < 0 && errno != EINPROGRESS) {
         int e = errno;
         conn_fail(c, ERR_CONNECT, "connect: %s", strerror(e));
@@ -837,7 +1041,7 @@ static void begin_close(bench_t *b, uint64_t now)
         conn_t *c = &b->conns[i];
         if (c->state == C_OPEN)
             conn_send_close(c, 1000, ms);
-        else if (c->state == C_CONNECTING || c->state == C_HANDSHAKE)
+        else if (c->state == C_CONNECTING || c->state == C_HANDSHAKE || c->state == C_LOGIN)
             conn_finish(c);
         else if (c->state == C_DONE && b->o->mode == MODE_CHURN)
             ev_timer_stop(b->loop, &c->timer); /* a pending retry */
@@ -974,12 +1178,15 @@ static void report(bench_t *b)
         rate = up_rate;
         per_cpu = up_per_cpu;
     }
+    double srv_pct = srv && window > 0 ? 100 * srv_cpu / window : NAN;
 
     if (o->json) {
         printf("{\"mode\":\"%s\",\"url\":", mode_name(o->mode));
         json_str(o->url);
-        printf(",\"connections\":%d,\"size\":%zu,\"pipeline\":%d,\"binary\":%s,\"warmup_s\":",
-               o->conns, o->size, o->pipeline, o->binary ? "true" : "false");
+        printf(",\"wsx\":%s,\"connections\":%d,\"size\":%zu,\"message_size\":%zu,\"pipeline\":%d,"
+               "\"binary\":%s,\"warmup_s\":",
+               o->wsx ? "true" : "false", o->conns, o->size, b->msg_size, o->pipeline,
+               o->binary ? "true" : "false");
         json_num(o->mode == MODE_HOLD ? 0 : o->warmup);
         printf(",\"window_s\":");
         json_num(window);
@@ -990,7 +1197,8 @@ static void report(bench_t *b)
         printf(",\"rate\":");
         json_num(rate);
         printf(",\"latency_us\":{\"of\":\"%s\",\"p50\":",
-               o->mode == MODE_CHURN ? "handshake" : "round_trip");
+               o->mode == MODE_CHURN ? (o->wsx ? "handshake_and_login" : "handshake")
+                                     : "round_trip");
         json_num(p50);
         printf(",\"p99\":");
         json_num(p99);
@@ -1004,6 +1212,12 @@ static void report(bench_t *b)
             json_str(b->first_error);
         else
             printf("null");
+        printf(",\"pings\":%" PRIu64 ",\"pongs\":%" PRIu64 ",\"closed_by_server\":{", b->pings,
+               b->pongs);
+        for (int i = 0; i < MAX_CLOSE_CODES && b->closes[i].n; i++)
+            printf("%s\"%u\":%" PRIu64, i ? "," : "", (unsigned)b->closes[i].code, b->closes[i].n);
+        printf("%s\"other\":%" PRIu64 "},\"missed_pings_closes\":%" PRIu64,
+               b->closes[0].n ? "," : "", b->closes_other, closes_with(b, 4002));
         printf(",\"client_cpu_s\":");
         json_num(cli_cpu);
         printf(",\"server\":");
@@ -1014,12 +1228,15 @@ static void report(bench_t *b)
             json_num(per_cpu);
             printf(",\"%s_per_cpu_s\":", o->mode == MODE_ECHO ? "msgs" : "handshakes");
             json_num(per_cpu);
+            printf(",\"cpu_pct\":");
+            json_num(srv_pct);
             printf(",\"rss_kb_start\":%ld,\"rss_kb_end\":%ld}", b->srv_start.rss_kb,
                    b->srv_end.rss_kb);
         } else {
             printf("null");
         }
         if (o->mode == MODE_HOLD) {
+            /* with --wsx, "upgraded" counts the logged-in sessions */
             printf(",\"hold\":{\"connections\":%d,\"upgraded\":%" PRIu64 ",\"connect_s\":",
                    o->conns, held);
             json_num(conn_s);
@@ -1032,15 +1249,22 @@ static void report(bench_t *b)
             printf(",\"rss_kb_before\":%ld,\"rss_kb_settled\":%ld,\"bytes_per_conn\":",
                    b->srv_before.rss_kb, b->srv_settled.rss_kb);
             json_num(bytes_per_conn);
+            printf(",\"held_s\":");
+            json_num(window);
+            printf(",\"server_cpu_pct_held\":");
+            json_num(srv_pct);
             printf("}");
         }
         printf(",\"stalled\":%s,\"exit\":%d}\n", b->stalled ? "true" : "false", b->exit_code);
         return;
     }
 
-    printf("wsx bench %s %s: %d connection%s", mode_name(o->mode), o->url, o->conns,
-           o->conns == 1 ? "" : "s");
-    if (o->mode == MODE_ECHO)
+    printf("wsx bench %s%s %s: %d connection%s", mode_name(o->mode), o->wsx ? " --wsx" : "",
+           o->url, o->conns, o->conns == 1 ? "" : "s");
+    if (o->mode == MODE_ECHO && o->wsx)
+        printf(", %zu-byte invokes (data.text %zu bytes), pipeline %d", b->msg_size, o->size,
+               o->pipeline);
+    else if (o->mode == MODE_ECHO)
         printf(", %zu-byte %s messages, pipeline %d", o->size, o->binary ? "binary" : "text",
                o->pipeline);
     if (o->mode == MODE_HOLD)
@@ -1053,11 +1277,22 @@ static void report(bench_t *b)
     } else if (o->mode == MODE_CHURN) {
         printf("  handshakes   %" PRIu64 " = %.0f handshakes/s (connect, upgrade, close)\n",
                b->upgrades_window, rate);
-        printf("  handshake    p50 %.1f us, p99 %.1f us, max %.1f us (connect to 101)\n", p50, p99,
-               lmax);
+        printf("  handshake    p50 %.1f us, p99 %.1f us, max %.1f us (connect to %s)\n", p50, p99,
+               lmax, o->wsx ? "the login reply" : "101");
     } else {
-        printf("  upgraded     %" PRIu64 " of %d in %.2f s = %.0f upgrades/s\n", held, o->conns,
-               conn_s, up_rate);
+        printf("  %s %" PRIu64 " of %d in %.2f s = %.0f %s/s\n",
+               o->wsx ? "logged in   " : "upgraded    ", held, o->conns, conn_s, up_rate,
+               o->wsx ? "logins" : "upgrades");
+    }
+    if (b->pings || o->wsx)
+        printf("  pings        %" PRIu64 " received, %" PRIu64 " pongs sent\n", b->pings, b->pongs);
+    if (b->closes[0].n || b->closes_other) {
+        printf("  closed by server first:");
+        for (int i = 0; i < MAX_CLOSE_CODES && b->closes[i].n; i++)
+            printf(" %u x %" PRIu64, (unsigned)b->closes[i].code, b->closes[i].n);
+        if (b->closes_other)
+            printf(" others x %" PRIu64, b->closes_other);
+        printf("%s\n", closes_with(b, 4002) ? " (4002: pings missed)" : "");
     }
     printf("  errors       %" PRIu64, errors);
     if (errors) {
@@ -1073,8 +1308,8 @@ static void report(bench_t *b)
     if (o->server_pid) {
         if (o->mode == MODE_HOLD) {
             printf("  server cpu   %.2f s for the upgrades = %.0f upgrades per cpu-s; %.2f s "
-                   "while holding\n",
-                   up_cpu, up_per_cpu, srv_cpu);
+                   "while holding = %.2f%% of one core\n",
+                   up_cpu, up_per_cpu, srv_cpu, srv_pct);
             printf("  server rss   %ld kB -> %ld kB with %" PRIu64
                    " idle connections = %.0f bytes per connection\n",
                    b->srv_before.rss_kb, b->srv_settled.rss_kb, held, bytes_per_conn);
@@ -1094,7 +1329,9 @@ static void usage(FILE *f)
             "usage: wsx bench --url ws://HOST:PORT/PATH [options]\n"
             "\n"
             "A WebSocket load generator. Echo mode (the default) keeps -p messages in flight on\n"
-            "each of -c connections and checks every echo against what was sent.\n"
+            "each of -c connections and checks every echo against what was sent. In every\n"
+            "mode a server PING gets a PONG echoing its payload; the report counts pings and\n"
+            "the close codes of closes the server started (4002: pings missed).\n"
             "\n"
             "  --url URL              the target, ws://HOST[:PORT][/PATH] (required)\n"
             "  -c, --connections N    connections (default 100)\n"
@@ -1111,6 +1348,15 @@ static void usage(FILE *f)
             "                         handshakes/s\n"
             "      --header 'K: V'    an extra request header (repeatable)\n"
             "      --server-pid PID   report the server's CPU time and RSS from /proc\n"
+            "      --wsx              speak the WSX session protocol (a json channel): after\n"
+            "                         the upgrade, create-session and wait for the token\n"
+            "                         (--hold and --churn count logged-in sessions); echo mode\n"
+            "                         invokes the channel's service (demo.echo) with\n"
+            "                         {\"seq\":..,\"text\":<-s letters>} and checks each reply is\n"
+            "                         the zwsx.rspok to that id with that data\n"
+            "      --source-addrs A,B,..  bind each connection to one of these local addresses\n"
+            "                         in turn (e.g. 127.0.0.1,127.0.0.2): more than one\n"
+            "                         source's ephemeral ports towards one target\n"
             "      --json             one JSON object instead of text\n"
             "  -h, --help             this text\n"
             "\n"
@@ -1204,7 +1450,8 @@ static int parse_url(opts_t *o)
 /* Fill o from argv. Returns 0, 2 (usage error, said on stderr) or HELP_SHOWN. */
 static int parse_opts(int argc, char **argv, opts_t *o)
 {
-    enum { O_URL = 256, O_BINARY, O_WARMUP, O_HOLD, O_CHURN, O_HEADER, O_JSON, O_PID };
+    enum { O_URL = 256, O_BINARY, O_WARMUP, O_HOLD, O_CHURN, O_HEADER, O_JSON, O_PID, O_WSX,
+           O_SRC };
     static const struct option longs[] = {
         {"url", required_argument, 0, O_URL},
         {"connections", required_argument, 0, 'c'},
@@ -1219,6 +1466,8 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         {"header", required_argument, 0, O_HEADER},
         {"json", no_argument, 0, O_JSON},
         {"server-pid", required_argument, 0, O_PID},
+        {"wsx", no_argument, 0, O_WSX},
+        {"source-addrs", required_argument, 0, O_SRC},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -1294,6 +1543,12 @@ static int parse_opts(int argc, char **argv, opts_t *o)
                 return bad_usage("--server-pid %s: not a process id", optarg);
             o->server_pid = (int)v;
             break;
+        case O_WSX:
+            o->wsx = 1;
+            break;
+        case O_SRC:
+            o->source_addrs = optarg;
+            break;
         case 'h':
             usage(stdout);
             return HELP_SHOWN;
@@ -1321,6 +1576,8 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         o->mode = MODE_HOLD;
         o->conns = hold;
     }
+    if (o->wsx && o->binary)
+        return bad_usage("%s", "--wsx sends JSON text messages: not with --binary");
     if (o->server_pid && kill(o->server_pid, 0) < 0 && errno == ESRCH) {
         char pid[16];
         snprintf(pid, sizeof pid, "%d", o->server_pid);
@@ -1351,6 +1608,46 @@ static int raise_nofile(int need)
     return 0;
 }
 
+/* --source-addrs: a comma-separated list of numeric addresses of the target's
+ * family. Returns 0, or 2 after saying what is wrong. */
+static int parse_sources(bench_t *b)
+{
+    const char *s = b->o->source_addrs;
+    while (s && *s) {
+        size_t n = strcspn(s, ",");
+        char one[INET6_ADDRSTRLEN + 1];
+        if (n == 0 || n >= sizeof one)
+            return bad_usage("--source-addrs %s: a comma-separated list of IP addresses",
+                             b->o->source_addrs);
+        memcpy(one, s, n);
+        one[n] = 0;
+        if (b->nsrc == MAX_SOURCES)
+            return bad_usage("--source-addrs: at most 256 addresses%s", "");
+        struct sockaddr_storage *sa = &b->src[b->nsrc];
+        memset(sa, 0, sizeof *sa);
+        if (b->addr.ss_family == AF_INET) {
+            struct sockaddr_in *a = (struct sockaddr_in *)sa;
+            a->sin_family = AF_INET;
+            if (inet_pton(AF_INET, one, &a->sin_addr) != 1)
+                return bad_usage("--source-addrs: %s is not an IPv4 address (the target is IPv4)",
+                                 one);
+            b->srclen[b->nsrc] = sizeof *a;
+        } else {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)sa;
+            a->sin6_family = AF_INET6;
+            if (inet_pton(AF_INET6, one, &a->sin6_addr) != 1)
+                return bad_usage("--source-addrs: %s is not an IPv6 address (the target is IPv6)",
+                                 one);
+            b->srclen[b->nsrc] = sizeof *a;
+        }
+        b->nsrc++;
+        s += n;
+        if (*s == ',')
+            s++;
+    }
+    return 0;
+}
+
 static int build_request(bench_t *b)
 {
     opts_t *o = b->o;
@@ -1377,19 +1674,45 @@ static int build_request(bench_t *b)
 static int alloc_conns(bench_t *b)
 {
     opts_t *o = b->o;
-    size_t frame = WS_FRAME_MAX_HEADER + o->size;
     int echo = o->mode == MODE_ECHO;
-    b->rcap = echo ? (size_t)o->pipeline * frame + 4096 : 4096;
+    b->msg_size = o->size;
+    if (o->wsx) {
+        /* the invoke message's layout, the same for every connection: fixed-width
+         * ids and a token of fixed length */
+        isotime_now(b->ts);
+        b->text = malloc(o->size + 1);
+        if (!b->text)
+            return -1;
+        static const char alnum[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        for (size_t i = 0; i < o->size; i++)
+            b->text[i] = alnum[(rng_next(b) >> 32) % (sizeof alnum - 1)];
+        b->text[o->size] = 0;
+        char token[BENCH_WSX_TOKEN_LEN + 1];
+        memset(token, '0', BENCH_WSX_TOKEN_LEN);
+        token[BENCH_WSX_TOKEN_LEN] = 0;
+        size_t cap = o->size + 512;
+        char *tmp = malloc(cap);
+        int len = tmp ? bench_wsx_invoke(tmp, cap, 0, b->ts, token, b->text, o->size, &b->lay) : -1;
+        free(tmp);
+        if (len < 0)
+            return -1;
+        b->msg_size = (size_t)len;
+    }
+    size_t frame = WS_FRAME_MAX_HEADER + b->msg_size;
+    /* --wsx: a reply is the message's data plus a meta of about 150 bytes */
+    b->rcap = echo ? (size_t)o->pipeline * (frame + (o->wsx ? 512 : 0)) + 4096 : 4096;
     if (b->rcap < 16384 && echo)
         b->rcap = 16384;
     size_t wdata = echo ? (size_t)o->pipeline * frame : 0;
-    b->wcap = (wdata > b->request_len ? wdata : b->request_len) + 2 * (WS_FRAME_MAX_HEADER + 125);
+    b->wcap = (wdata > b->request_len ? wdata : b->request_len) + 2 * (WS_FRAME_MAX_HEADER + 125) +
+              (o->wsx ? WS_FRAME_MAX_HEADER + WSX_LOGIN_MAX : 0);
     size_t pool = o->size + 4 * VARIANTS;
 
     b->conns = calloc((size_t)o->conns, sizeof *b->conns);
     if (!b->conns)
         return -1;
-    if (echo) {
+    if (echo && !o->wsx) {
         b->plain = malloc(pool);
         if (!b->plain)
             return -1;
@@ -1410,8 +1733,15 @@ static int alloc_conns(bench_t *b)
         uint32_t m = (uint32_t)rng_next(b);
         memcpy(c->mask, &m, 4);
         c->hdr_len = ws_frame_encode_header(c->hdr, 1, o->binary ? WS_OP_BINARY : WS_OP_TEXT,
-                                            o->size, c->mask);
-        if (echo) {
+                                            b->msg_size, c->mask);
+        if (echo && o->wsx) {
+            /* filled at login, when the token is known */
+            c->tmpl = malloc(b->msg_size + 1);
+            c->masked = malloc(b->msg_size);
+            c->ring = malloc((size_t)o->pipeline * sizeof *c->ring);
+            if (!c->tmpl || !c->masked || !c->ring)
+                return -1;
+        } else if (echo) {
             c->masked = malloc(pool);
             c->ring = malloc((size_t)o->pipeline * sizeof *c->ring);
             if (!c->masked || !c->ring)
@@ -1431,7 +1761,9 @@ static void free_all(bench_t *b)
             free(b->conns[i].wbuf);
             free(b->conns[i].masked);
             free(b->conns[i].ring);
+            free(b->conns[i].tmpl);
         }
+    free(b->text);
     free(b->conns);
     free(b->plain);
     free(b->request);
@@ -1468,6 +1800,10 @@ int bench_main(int argc, char **argv)
     memcpy(&b->addr, ai->ai_addr, ai->ai_addrlen);
     b->addrlen = ai->ai_addrlen;
     freeaddrinfo(ai);
+    if ((rc = parse_sources(b)) != 0) {
+        free(b);
+        return rc;
+    }
     if (getrandom(&b->rng, sizeof b->rng, 0) != sizeof b->rng || !b->rng)
         b->rng = now_ns() | 1;
 
