@@ -29,7 +29,7 @@ FUZZ_REPLAY := $(FUZZ_SRCS:fuzz/%.c=build/asan/fuzz/%)
 
 PYTEST := /usr/bin/python3 -m pytest
 
-.PHONY: all run test unit fuzz-replay integration fuzz bench deps clean format examples
+.PHONY: all run test unit fuzz-replay integration e2e fuzz bench deps clean format examples
 all: build/wsx examples
 
 # Service plugins see only the public header: a plugin needs nothing else from wsx.
@@ -116,7 +116,7 @@ run: deps build/wsx
 	build/wsx quickstart
 
 test: deps
-	$(MAKE) --no-print-directory unit fuzz-replay integration
+	$(MAKE) --no-print-directory unit fuzz-replay integration e2e
 
 # the service tests load the example plugins and the variants
 build/asan/tests/service/test_service: $(EXAMPLES) $(TEST_PLUGINS)
@@ -134,6 +134,11 @@ build/tests/alloccount.so: tests/tools/alloccount.c
 
 integration: build/asan/wsx build/wsx build/tests/alloccount.so $(EXAMPLES) $(TEST_PLUGINS)
 	WSX_BIN=$(CURDIR)/build/asan/wsx $(PYTEST) -q tests/integration
+
+# the web admin in Debian's Chromium (playwright-core); writes docs/screenshots/, and on a
+# failure a screenshot and the server's log to build/e2e-failures/
+e2e: build/asan/wsx
+	WSX_BIN=$(CURDIR)/build/asan/wsx node --test --test-reporter=spec tests/e2e/admin.test.js
 
 fuzz: $(FUZZ_SRCS:fuzz/%.c=build/fuzz/%)
 	@set -e; for t in $^; do n=$$(basename $$t); mkdir -p build/fuzz/corpus-$$n; \
