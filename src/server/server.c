@@ -282,8 +282,9 @@ int server_main(int argc, char **argv)
     http_server_free(http);
     reconcile_close_all(g_rec);
     workers_stop();
+    wsx_auth_stop();  /* its last answers land in the stopped workers' queues */
+    workers_free();   /* which run them here, releasing the connections they held */
     service_registry_stop(); /* no worker runs a plugin any more */
-    wsx_auth_stop();
     ev_timer_stop(loop, &g_tick);
     ev_io_stop(loop, &sig_io);
     close(sfd);

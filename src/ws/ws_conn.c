@@ -231,6 +231,10 @@ static void http_error(ws_conn_t *c, int status, const char *extra)
         text = "Not Found";
         body = "{\"error\": \"Not found\"}";
         break;
+    case 503:
+        text = "Service Unavailable";
+        body = "{\"error\": \"Too many logins in progress; try again later\"}";
+        break;
     case 401:
         text = "Unauthorized";
         body = "{\"error\": \"Unauthorized\"}";
@@ -361,6 +365,10 @@ static int raw_login(ws_conn_t *c, const http_request_t *req, const char *resp, 
     int rc = wsx_auth_submit(&cfg->cred, wsx_slice(user, strlen(user)), wsx_slice(secret, slen),
                              c->lst->loop, raw_auth_done, c);
     sodium_memzero(secret, slen);
+    if (rc == WSX_EBUSY) { /* too many logins being checked: a flood */
+        http_error(c, 503, "Retry-After: 1\r\n");
+        return 0;
+    }
     if (rc < 0) {
         conn_drop(c);
         return 0;
@@ -839,6 +847,8 @@ static void on_timer(ev_loop_t *loop, ev_timer_t *t)
         c->flags &= (uint8_t)~WS_F_PONG_SEEN;
         send_frame(c, WS_OP_PING, NULL, 0);
         conn_flush(c);
+        if (c->state != WS_ST_OPEN)
+            return; /* the send failed (a reset peer): never re-arm a dead connection */
         ev_timer_start(loop, &c->timer, cfg->ping_interval_ms, on_timer);
         return;
     default: /* handshake not finished in time, or the peer never closed */

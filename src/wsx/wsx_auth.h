@@ -19,7 +19,8 @@ void wsx_auth_stop(void);
 typedef void (*wsx_auth_done_fn)(void *ctx, int ok);
 
 /* Check username/secret against cred (all copied) on the checker thread, then call
- * done(ctx, ok) on loop's thread. Returns 0 (done will be called) or WSX_ENOMEM. */
+ * done(ctx, ok) on loop's thread. Returns 0 (done will be called), WSX_EBUSY (too
+ * many checks queued: a flood; refuse the login) or WSX_ENOMEM. */
 int wsx_auth_submit(const security_cred_t *cred, wsx_slice_t username, wsx_slice_t secret,
                     ev_loop_t *loop, wsx_auth_done_fn done, void *ctx);
 
