@@ -16,7 +16,8 @@
 #define CACHE_TTL_S 300
 #define MAX_QUEUED 256 /* checks waiting at once: beyond, a login is refused */
 
-typedef struct job {
+typedef struct wsx_auth_job {
+    _Atomic int cancelled;
     security_cred_t cred;
     ev_loop_t *reply_loop;
     wsx_auth_done_fn done;
@@ -25,6 +26,11 @@ typedef struct job {
     size_t ulen, slen;
     uint8_t buf[]; /* username, then secret */
 } job_t;
+
+void wsx_auth_cancel(wsx_auth_job_t *job)
+{
+    atomic_store(&job->cancelled, 1);
+}
 
 typedef struct slot {
     uint8_t key[32];
@@ -67,7 +73,7 @@ static void check(ev_loop_t *loop, void *arg)
 {
     job_t *j = arg;
     atomic_fetch_sub(&g_queued, 1);
-    if (atomic_load(&g_stopping)) { /* shutting down: answer at once, refused */
+    if (atomic_load(&g_stopping) || atomic_load(&j->cancelled)) { /* nobody waits */
         j->ok = 0;
         goto answer;
     }
@@ -137,7 +143,7 @@ void wsx_auth_stop(void)
 }
 
 int wsx_auth_submit(const security_cred_t *cred, wsx_slice_t username, wsx_slice_t secret,
-                    ev_loop_t *loop, wsx_auth_done_fn done, void *ctx)
+                    ev_loop_t *loop, wsx_auth_done_fn done, void *ctx, wsx_auth_job_t **job)
 {
     if (atomic_fetch_add(&g_queued, 1) >= MAX_QUEUED) {
         atomic_fetch_sub(&g_queued, 1);
@@ -148,6 +154,7 @@ int wsx_auth_submit(const security_cred_t *cred, wsx_slice_t username, wsx_slice
         atomic_fetch_sub(&g_queued, 1);
         return WSX_ENOMEM;
     }
+    atomic_init(&j->cancelled, 0);
     j->cred = *cred;
     j->reply_loop = loop;
     j->done = done;
@@ -163,5 +170,7 @@ int wsx_auth_submit(const security_cred_t *cred, wsx_slice_t username, wsx_slice
         free(j);
         return WSX_ENOMEM;
     }
+    if (job)
+        *job = j;
     return 0;
 }

@@ -449,6 +449,7 @@ static void login_done(ws_conn_t *c, int ok, wsx_slice_t in_reply_to)
 static void auth_done(void *ctx, int ok)
 {
     ws_conn_t *c = ctx;
+    c->auth_job = NULL;
     if (ws_conn_unhold(c))
         return; /* the connection died meanwhile */
     wsx_session_t *s = c->sess;
@@ -509,7 +510,7 @@ static void create_session(ws_conn_t *c, const wsx_envelope_t *e)
     s->login_reply_to = strndup((const char *)e->id.ptr, e->id.len);
     rc = s->login_reply_to ? wsx_auth_submit(&cfg->cred, wsx_slice(username, strlen(username)),
                                              wsx_slice(secret, (size_t)slen), c->lst->loop,
-                                             auth_done, c)
+                                             auth_done, c, &c->auth_job)
                            : WSX_ENOMEM;
     sodium_memzero(secret, (size_t)slen);
     if (rc == WSX_EBUSY) { /* too many logins being checked: a flood */
