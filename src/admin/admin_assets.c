@@ -25,6 +25,7 @@ int admin_asset_etag_match(const wsx_slice_t *inm, const char *etag)
         return 0;
     size_t elen = strlen(etag);
     size_t i = 0;
+    int match = 0;
     while (i < inm->len) {
         while (i < inm->len && (inm->ptr[i] == ' ' || inm->ptr[i] == '\t' || inm->ptr[i] == ','))
             i++;
@@ -35,15 +36,18 @@ int admin_asset_etag_match(const wsx_slice_t *inm, const char *etag)
         if (inm->len - i >= 2 && inm->ptr[i] == 'W' && inm->ptr[i + 1] == '/')
             i += 2;
         size_t start = i;
-        if (i < inm->len && inm->ptr[i] == '"') { /* a quoted tag may not hold ',' */
-            const uint8_t *q = memchr(inm->ptr + i + 1, '"', inm->len - i - 1);
-            i = q ? (size_t)(q - inm->ptr) + 1 : inm->len;
-        } else {
-            while (i < inm->len && inm->ptr[i] != ',')
-                i++;
-        }
+        if (i >= inm->len || inm->ptr[i] != '"')
+            return 0; /* not an entity-tag: the header is malformed, so no match */
+        const uint8_t *q = memchr(inm->ptr + i + 1, '"', inm->len - i - 1);
+        if (!q)
+            return 0;
+        i = (size_t)(q - inm->ptr) + 1;
         if (i - start == elen && memcmp(inm->ptr + start, etag, elen) == 0)
-            return 1;
+            match = 1;
+        while (i < inm->len && (inm->ptr[i] == ' ' || inm->ptr[i] == '\t'))
+            i++;
+        if (i < inm->len && inm->ptr[i] != ',')
+            return 0;
     }
-    return 0;
+    return match;
 }

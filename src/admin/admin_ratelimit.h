@@ -1,6 +1,6 @@
-/* admin_ratelimit.h - failed logins per client address. The first
- * ADMIN_RL_FREE_FAILURES failures cost nothing; each one after them closes the
- * address for a growing delay (1 s, 2 s, 4 s ... ADMIN_RL_MAX_DELAY_MS). A closed
+/* admin_ratelimit.h - failed logins per client address. After
+ * ADMIN_RL_FREE_FAILURES failures, each further failure closes the address for a
+ * growing delay (1 s, 2 s, 4 s ... ADMIN_RL_MAX_DELAY_MS). A closed
  * address is answered 429 at once: nothing here sleeps, so the control loop never
  * waits for an attacker. A success, or ADMIN_RL_FORGET_MS without a failure, clears
  * the address. Control thread only; times are CLOCK_MONOTONIC ms. */
@@ -21,9 +21,9 @@ typedef struct admin_ratelimit admin_ratelimit_t;
 admin_ratelimit_t *admin_ratelimit_new(void);
 void admin_ratelimit_free(admin_ratelimit_t *rl);
 
-/* How long an address must wait after its failures-th consecutive failure: 0 for
- * the first ADMIN_RL_FREE_FAILURES, then doubling from ADMIN_RL_FIRST_DELAY_MS up
- * to ADMIN_RL_MAX_DELAY_MS. Pure. */
+/* How long an address must wait after its failures-th consecutive failure: 0
+ * before the ADMIN_RL_FREE_FAILURES-th, ADMIN_RL_FIRST_DELAY_MS after it (so the
+ * 6th attempt waits 1 s), then doubling up to ADMIN_RL_MAX_DELAY_MS. Pure. */
 uint64_t admin_ratelimit_delay_ms(unsigned failures);
 
 /* Milliseconds before addr may try again (0: now). addr is borrowed. */
