@@ -9,11 +9,11 @@
 #include "common/slice.h"
 
 typedef struct admin_asset {
-    const char *path;               /* under web/admin/: "pages/login.html" */
+    const char *path; /* under web/admin/: "pages/login.html" */
     const unsigned char *data;
     size_t len;
-    const char *content_type;       /* "text/css; charset=utf-8" */
-    const char *etag;               /* strong, quoted: "\"3f2a...\"" (from SHA-256) */
+    const char *content_type; /* "text/css; charset=utf-8" */
+    const char *etag;         /* strong, quoted: "\"3f2a...\"" (from SHA-256) */
 } admin_asset_t;
 
 /* The asset at path (relative to web/admin/), or NULL. Static storage. */

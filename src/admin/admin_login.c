@@ -90,8 +90,7 @@ static void reply_csrf(http_reply_t *out)
 
 /* The CSRF rules for an authenticated request: 0 when it may go on, else -1 with
  * a 403 in *out. */
-static int csrf_check(const http_request_t *req, const admin_session_t *session,
-                      http_reply_t *out)
+static int csrf_check(const http_request_t *req, const admin_session_t *session, http_reply_t *out)
 {
     if (!state_changing(req))
         return 0;
@@ -166,8 +165,7 @@ static void reply_session(admin_session_t *s, int status, http_reply_t *out)
                      json_pack("{s:s, s:s}", "username", s->username, "csrf_token", s->csrf));
 }
 
-static void login(admin_api_t *api, const http_request_t *req, wsx_slice_t body,
-                  http_reply_t *out)
+static void login(admin_api_t *api, const http_request_t *req, wsx_slice_t body, http_reply_t *out)
 {
     if (cross_site(req)) { /* another site must not log a browser in either */
         reply_csrf(out);
@@ -242,8 +240,7 @@ static void change_password(admin_api_t *api, const http_request_t *req, wsx_sli
         int rc;
         if (chars < PASSWORD_MIN_CHARS) {
             admin_reply_error(out, 400, "too_short", "new_password",
-                              "new_password must have at least %d characters",
-                              PASSWORD_MIN_CHARS);
+                              "new_password must have at least %d characters", PASSWORD_MIN_CHARS);
         } else if (admin_auth_verify(api->db, s->username, cur) < 0) {
             /* a stolen cookie must not become a way to guess the password */
             admin_ratelimit_failed(api->ratelimit, peer, now_ms());

@@ -1,10 +1,11 @@
-/* admin_server.c - this server's facts, and a free port to suggest. The port comes
- * from the kernel (bind to port 0), so it is free on the host now; one a channel
- * already claims (perhaps inactive, or another server's) is skipped. */
+/* admin_server.c - this server's facts, and a free port to suggest: a random one
+ * below the ephemeral range that no channel claims (even an inactive one, or one
+ * of another cluster) and that binds on the host now. */
 #include "admin/admin_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,14 +15,18 @@
 #include "common/err.h"
 #include "net/sock.h"
 
-#define FREE_PORT_TRIES 32
+/* Below Linux's ephemeral range (32768-60999): a port suggested there could be
+ * taken by any outgoing connection before the channel binds it. */
+#define FREE_PORT_LOW 20000
+#define FREE_PORT_HIGH 32768
+#define FREE_PORT_TRIES 64
 
 static void server_info(admin_api_t *api, http_reply_t *out)
 {
     admin_reply_json(out, 200,
                      json_pack("{s:s, s:s, s:s}", "name", api->server_name ? api->server_name : "",
-                               "admin_address", api->admin_url ? api->admin_url : "",
-                               "started_at", api->started_at));
+                               "admin_address", api->admin_url ? api->admin_url : "", "started_at",
+                               api->started_at));
 }
 
 /* Only an IP address or "localhost": a name would need DNS on the control thread. */
@@ -63,24 +68,21 @@ static void free_port(admin_api_t *api, const http_request_t *req, http_reply_t 
     free(chans);
     char err[256] = "";
     for (int t = 0; t < FREE_PORT_TRIES; t++) {
-        int fd = sock_listen(host, 0, 0, err, sizeof err);
+        uint16_t port =
+            (uint16_t)(FREE_PORT_LOW + randombytes_uniform(FREE_PORT_HIGH - FREE_PORT_LOW));
+        if (used[port / 8] & (1u << (port % 8)))
+            continue;
+        int fd = sock_listen(host, port, 0, err, sizeof err);
+        if (fd == WSX_EINVAL)
+            break; /* the host is not this machine's */
         if (fd < 0)
-            break;
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof ss;
-        int got = getsockname(fd, (struct sockaddr *)&ss, &len);
+            continue;
         close(fd);
-        if (got < 0)
-            break;
-        uint16_t port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                       : ((struct sockaddr_in *)&ss)->sin_port);
-        if (port && !(used[port / 8] & (1u << (port % 8)))) {
-            admin_reply_json(out, 200, json_pack("{s:i}", "port", (int)port));
-            return;
-        }
+        admin_reply_json(out, 200, json_pack("{s:i}", "port", (int)port));
+        return;
     }
-    admin_reply_error(out, 503, "no_free_port", "host", "cannot find a free port on %s%s%s",
-                      host, err[0] ? ": " : "", err);
+    admin_reply_error(out, 503, "no_free_port", "host", "cannot find a free port on %s%s%s", host,
+                      err[0] ? ": " : "", err);
 }
 
 int admin_server_route(admin_api_t *api, const http_request_t *req, wsx_slice_t rest,

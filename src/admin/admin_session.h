@@ -19,10 +19,10 @@
 #define ADMIN_USERNAME_MAX 128
 
 typedef struct admin_session {
-    uint8_t id_hash[32];                    /* keyed BLAKE2b of the cookie's value */
+    uint8_t id_hash[32]; /* keyed BLAKE2b of the cookie's value */
     char username[ADMIN_USERNAME_MAX + 1];
-    char csrf[ADMIN_SESSION_ID_LEN + 1];    /* sent back in X-CSRF-Token */
-    uint64_t last_ms;                       /* last use */
+    char csrf[ADMIN_SESSION_ID_LEN + 1]; /* sent back in X-CSRF-Token */
+    uint64_t last_ms;                    /* last use */
     int live;
 } admin_session_t;
 

@@ -208,8 +208,8 @@ int admin_web_route(admin_api_t *api, const http_request_t *req, http_reply_t *o
         char name[512];
         const admin_asset_t *a = NULL;
         if (rest.len && rest.len < sizeof name - 8) {
-            int n = snprintf(name, sizeof name, "static/%.*s", (int)rest.len,
-                             (const char *)rest.ptr);
+            int n =
+                snprintf(name, sizeof name, "static/%.*s", (int)rest.len, (const char *)rest.ptr);
             a = admin_asset_find(wsx_slice(name, (size_t)n));
         }
         if (a)

@@ -11,8 +11,8 @@
 #include "admin/admin_api.h"
 
 #define ADMIN_WEB_HOME "/zato/channel/web-socket/?cluster=1"
-#define ADMIN_WEB_CSP                                                                             \
-    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; "           \
+#define ADMIN_WEB_CSP                                                                              \
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; "             \
     "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 /* Answer req when its path is the web admin's (/, /zato, /zato/...): returns 1

@@ -9,8 +9,7 @@
 Test(admin_ratelimit, delay_is_free_for_five_then_doubles_up_to_a_minute)
 {
     /* after the 5th failure the 6th attempt waits 1 s, after the 6th 2 s, ... */
-    unsigned long long want[] = {0, 0, 0, 0, 0, 1000, 2000, 4000, 8000, 16000, 32000, 60000,
-                                 60000};
+    unsigned long long want[] = {0, 0, 0, 0, 0, 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000};
     for (unsigned f = 0; f < sizeof want / sizeof want[0]; f++)
         cr_assert_eq(admin_ratelimit_delay_ms(f), want[f], "after %u failures", f);
     cr_assert_eq(admin_ratelimit_delay_ms(1000), 60000);

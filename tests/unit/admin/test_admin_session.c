@@ -33,7 +33,12 @@ Test(admin_cookie, finds_the_named_cookie_among_others)
 
 Test(admin_cookie, absent_or_only_similar_names_is_not_found)
 {
-    const char *cases[] = {"", "a=1", "wsx_sessionx=1", "wsx_sessio=1", "wsx_session", "WSX_SESSION=1",
+    const char *cases[] = {"",
+                           "a=1",
+                           "wsx_sessionx=1",
+                           "wsx_sessio=1",
+                           "wsx_session",
+                           "WSX_SESSION=1",
                            "a=wsx_session=1"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         wsx_slice_t v;

@@ -37,13 +37,20 @@ Test(admin_web_page, each_address_serves_its_page_file)
 
 Test(admin_web_page, other_addresses_serve_none)
 {
-    const char *cases[] = {"/zato/channel/web-socket", "/zato/channel/web-socket/edit/",
-                           "/zato/channel/web-socket/edit/0/", "/zato/channel/web-socket/edit/x/",
-                           "/zato/channel/web-socket/edit/12", "/zato/channel/web-socket/12/",
+    const char *cases[] = {"/zato/channel/web-socket",
+                           "/zato/channel/web-socket/edit/",
+                           "/zato/channel/web-socket/edit/0/",
+                           "/zato/channel/web-socket/edit/x/",
+                           "/zato/channel/web-socket/edit/12",
+                           "/zato/channel/web-socket/12/",
                            "/zato/channel/web-socket/12/connections",
                            "/zato/channel/web-socket/1234567890123456789/connections/",
-                           "/zato/channel/web-socket/-1/connections/", "/zato/", "/zato/security",
-                           "/zato/static/css/admin.css", "/zato/login/x", "/api/v1/channels"};
+                           "/zato/channel/web-socket/-1/connections/",
+                           "/zato/",
+                           "/zato/security",
+                           "/zato/static/css/admin.css",
+                           "/zato/login/x",
+                           "/api/v1/channels"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         cr_assert_null(admin_web_page(S(cases[i])), "%s", cases[i]);
 }
@@ -52,10 +59,19 @@ Test(admin_web_next, only_paths_of_the_web_admin_are_followed)
 {
     const char *ok[] = {"/zato/channel/web-socket/?cluster=1", "/zato/security/",
                         "/zato/channel/web-socket/3/connections/?cluster=1&q=a%20b"};
-    const char *bad[] = {"", "https://evil.example/", "//evil.example/zato/", "/\\evil.example",
-                         "/zato//evil", "/zato/\\x", "javascript:alert(1)", "zato/security/",
-                         "/api/v1/channels", "/zato/login?next=/zato/", "/zato/a b",
-                         "/zato/a\tb", "/zato/a\nb"};
+    const char *bad[] = {"",
+                         "https://evil.example/",
+                         "//evil.example/zato/",
+                         "/\\evil.example",
+                         "/zato//evil",
+                         "/zato/\\x",
+                         "javascript:alert(1)",
+                         "zato/security/",
+                         "/api/v1/channels",
+                         "/zato/login?next=/zato/",
+                         "/zato/a b",
+                         "/zato/a\tb",
+                         "/zato/a\nb"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         cr_assert(admin_web_next_ok(ok[i]), "%s", ok[i]);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -136,8 +152,8 @@ Test(admin_assets, if_none_match_matches_the_tag_in_any_of_its_forms)
     const char *etag = "\"0123abcd\"";
     const char *yes[] = {"\"0123abcd\"", "W/\"0123abcd\"", "\"x\", \"0123abcd\"", "*",
                          " \"a,b\" ,\"0123abcd\""};
-    const char *no[] = {"", "\"0123abce\"", "0123abcd", "\"0123abcd", "\"a,\"0123abcd\"\"",
-                        "\"0123abcd\"x"};
+    const char *no[] = {"",           "\"0123abce\"",       "0123abcd",
+                        "\"0123abcd", "\"a,\"0123abcd\"\"", "\"0123abcd\"x"};
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
         wsx_slice_t h = S(yes[i]);
         cr_assert(admin_asset_etag_match(&h, etag), "%s", yes[i]);
