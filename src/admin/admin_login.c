@@ -195,9 +195,13 @@ static void login(admin_api_t *api, const http_request_t *req, wsx_slice_t body,
                 admin_session_end(api->sessions, old);
             char cookie[ADMIN_SESSION_ID_LEN + 1];
             admin_session_t *s = admin_session_create(api->sessions, user, now_ms(), cookie);
-            set_cookie(api, out, cookie, 0);
+            if (s) {
+                set_cookie(api, out, cookie, 0);
+                reply_session(s, 200, out);
+            } else { /* string_field bounds the name: not expected */
+                admin_reply_error(out, 500, "internal", NULL, "cannot start a session");
+            }
             sodium_memzero(cookie, sizeof cookie);
-            reply_session(s, 200, out);
         }
     }
     json_decref(j);
