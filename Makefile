@@ -16,8 +16,13 @@ ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-
 SRCS     := $(shell find src -name '*.c' | sort)
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
 MIGRATIONS := $(sort $(wildcard src/odb/migrations/*.sql))
-WEB_ASSETS := $(sort $(shell find web -type f 2>/dev/null))
-GEN      := build/gen/odb_migrations.h
+WEB_ASSETS := $(sort $(shell find web/admin -type f 2>/dev/null))
+WEB_GEN  := build/gen/web_assets.h
+GEN      := build/gen/odb_migrations.h $(WEB_GEN)
+# The list of web files as of the last build: adding or removing one changes it,
+# which regenerates the header (a changed file does so through its timestamp).
+WEB_LIST := build/gen/web_assets.list
+$(shell mkdir -p build/gen; echo '$(WEB_ASSETS)' | cmp -s - $(WEB_LIST) || echo '$(WEB_ASSETS)' > $(WEB_LIST))
 
 REL_OBJS  := $(LIB_SRCS:%.c=build/rel/%.o)
 ASAN_OBJS := $(LIB_SRCS:%.c=build/asan/%.o)
@@ -72,9 +77,15 @@ build/examples/test/probe.so: tests/integration/plugins/probe.c include/wsx/serv
 deps:
 	@scripts/install-deps
 
-$(GEN): $(MIGRATIONS) scripts/embed-migrations
+build/gen/odb_migrations.h: $(MIGRATIONS) scripts/embed-migrations
 	@mkdir -p $(dir $@)
 	scripts/embed-migrations $(MIGRATIONS) > $@
+
+# the web admin, embedded: only admin_assets.c includes the header
+$(WEB_GEN): $(WEB_ASSETS) $(WEB_LIST) scripts/embed-web-assets
+	@mkdir -p $(dir $@)
+	scripts/embed-web-assets web/admin $(WEB_ASSETS) > $@.tmp && mv $@.tmp $@
+build/rel/src/admin/admin_assets.o build/asan/src/admin/admin_assets.o: $(WEB_GEN)
 
 build/rel/%.o: %.c | $(GEN)
 	@mkdir -p $(dir $@)

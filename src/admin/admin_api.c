@@ -10,8 +10,11 @@
 #include "admin/admin_auth.h"
 #include "admin/admin_channel_json.h"
 #include "admin/admin_conn.h"
+#include "admin/admin_login.h"
 #include "admin/admin_reply.h"
 #include "admin/admin_security.h"
+#include "admin/admin_server.h"
+#include "admin/admin_web.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "service/service.h"
@@ -199,18 +202,21 @@ void admin_api_handle(void *ctx, const http_request_t *req, wsx_slice_t body, ht
         admin_reply_json(out, 200, json_pack("{s:s}", "status", "ok"));
         return;
     }
+    if (admin_web_route(api, req, out))
+        return;
     static const char prefix[] = "/api/v1/";
     if (path.len < sizeof prefix - 1 || memcmp(path.ptr, prefix, sizeof prefix - 1) != 0) {
         admin_reply_error(out, 404, "not_found", NULL, "no such page");
         return;
     }
-    if (admin_auth_check(api->db, http_request_header(req, "Authorization")) < 0) {
-        snprintf(out->headers, sizeof out->headers, "WWW-Authenticate: Basic realm=\"wsx\"\r\n");
-        admin_reply_error(out, 401, "unauthorized", NULL,
-                          "missing or wrong credentials: use HTTP Basic auth with an admin user");
-        return;
-    }
     wsx_slice_t rest = wsx_slice(path.ptr + sizeof prefix - 1, path.len - (sizeof prefix - 1));
+    /* the session endpoints authenticate in their own ways (a login has no session) */
+    if (admin_login_route(api, req, rest, body, out))
+        return;
+    if (admin_login_check_api(api, req, out) < 0)
+        return;
+    if (admin_server_route(api, req, rest, out)) /* channels/free-port before channels/{id} */
+        return;
     if (wsx_slice_eq(rest, "services")) {
         if (!wsx_slice_eq(req->method, "GET")) {
             admin_reply_error(out, 405, "method_not_allowed", NULL, "use GET");

@@ -133,17 +133,36 @@ int admin_auth_check(odb_t *db, const wsx_slice_t *header)
     if (!colon || strlen(decoded) != dlen)
         return WSX_EAUTH;
     *colon = 0;
-    char hash[crypto_pwhash_STRBYTES + 1];
-    int rc = WSX_EAUTH;
-    if (odb_admin_user_get_hash(db, decoded, hash, sizeof hash) != 0)
-        snprintf(hash, sizeof hash, "%s", g_cache.dummy_hash);
-    if (crypto_pwhash_str_verify(hash, colon + 1, strlen(colon + 1)) == 0 &&
-        strcmp(hash, g_cache.dummy_hash) != 0) {
+    int rc = admin_auth_verify(db, decoded, colon + 1);
+    if (rc == 0) {
         unsigned slot = g_cache.next++ % CACHE_SLOTS;
         memcpy(g_cache.slots[slot].digest, digest, 32);
         g_cache.slots[slot].expires = time(NULL) + CACHE_TTL_S;
-        rc = 0;
     }
     sodium_memzero(decoded, sizeof decoded);
     return rc;
+}
+
+int admin_auth_verify(odb_t *db, const char *username, const char *password)
+{
+    char hash[crypto_pwhash_STRBYTES + 1];
+    if (odb_admin_user_get_hash(db, username, hash, sizeof hash) != 0)
+        snprintf(hash, sizeof hash, "%s", g_cache.dummy_hash);
+    if (crypto_pwhash_str_verify(hash, password, strlen(password)) == 0 &&
+        strcmp(hash, g_cache.dummy_hash) != 0)
+        return 0;
+    return WSX_EAUTH;
+}
+
+int admin_auth_set_password(odb_t *db, const char *username, const char *password)
+{
+    char hash[crypto_pwhash_STRBYTES];
+    int rc = admin_auth_hash(password, hash, sizeof hash);
+    if (rc < 0)
+        return rc;
+    if ((rc = odb_admin_user_set_hash(db, username, hash)) < 0)
+        return rc;
+    /* a remembered check of the old password must not outlive it */
+    sodium_memzero(g_cache.slots, sizeof g_cache.slots);
+    return 0;
 }

@@ -22,6 +22,15 @@ int admin_auth_bootstrap(odb_t *db, const char *data_dir);
  * NULL (no header). */
 int admin_auth_check(odb_t *db, const wsx_slice_t *header);
 
+/* Check a username and password (Argon2id; an unknown user costs the same).
+ * Returns 0 when they match an admin user, WSX_EAUTH otherwise. */
+int admin_auth_verify(odb_t *db, const char *username, const char *password);
+
+/* Store a new password for an existing admin user and forget every remembered
+ * Basic check, so the old password stops working at once. Returns 0,
+ * WSX_ENOTFOUND (no such user) or another negative WSX_E*. */
+int admin_auth_set_password(odb_t *db, const char *username, const char *password);
+
 /* Hash a password for storage (Argon2id). out must hold crypto_pwhash_STRBYTES. */
 int admin_auth_hash(const char *password, char *out, size_t cap);
 

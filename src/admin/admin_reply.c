@@ -58,7 +58,7 @@ void admin_reply_invalid(http_reply_t *out, const channel_err_t *err)
 
 void admin_reply_method(http_reply_t *out, const char *allow)
 {
-    snprintf(out->headers, sizeof out->headers, "Allow: %s\r\n", allow);
+    http_reply_add_header(out, "Allow: %s", allow);
     const char *last = NULL;
     for (const char *p = strstr(allow, ", "); p; p = strstr(p + 2, ", "))
         last = p;

@@ -167,6 +167,12 @@ static void apply(reconciler_t *r, const channel_t *ch, actual_t *a)
         set_state(r, a, "error: wss:// is not served by this version");
         return;
     }
+    if (a->open && cfg.raw != a->cfg.raw) {
+        /* raw and json connections are different beasts (a json one has a session
+         * and logged in; a raw one did neither): close them all and listen anew */
+        close_listeners(a, "channel data format changed");
+        log_info("channel \"%s\" changed its data format to %s", ch->name, ch->data_format);
+    }
     if (a->open) {
         if (memcmp(&cfg, &a->cfg, sizeof cfg) != 0) {
             workers_update_channel(&cfg);

@@ -68,11 +68,10 @@ void *ev_loop_data(const ev_loop_t *loop)
     return loop->data;
 }
 
-static void on_wake(ev_loop_t *loop, ev_io_t *io, uint32_t events)
+static void run_deferred(ev_loop_t *loop);
+
+static void run_queue(ev_loop_t *loop)
 {
-    uint64_t v;
-    if (read(io->fd, &v, sizeof v) < 0 && errno != EAGAIN)
-        return;
     for (;;) {
         pthread_mutex_lock(&loop->qlock);
         ev_cmd_t *q = loop->q;
@@ -88,6 +87,20 @@ static void on_wake(ev_loop_t *loop, ev_io_t *io, uint32_t events)
             q[i].fn(loop, q[i].arg);
         free(q);
     }
+}
+
+static void on_wake(ev_loop_t *loop, ev_io_t *io, uint32_t events)
+{
+    uint64_t v;
+    if (read(io->fd, &v, sizeof v) < 0 && errno != EAGAIN)
+        return;
+    run_queue(loop);
+}
+
+void ev_loop_drain(ev_loop_t *loop)
+{
+    run_queue(loop);
+    run_deferred(loop);
 }
 
 ev_loop_t *ev_loop_new(void)
@@ -115,7 +128,6 @@ ev_loop_t *ev_loop_new(void)
     return loop;
 }
 
-static void run_deferred(ev_loop_t *loop);
 
 void ev_loop_free(ev_loop_t *loop)
 {

@@ -50,6 +50,10 @@ struct ev_defer {
 ev_loop_t *ev_loop_new(void);
 void ev_loop_free(ev_loop_t *loop);
 
+/* Run the commands posted to a loop whose thread has stopped, and its deferred
+ * callbacks, on the calling thread: what was in flight towards it at shutdown
+ * still completes (and frees what it holds). Call before ev_loop_free. */
+void ev_loop_drain(ev_loop_t *loop);
 /* Run until ev_loop_stop. Returns 0, or a negative WSX_E* on a backend failure. */
 int ev_loop_run(ev_loop_t *loop);
 /* Ask the loop to return after this iteration. Loop thread only; from another

@@ -2,8 +2,10 @@
  * (requests are small and rare), a handler per request, keep-alive. Runs on the
  * control thread; handlers may block briefly on the ODB, and defer a reply that
  * waits for something else (http_server_defer). */
+#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,7 @@ struct hconn {
     int pending_keep;      /* keep-alive of the request being handled */
     int in_handler;        /* inside the handler: process() answers and moves on */
     int peer_eof;          /* the client half-closed while a reply was pending */
+    char peer[INET6_ADDRSTRLEN]; /* the client's address, for the handler */
 };
 
 /* Owned by whoever will complete it; the connection only points back, and its
@@ -58,6 +61,8 @@ const char *http_status_text(int status)
     case 200: return "OK";
     case 201: return "Created";
     case 204: return "No Content";
+    case 302: return "Found";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -136,13 +141,20 @@ static void hconn_flush(hconn_t *c)
 static void respond(hconn_t *c, http_reply_t *r, int keep_alive)
 {
     const char *ct = r->content_type ? r->content_type : "application/json";
-    char head[768];
+    const char *cc = r->cache_control ? r->cache_control : "no-store";
+    char head[1536];
+    char clen[64] = ""; /* a 304 has no body, and no length of one it does not send */
+    if (r->status != 304)
+        snprintf(clen, sizeof clen, "Content-Length: %zu\r\n", r->body_len);
+    else
+        r->body_len = 0;
     int hl = snprintf(head, sizeof head,
-                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                      "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s%s\r\n",
-                      r->status, http_status_text(r->status), ct, r->body_len, r->headers,
+                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%s"
+                      "Cache-Control: %s\r\nX-Content-Type-Options: nosniff\r\n%s%s\r\n",
+                      r->status, http_status_text(r->status), ct, clen, cc, r->headers,
                       keep_alive ? "" : "Connection: close\r\n");
-    c->out = malloc((size_t)hl + r->body_len);
+    /* headers[] is bounded well below head[]: only a huge content type gets here */
+    c->out = hl > 0 && (size_t)hl < sizeof head ? malloc((size_t)hl + r->body_len) : NULL;
     if (!c->out) {
         free(r->body);
         hconn_close(c);
@@ -222,6 +234,28 @@ static void process(hconn_t *c)
 }
 
 static void on_idle(ev_loop_t *loop, ev_timer_t *t);
+
+int http_reply_add_header(http_reply_t *out, const char *fmt, ...)
+{
+    size_t used = strnlen(out->headers, sizeof out->headers);
+    size_t room = sizeof out->headers - used;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out->headers + used, room, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n + 2 >= room) {
+        out->headers[used] = '\0';
+        return WSX_ETOOBIG;
+    }
+    memcpy(out->headers + used + n, "\r\n", 3);
+    return 0;
+}
+
+const char *http_server_peer(const http_reply_t *out)
+{
+    const hconn_t *c = out->priv;
+    return c ? c->peer : "";
+}
 
 http_defer_t *http_server_defer(http_reply_t *out)
 {
@@ -320,6 +354,26 @@ static void on_idle(ev_loop_t *loop, ev_timer_t *t)
     hconn_close(c);
 }
 
+/* The client's address as text; an IPv4-mapped IPv6 one as plain IPv4, so one
+ * client has one name whichever way the listener was bound. */
+static void peer_name(int fd, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    out[0] = '\0';
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)cap);
+    } else if (ss.ss_family == AF_INET6) {
+        const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)cap);
+        else
+            inet_ntop(AF_INET6, a, out, (socklen_t)cap);
+    }
+}
+
 static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
 {
     http_server_t *s = (http_server_t *)io;
@@ -334,6 +388,7 @@ static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
             continue;
         }
         c->srv = s;
+        peer_name(fd, c->peer, sizeof c->peer);
         c->next = s->conns;
         if (c->next)
             c->next->prev = c;

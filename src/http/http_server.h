@@ -12,11 +12,17 @@
 typedef struct http_reply {
     int status;
     const char *content_type;  /* static; default application/json */
+    const char *cache_control; /* static; default no-store */
     char *body;                /* malloc'd; ownership passes to the server */
     size_t body_len;
-    char headers[256];         /* extra header lines, each ending in \r\n */
+    char headers[1024];        /* extra header lines, each ending in \r\n */
     void *priv;                /* the server's: handlers leave it alone */
 } http_reply_t;
+
+/* Append one header line ("Name: value", printf-style, without the CRLF) to
+ * out->headers. Returns 0, or WSX_ETOOBIG (nothing appended) when it does not fit. */
+int http_reply_add_header(http_reply_t *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Called for every complete request. req and body are borrowed for the call; the
  * handler fills *out (status, body), or defers it with http_server_defer. */
@@ -49,6 +55,11 @@ http_defer_t *http_server_defer(http_reply_t *out);
  * or the server was freed, the reply is dropped: the handle never points at a
  * freed connection (closing one detaches its handle). */
 void http_server_complete(http_defer_t *d, http_reply_t *reply);
+
+/* The peer address ("127.0.0.1", "::1") of the connection whose request is being
+ * handled: out is the handler's. Static storage of that connection, valid for the
+ * handler's call; "" when unknown. */
+const char *http_server_peer(const http_reply_t *out);
 
 /* The reason phrase of a status code. */
 const char *http_status_text(int status);

@@ -25,6 +25,7 @@ struct worker {
 
 static worker_t *g_workers;
 static int g_nworkers;
+static int g_stopped; /* threads joined, loops not freed yet */
 
 typedef struct countdown {
     pthread_mutex_t m;
@@ -221,14 +222,26 @@ int workers_start(int n)
 
 void workers_stop(void)
 {
-    if (!g_nworkers)
+    if (!g_nworkers || g_stopped)
         return;
     cmd_t c = {.kind = CMD_STOP};
     broadcast(&c, NULL);
-    for (int i = 0; i < g_nworkers; i++) {
+    for (int i = 0; i < g_nworkers; i++)
         pthread_join(g_workers[i].thread, NULL);
+    g_stopped = 1;
+}
+
+void workers_free(void)
+{
+    if (!g_nworkers)
+        return;
+    workers_stop();
+    for (int i = 0; i < g_nworkers; i++) {
+        ev_loop_drain(g_workers[i].loop);
         ev_loop_free(g_workers[i].loop);
     }
+    ws_conn_thread_cleanup(); /* what draining may have set up on this thread */
+    g_stopped = 0;
     free(g_workers);
     g_workers = NULL;
     g_nworkers = 0;

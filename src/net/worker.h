@@ -54,7 +54,10 @@ void workers_sync(void);
 ev_loop_t *workers_loop(int i);
 /* The index of the worker whose thread calls this, or -1 on another thread. */
 int workers_self(void);
-/* Close every channel with 1001 and stop and join the threads. */
+/* Close every channel with 1001 and stop and join the threads. The loops stay, so
+ * what other threads still post to them (a login check's answer) lands
+ * somewhere; workers_free runs it and frees them. */
 void workers_stop(void);
+void workers_free(void);
 
 #endif

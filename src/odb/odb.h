@@ -97,5 +97,7 @@ int odb_server_upsert(odb_t *db, const char *name, const char *admin_addr);
 int odb_admin_user_count(odb_t *db, int64_t *out);
 int odb_admin_user_create(odb_t *db, const char *username, const char *hash);
 int odb_admin_user_get_hash(odb_t *db, const char *username, char *hash, size_t cap);
+/* Replace a user's hash. WSX_ENOTFOUND if no such user. */
+int odb_admin_user_set_hash(odb_t *db, const char *username, const char *hash);
 
 #endif

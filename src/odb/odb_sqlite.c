@@ -64,6 +64,7 @@ enum stmt_id {
     ST_USER_COUNT,
     ST_USER_CREATE,
     ST_USER_GET,
+    ST_USER_SET,
     ST_SEC_INSERT,
     ST_SEC_UPDATE,
     ST_SEC_DELETE,
@@ -115,6 +116,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_USER_CREATE] = "INSERT INTO admin_user (username, password_hash, created_at) "
                        "VALUES (?1, ?2, ?3)",
     [ST_USER_GET] = "SELECT password_hash FROM admin_user WHERE username = ?1",
+    [ST_USER_SET] = "UPDATE admin_user SET password_hash = ?2 WHERE username = ?1",
     [ST_SEC_INSERT] = "INSERT INTO security_definition (cluster_id, name, type, username, "
                       "password_hash, secret_sealed, created_at, updated_at) "
                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
@@ -1229,4 +1231,18 @@ int odb_admin_user_get_hash(odb_t *db, const char *username, char *hash, size_t 
     }
     done(st);
     return ret;
+}
+
+int odb_admin_user_set_hash(odb_t *db, const char *username, const char *hash)
+{
+    if (!username || !*username || !hash || !*hash)
+        return WSX_EINVAL;
+    sqlite3_stmt *st = stmt(db, ST_USER_SET);
+    if (!st)
+        return WSX_EIO;
+    sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+    if (run(st) != SQLITE_DONE)
+        return WSX_EIO;
+    return sqlite3_changes(db->db) == 0 ? WSX_ENOTFOUND : 0;
 }

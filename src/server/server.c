@@ -264,7 +264,14 @@ int server_main(int argc, char **argv)
         return 1;
     }
     reconcile_run(g_rec);
-    admin_api_t api = {.db = db, .rec = g_rec, .loop = loop};
+    admin_api_t api = {.db = db, .rec = g_rec, .loop = loop, .server_name = g_name,
+                       .admin_url = g_admin_url, .sessions = admin_sessions_new(),
+                       .ratelimit = admin_ratelimit_new()};
+    isotime_now(api.started_at);
+    if (!api.sessions || !api.ratelimit) {
+        fprintf(stderr, "wsx: out of memory\n");
+        return 1;
+    }
     http_server_t *http = http_server_new(loop, afd, ADMIN_MAX_BODY, admin_api_handle, &api);
     int sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
     ev_io_t sig_io;
@@ -280,10 +287,13 @@ int server_main(int argc, char **argv)
     ev_loop_run(loop);
 
     http_server_free(http);
+    admin_sessions_free(api.sessions);
+    admin_ratelimit_free(api.ratelimit);
     reconcile_close_all(g_rec);
     workers_stop();
+    wsx_auth_stop();  /* its last answers land in the stopped workers' queues */
+    workers_free();   /* which run them here, releasing the connections they held */
     service_registry_stop(); /* no worker runs a plugin any more */
-    wsx_auth_stop();
     ev_timer_stop(loop, &g_tick);
     ev_io_stop(loop, &sig_io);
     close(sfd);

@@ -100,6 +100,8 @@ static void conn_drop(ws_conn_t *c)
     if (c->state == WS_ST_DEAD)
         return;
     c->state = WS_ST_DEAD;
+    if (c->auth_job)
+        wsx_auth_cancel(c->auth_job);
     if (c->sess)
         wsx_session_closed(c); /* while the listener's settings are still at hand */
     ev_loop_t *loop = c->lst->loop;
@@ -202,10 +204,15 @@ static void conn_fail(ws_conn_t *c, uint16_t code, const char *reason)
     if (c->state != WS_ST_OPEN)
         return;
     c->close_code = code;
+    if (c->auth_job) /* a login being checked is moot now */
+        wsx_auth_cancel(c->auth_job);
     if (c->sess)
         wsx_session_end(c); /* the session is over now, not when TCP closes */
     send_close(c, code, reason);
     c->state = WS_ST_CLOSING;
+    /* nothing is delivered after this, so input held back for a login check may
+     * flow again: the peer's close is read and the connection ends at once */
+    c->flags &= (uint8_t)~WS_F_PAUSED;
     free(c->msg);
     c->msg = NULL;
     c->msg_len = c->msg_cap = 0;
@@ -230,6 +237,10 @@ static void http_error(ws_conn_t *c, int status, const char *extra)
     case 404:
         text = "Not Found";
         body = "{\"error\": \"Not found\"}";
+        break;
+    case 503:
+        text = "Service Unavailable";
+        body = "{\"error\": \"Too many logins in progress; try again later\"}";
         break;
     case 401:
         text = "Unauthorized";
@@ -313,6 +324,7 @@ static int parse_authorization(const wsx_slice_t *h, security_type_t type, char 
 static void raw_auth_done(void *ctx, int ok)
 {
     ws_conn_t *c = ctx;
+    c->auth_job = NULL;
     if (ws_conn_unhold(c))
         return;
     if (c->state == WS_ST_HTTP) {
@@ -359,8 +371,12 @@ static int raw_login(ws_conn_t *c, const http_request_t *req, const char *resp, 
     memcpy(c->msg, resp, n);
     c->msg_len = c->msg_cap = (uint32_t)n;
     int rc = wsx_auth_submit(&cfg->cred, wsx_slice(user, strlen(user)), wsx_slice(secret, slen),
-                             c->lst->loop, raw_auth_done, c);
+                             c->lst->loop, raw_auth_done, c, &c->auth_job);
     sodium_memzero(secret, slen);
+    if (rc == WSX_EBUSY) { /* too many logins being checked: a flood */
+        http_error(c, 503, "Retry-After: 1\r\n");
+        return 0;
+    }
     if (rc < 0) {
         conn_drop(c);
         return 0;
@@ -839,6 +855,8 @@ static void on_timer(ev_loop_t *loop, ev_timer_t *t)
         c->flags &= (uint8_t)~WS_F_PONG_SEEN;
         send_frame(c, WS_OP_PING, NULL, 0);
         conn_flush(c);
+        if (c->state != WS_ST_OPEN)
+            return; /* the send failed (a reset peer): never re-arm a dead connection */
         ev_timer_start(loop, &c->timer, cfg->ping_interval_ms, on_timer);
         return;
     default: /* handshake not finished in time, or the peer never closed */

@@ -24,6 +24,7 @@ struct ws_conn {
     uint8_t *msg; /* a fragmented message being assembled */
     wsx_session_t *sess; /* json channels, from the upgrade on */
     char *xff;           /* the upgrade's X-Forwarded-For, or NULL */
+    struct wsx_auth_job *auth_job; /* the login check under way, or NULL */
     int64_t accepted_us; /* wall clock of the TCP accept */
     uint32_t in_len, in_cap, in_need;
     uint32_t out_off, out_len, out_cap;

@@ -1,6 +1,7 @@
 /* wsx_auth.c - the login checker thread (see wsx_auth.h). Jobs arrive through the
  * thread's loop queue and results go back through the worker's. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -13,8 +14,10 @@
 
 #define CACHE_SLOTS 4096
 #define CACHE_TTL_S 300
+#define MAX_QUEUED 256 /* checks waiting at once: beyond, a login is refused */
 
-typedef struct job {
+typedef struct wsx_auth_job {
+    _Atomic int cancelled;
     security_cred_t cred;
     ev_loop_t *reply_loop;
     wsx_auth_done_fn done;
@@ -23,6 +26,11 @@ typedef struct job {
     size_t ulen, slen;
     uint8_t buf[]; /* username, then secret */
 } job_t;
+
+void wsx_auth_cancel(wsx_auth_job_t *job)
+{
+    atomic_store(&job->cancelled, 1);
+}
 
 typedef struct slot {
     uint8_t key[32];
@@ -34,6 +42,8 @@ static ev_loop_t *g_loop;
 static int g_running;
 static uint8_t g_cache_key[32];
 static slot_t *g_cache; /* the checker thread's only */
+static _Atomic int g_queued;
+static _Atomic int g_stopping;
 
 static void cache_key(const job_t *j, uint8_t out[32])
 {
@@ -62,6 +72,11 @@ static void reply(ev_loop_t *loop, void *arg)
 static void check(ev_loop_t *loop, void *arg)
 {
     job_t *j = arg;
+    atomic_fetch_sub(&g_queued, 1);
+    if (atomic_load(&g_stopping) || atomic_load(&j->cancelled)) { /* nobody waits */
+        j->ok = 0;
+        goto answer;
+    }
     uint8_t key[32];
     cache_key(j, key);
     slot_t *s = &g_cache[(key[0] | key[1] << 8) % CACHE_SLOTS];
@@ -76,6 +91,7 @@ static void check(ev_loop_t *loop, void *arg)
             s->until = now + CACHE_TTL_S;
         }
     }
+answer:
     if (ev_post(j->reply_loop, reply, j) < 0) {
         /* the worker would wait forever for this connection's answer */
         log_error("out of memory returning a login result");
@@ -116,6 +132,7 @@ void wsx_auth_stop(void)
 {
     if (!g_running)
         return;
+    atomic_store(&g_stopping, 1);
     ev_post(g_loop, stop_cmd, NULL);
     pthread_join(g_thread, NULL);
     ev_loop_free(g_loop);
@@ -126,11 +143,18 @@ void wsx_auth_stop(void)
 }
 
 int wsx_auth_submit(const security_cred_t *cred, wsx_slice_t username, wsx_slice_t secret,
-                    ev_loop_t *loop, wsx_auth_done_fn done, void *ctx)
+                    ev_loop_t *loop, wsx_auth_done_fn done, void *ctx, wsx_auth_job_t **job)
 {
+    if (atomic_fetch_add(&g_queued, 1) >= MAX_QUEUED) {
+        atomic_fetch_sub(&g_queued, 1);
+        return WSX_EBUSY;
+    }
     job_t *j = malloc(sizeof *j + username.len + secret.len);
-    if (!j)
+    if (!j) {
+        atomic_fetch_sub(&g_queued, 1);
         return WSX_ENOMEM;
+    }
+    atomic_init(&j->cancelled, 0);
     j->cred = *cred;
     j->reply_loop = loop;
     j->done = done;
@@ -141,9 +165,12 @@ int wsx_auth_submit(const security_cred_t *cred, wsx_slice_t username, wsx_slice
     memcpy(j->buf, username.ptr, username.len);
     memcpy(j->buf + username.len, secret.ptr, secret.len);
     if (ev_post(g_loop, check, j) < 0) {
+        atomic_fetch_sub(&g_queued, 1);
         sodium_memzero(j, sizeof *j + j->ulen + j->slen);
         free(j);
         return WSX_ENOMEM;
     }
+    if (job)
+        *job = j;
     return 0;
 }

@@ -181,11 +181,13 @@ typedef struct cmd {
 
 static void finish(ev_loop_t *loop, void *arg);
 
-/* Claim a pending invocation (whoever removes it from the list completes it). */
-static pending_t *claim_locked(const char *id)
+/* Claim a pending invocation (whoever removes it from the list completes it).
+ * pub: when not NULL, only the connection that was asked may claim it, so a
+ * client cannot answer, by guessing its id, a request meant for another. */
+static pending_t *claim_locked(const char *id, const char *pub)
 {
     for (pending_t **pp = &g_pending; *pp; pp = &(*pp)->next) {
-        if (strcmp((*pp)->id, id) == 0) {
+        if (strcmp((*pp)->id, id) == 0 && (!pub || strcmp((*pp)->pub, pub) == 0)) {
             pending_t *p = *pp;
             *pp = p->next;
             return p;
@@ -258,7 +260,7 @@ static void run_cmd(ev_loop_t *loop, void *arg)
     case CMD_INVOKE:
         if (!s || wsx_session_send_rqc(s, cmd->id, (const uint8_t *)cmd->data, cmd->len) < 0) {
             pthread_mutex_lock(&g_lock);
-            pending_t *p = claim_locked(cmd->id);
+            pending_t *p = claim_locked(cmd->id, NULL);
             pthread_mutex_unlock(&g_lock);
             if (p)
                 complete(p, WSX_ECLOSED, NULL, 0);
@@ -374,7 +376,7 @@ static void on_timeout(ev_loop_t *loop, ev_timer_t *t)
 {
     pending_t *p = (pending_t *)((char *)t - offsetof(pending_t, timer));
     pthread_mutex_lock(&g_lock);
-    pending_t *mine = claim_locked(p->id);
+    pending_t *mine = claim_locked(p->id, NULL);
     pthread_mutex_unlock(&g_lock);
     if (!mine)
         return; /* a worker claimed it first: its finish() is on the way */
@@ -433,10 +435,11 @@ int wsx_conns_invoke(ev_loop_t *loop, const char *pub_client_id, const char *jso
     return 0;
 }
 
-int wsx_conns_answer(const char *in_reply_to, const uint8_t *data, size_t len)
+int wsx_conns_answer(const char *pub_client_id, const char *in_reply_to, const uint8_t *data,
+                     size_t len)
 {
     pthread_mutex_lock(&g_lock);
-    pending_t *p = claim_locked(in_reply_to);
+    pending_t *p = claim_locked(in_reply_to, pub_client_id);
     pthread_mutex_unlock(&g_lock);
     if (!p)
         return 0; /* late, or not ours */

@@ -275,6 +275,8 @@ void wsx_session_on_timer(ws_conn_t *c)
         send_ping(c);
         s->next_ping_ms = now + cfg->ping_interval_ms;
         ws_conn_flush(c);
+        if (c->state != WS_ST_OPEN)
+            return; /* the send failed (a reset peer): the connection is gone */
     }
     arm(c);
 }
@@ -447,6 +449,7 @@ static void login_done(ws_conn_t *c, int ok, wsx_slice_t in_reply_to)
 static void auth_done(void *ctx, int ok)
 {
     ws_conn_t *c = ctx;
+    c->auth_job = NULL;
     if (ws_conn_unhold(c))
         return; /* the connection died meanwhile */
     wsx_session_t *s = c->sess;
@@ -505,15 +508,21 @@ static void create_session(ws_conn_t *c, const wsx_envelope_t *e)
     /* Argon2id: on the checker thread; hold this connection's input meanwhile so
      * its messages are still answered in order */
     s->login_reply_to = strndup((const char *)e->id.ptr, e->id.len);
-    if (!s->login_reply_to ||
-        wsx_auth_submit(&cfg->cred, wsx_slice(username, strlen(username)),
-                        wsx_slice(secret, (size_t)slen), c->lst->loop, auth_done, c) < 0) {
-        sodium_memzero(secret, (size_t)slen);
+    rc = s->login_reply_to ? wsx_auth_submit(&cfg->cred, wsx_slice(username, strlen(username)),
+                                             wsx_slice(secret, (size_t)slen), c->lst->loop,
+                                             auth_done, c, &c->auth_job)
+                           : WSX_ENOMEM;
+    sodium_memzero(secret, (size_t)slen);
+    if (rc == WSX_EBUSY) { /* too many logins being checked: a flood */
+        ws_conn_fail(c, 1013, "Try again later");
+        return;
+    }
+    if (rc < 0) {
         ws_conn_fail(c, 1011, "out of memory");
         return;
     }
-    sodium_memzero(secret, (size_t)slen);
-    ev_timer_stop(c->lst->loop, &c->timer); /* it came in time; the check may take a while */
+    /* the new-token wait keeps running: a login must complete within it, however
+     * long the queue of checks, so a flood of bad logins cannot hold connections */
     c->holds++;
     ws_conn_pause(c);
 }
@@ -583,7 +592,7 @@ static void client_response(ws_conn_t *c, const wsx_envelope_t *e)
     wsx_slice_t resp;
     if (wsx_json_type(data) == WSX_JSON_OBJECT && wsx_json_object_get(data, "response", &resp) == 0)
         data = resp;
-    wsx_conns_answer(id, data.ptr, data.len);
+    wsx_conns_answer(s->pub_client_id, id, data.ptr, data.len);
 }
 
 void wsx_session_on_message(ws_conn_t *c, const uint8_t *p, size_t n)

@@ -36,9 +36,10 @@ struct wsx_session {
 /* Registry (wsx_conns.c), called by the owning worker. */
 int wsx_conns_add(wsx_session_t *s);
 void wsx_conns_remove(wsx_session_t *s);
-/* A client-response for one of our requests: hand its data to the waiting invoke.
- * Returns 1 if one was waiting. */
-int wsx_conns_answer(const char *in_reply_to, const uint8_t *data, size_t len);
+/* A client-response from pub_client_id for one of our requests: hand its data to
+ * the invoke waiting for that connection's answer. Returns 1 if one was waiting. */
+int wsx_conns_answer(const char *pub_client_id, const char *in_reply_to, const uint8_t *data,
+                     size_t len);
 /* Fail the invocations waiting on this connection (it closed). */
 void wsx_conns_closed(const char *pub_client_id);
 

@@ -42,6 +42,25 @@ static void handler(void *ctx, const http_request_t *req, wsx_slice_t body, http
         http_server_complete(d, &r);
         return;
     }
+    if (wsx_slice_eq(req->path, "/peer")) { /* the client's address, and extra headers */
+        out->status = 200;
+        out->cache_control = "no-cache";
+        cr_assert_eq(http_reply_add_header(out, "X-One: 1"), 0);
+        cr_assert_eq(http_reply_add_header(out, "X-Two: %d", 2), 0);
+        char big[2048];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = 0;
+        cr_assert_eq(http_reply_add_header(out, "X-Big: %s", big), WSX_ETOOBIG);
+        out->body = strdup(http_server_peer(out));
+        out->body_len = strlen(out->body);
+        return;
+    }
+    if (wsx_slice_eq(req->path, "/not-modified")) { /* a 304 sends no body */
+        out->status = 304;
+        out->body = strdup("never sent");
+        out->body_len = strlen(out->body);
+        return;
+    }
     out->status = 200;
     out->body = strndup((const char *)req->path.ptr, req->path.len);
     out->body_len = req->path.len;
@@ -201,6 +220,48 @@ static size_t read_responses(int fd, char *buf, size_t cap, int n)
 }
 
 #define REQ(path) "GET " path " HTTP/1.1\r\nHost: t\r\n\r\n"
+
+TestSuite(http_reply, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(http_reply, the_handler_sees_the_peer_address_and_adds_headers)
+{
+    int fd = connect_client();
+    send_all(fd, REQ("/peer"));
+    char buf[4096];
+    read_responses(fd, buf, sizeof buf, 1);
+    cr_assert_not_null(strstr(buf, "\r\n\r\n127.0.0.1"), "%s", buf);
+    cr_assert_not_null(strstr(buf, "\r\nX-One: 1\r\nX-Two: 2\r\n"), "%s", buf);
+    cr_assert_null(strstr(buf, "X-Big"), "a header that does not fit was half added: %s", buf);
+    cr_assert_not_null(strstr(buf, "\r\nCache-Control: no-cache\r\n"), "%s", buf);
+    cr_assert_null(strstr(buf, "no-store"), "%s", buf);
+    close(fd);
+}
+
+Test(http_reply, a_304_has_no_body_and_the_next_reply_follows_it)
+{
+    int fd = connect_client();
+    send_all(fd, REQ("/not-modified") REQ("/after"));
+    char buf[4096] = "";
+    size_t len = 0;
+    while (!strstr(buf, "\r\n\r\n/after") && len < sizeof buf - 1 && readable_within(fd, 10000)) {
+        ssize_t k = recv(fd, buf + len, sizeof buf - 1 - len, 0);
+        if (k <= 0)
+            break;
+        len += (size_t)k;
+        buf[len] = 0;
+    }
+    static const char head304[] = "HTTP/1.1 304 Not Modified\r\n";
+    static const char head200[] = "HTTP/1.1 200 OK\r\n";
+    cr_assert(strncmp(buf, head304, sizeof head304 - 1) == 0, "%s", buf);
+    char *end = strstr(buf, "\r\n\r\n");
+    cr_assert_not_null(end, "%s", buf);
+    cr_assert(strncmp(end + 4, head200, sizeof head200 - 1) == 0,
+              "the 304 carried a body, or the next reply did not follow: %s", buf);
+    cr_assert_null(strstr(buf, "never sent"), "%s", buf);
+    *end = 0;
+    cr_assert_null(strstr(buf, "Content-Length"), "a 304 announced a body length: %s", buf);
+    close(fd);
+}
 
 TestSuite(http_defer, .init = setup, .fini = teardown, .timeout = 30);
 
