@@ -14,7 +14,7 @@ const { WsxServer, ADMIN_USER, ADMIN_PASSWORD, ROOT } = require('./lib/server');
 const { launch } = require('./lib/browser');
 const { connect, connectError } = require('./lib/wsx_client');
 const { makeStep } = require('./lib/steps');
-const { waitFor, field, control, expectText, answerDialog, bodyText } = require('./lib/ui');
+const { waitFor, field, control, expectText, answerDialog, assertOnScreen, bodyText } = require('./lib/ui');
 
 const SHOTS = path.join(ROOT, 'docs', 'screenshots');
 const LAPTOP = { width: 1280, height: 800 };
@@ -277,6 +277,10 @@ step('the connections page lists the live client', async () => {
   await expectText(page.locator('body'), 'e2e-client-2', 'the connections page');
   await expectText(page.locator('body'), state.pubClientId, 'the connections page');
   await expectText(page.locator('body'), 'UTC', 'the connections page (connection time in UTC)');
+  const row = page.locator(`#connections tr[data-pub-client-id="${state.pubClientId}"]`);
+  for (const b of ['Invoke', 'Disconnect']) {
+    await assertOnScreen(page, control(row, b), `the "${b}" button of the client's row on a ${LAPTOP.width} px laptop screen`);
+  }
   await screenshot('connections.png');
 });
 
@@ -326,16 +330,15 @@ step('a security definition created in its page is used for a login', async () =
   await field(page, 'Data format').selectOption('json');
   await submitForm();
   await expectText(page.locator('#message'), `WebSocket channel ${SECURED} successfully created`, '#message');
+  await expectText(rowOf(SECURED), SECDEF, `the row of ${SECURED}`);
+  assert.match(await rowOf(SECURED).getAttribute('class') || '', /\bhighlight\b/, 'the new row is highlighted');
+  await screenshot('channels.png');
 
   const bad = await connect(state.securedUrl);
   const refused = await bad.login({ username: SEC_USER, secret: 'wrong password' });
   assert.equal(refused.meta.msg_type, 'zwsx.merr', `a wrong password: ${JSON.stringify(refused)}`);
   assert.equal((await bad.closeInfo()).code, 1008);
   state.secured = await loggedInClient(state.securedUrl, { username: SEC_USER, secret: SEC_PASSWORD });
-
-  await page.goto(url(LIST));
-  await expectText(rowOf(SECURED), SECDEF, `the row of ${SECURED}`);
-  await screenshot('channels.png');
 });
 
 step('the channels list on a phone', async () => {

@@ -49,7 +49,7 @@ function makeStep(state) {
         // the reporter prints the stack, made when the message was still the original
         const where = `step ${num} "${name}" failed; saved: ${saved.join(', ')}`;
         err.message = `${where}\n${err.message}`;
-        if (typeof err.stack === 'string') err.stack = `${where}\n${err.stack}`;
+        if (typeof err.stack === 'string' && !err.stack.includes(where)) err.stack = `${where}\n${err.stack}`;
         throw err;
       }
     });

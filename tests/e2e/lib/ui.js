@@ -60,9 +60,25 @@ async function answerDialog(page, question, answer) {
   await waitFor(async () => (await dialog.count()) === 0, `the dialog to close after ${answer}`);
 }
 
+// Throws unless `locator` is on screen as it is, not scrolled or clipped away: its centre
+// is inside the viewport and the element a click there would hit.
+async function assertOnScreen(page, locator, what) {
+  const r = await locator.evaluate((el) => {
+    const b = el.getBoundingClientRect();
+    const x = b.left + b.width / 2;
+    const y = b.top + b.height / 2;
+    const hit = document.elementFromPoint(x, y);
+    return { x: Math.round(b.left), right: Math.round(b.right), width: window.innerWidth, hit: !!hit && el.contains(hit) };
+  });
+  if (!r.hit || r.x < 0 || r.right > r.width) {
+    throw new Error(`${what} is not on screen without scrolling: it spans x ${r.x}..${r.right} ` +
+      `in a ${r.width} px wide window${r.hit ? '' : ', and a click at its centre hits something else'}`);
+  }
+}
+
 // The page's body text, whitespace collapsed.
 async function bodyText(page) {
   return (await page.locator('body').innerText()).replace(/\s+/g, ' ');
 }
 
-module.exports = { waitFor, field, control, expectText, answerDialog, bodyText, sleep };
+module.exports = { waitFor, field, control, expectText, answerDialog, assertOnScreen, bodyText, sleep };
