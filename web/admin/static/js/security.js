@@ -204,6 +204,10 @@ async function main() {
   field('type').addEventListener('change', showType);
   $('#generate').addEventListener('click', generateSecret);
   $('#security-cancel').addEventListener('click', () => dlg.close());
+  /* A typed secret does not stay in the page once the dialog is gone. */
+  dlg.addEventListener('close', () => {
+    for (const s of ['password', 'secret', 'key']) field(s).value = '';
+  });
   form.addEventListener('submit', submit);
   await load();
 }
