@@ -63,7 +63,7 @@ function header(active, username) {
   });
 
   const user = h('div', { class: 'user' },
-    h('span', { class: 'user-name' }, 'Logged in as ', h('strong', { id: 'username' }, username)),
+    h('span', { class: 'user-name' }, 'Logged in as ', h('strong', { id: 'current-user' }, username)),
     navLink('Change password', link(PATHS.password), active === 'password'),
     logoutButton);
 
