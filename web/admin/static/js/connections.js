@@ -17,13 +17,13 @@ const channelId = (location.pathname.match(/\/web-socket\/(\d+)\/connections\/?$
 const mono = (v) => h('span', { class: 'mono' }, v);
 const sub = (v) => h('span', { class: 'sub' }, v);
 
-/* Every field of a connection, in seven columns: a value and, under it in grey, the
- * one that goes with it (the client's name, the forwarded-for, the server). */
+/* Every field of a connection, in six columns: a value and, under it in grey, those
+ * that go with it (the client's name and username, the forwarded-for, the server). */
 const COLUMNS = [
-  { label: 'Client ID', keys: ['ext_client_id', 'ext_client_name'], cls: 'name',
-    render: (c) => [mono(c.ext_client_id), c.ext_client_name ? sub(c.ext_client_name) : null] },
+  { label: 'Client ID', keys: ['ext_client_id', 'ext_client_name', 'username'], cls: 'name',
+    render: (c) => [mono(c.ext_client_id), c.ext_client_name ? sub(c.ext_client_name) : null,
+      c.username ? sub('username ' + c.username) : null] },
   { label: 'Public client ID', keys: ['pub_client_id'], render: (c) => mono(c.pub_client_id) },
-  { label: 'Username', keys: ['username'], render: (c) => c.username || '' },
   { label: 'Peer address', keys: ['peer_address', 'peer_forwarded_for'],
     render: (c) => [mono(c.peer_address),
       c.peer_forwarded_for ? sub('forwarded for ' + c.peer_forwarded_for) : null] },
@@ -50,7 +50,7 @@ function makeRow(c) {
   const disconnect = h('button', { type: 'button', class: 'link-button danger-link' }, 'Disconnect');
   disconnect.addEventListener('click', () => disconnectClient(r.conn));
   r.tr = h('tr', { dataset: { pubClientId: c.pub_client_id, extClientId: c.ext_client_id } },
-    cells, h('td', { class: 'actions' }, invoke, disconnect));
+    cells, h('td', { class: 'actions' }, h('div', { class: 'stack' }, invoke, disconnect)));
   return r;
 }
 
