@@ -1,2 +1,0 @@
-// placeholder: the web admin's front end replaces this module
-export const placeholder = true;
