@@ -152,8 +152,13 @@ build/tests/alloccount.so: tests/tools/alloccount.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -o $@ $<
 
+# Then the admin API, security and CLI tests once more with the shared server's ODB on
+# PostgreSQL (a cluster started by the pg fixture, tests/integration/pg_fixtures.py).
+PG_INTEGRATION := tests/integration/test_admin_api.py tests/integration/test_security_api.py \
+	tests/integration/test_channels_cli.py tests/integration/test_security_cli.py
 integration: build/asan/wsx build/wsx build/tests/alloccount.so $(EXAMPLES) $(TEST_PLUGINS)
 	WSX_BIN=$(CURDIR)/build/asan/wsx $(PYTEST) -q tests/integration
+	WSX_BIN=$(CURDIR)/build/asan/wsx WSX_TEST_ODB=postgresql $(PYTEST) -q $(PG_INTEGRATION)
 
 # the web admin in Debian's Chromium (playwright-core); writes docs/screenshots/, and on a
 # failure a screenshot and the server's log to build/e2e-failures/

@@ -210,6 +210,14 @@ void admin_api_handle(void *ctx, const http_request_t *req, wsx_slice_t body, ht
         return;
     }
     wsx_slice_t rest = wsx_slice(path.ptr + sizeof prefix - 1, path.len - (sizeof prefix - 1));
+    /* every endpoint reads the ODB, if only to check a password */
+    if (!odb_connected(api->db)) {
+        admin_reply_error(out, 503, "odb_unavailable", NULL,
+                          "the operational database is unreachable: %s; the server keeps serving "
+                          "its current channels",
+                          odb_error(api->db));
+        return;
+    }
     /* the session endpoints authenticate in their own ways (a login has no session) */
     if (admin_login_route(api, req, rest, body, out))
         return;

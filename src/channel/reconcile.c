@@ -19,6 +19,7 @@ typedef struct actual {
     char address[1400];
     chan_cfg_t cfg;        /* what the workers have */
     char state[160];
+    int recorded;          /* state is in the ODB (a write may fail while it is down) */
     int seen;              /* mark for the sweep of deleted channels */
 } actual_t;
 
@@ -131,11 +132,15 @@ static int open_listeners(actual_t *a, const channel_addr_t *addr, char *err, si
 
 static void set_state(reconciler_t *r, actual_t *a, const char *state)
 {
-    if (strcmp(a->state, state) == 0)
+    if (strcmp(a->state, state) == 0 && a->recorded)
         return;
     snprintf(a->state, sizeof a->state, "%s", state);
-    if (odb_channel_state_set(r->db, r->server, a->id, state) < 0)
+    int rc = odb_channel_state_set(r->db, r->server, a->id, state);
+    a->recorded = rc == 0 || rc == WSX_ENOTFOUND;
+    if (!a->recorded) {
         log_warn("cannot record the state of channel %lld", (long long)a->id);
+        r->version = -1; /* run again on the next poll, and record it then */
+    }
 }
 
 static void apply(reconciler_t *r, const channel_t *ch, actual_t *a)

@@ -179,10 +179,14 @@ static void one_line(char *s)
     *o = '\0';
 }
 
-/* Why the connection is down: what odb_error and the log show. */
+/* Why the connection is down: what odb_error and the log show. libpq's first line
+ * says it ("connection to server at ... failed: Connection refused"); the next
+ * ones guess at causes. */
 static void set_error(pg_t *db, const char *prefix, const char *msg)
 {
-    snprintf(db->error, sizeof db->error, "%s%s", prefix, msg && *msg ? msg : "unknown error");
+    if (!msg || !*msg)
+        msg = "unknown error";
+    snprintf(db->error, sizeof db->error, "%s%.*s", prefix, (int)strcspn(msg, "\n"), msg);
     one_line(db->error);
 }
 
@@ -219,11 +223,9 @@ static void mark_down(pg_t *db)
         db->sock = -1;
     }
     memset(db->prepared, 0, sizeof db->prepared);
-    if (!db->error[0]) {
+    if (!db->error[0])
         set_error(db, "", db->conn ? PQerrorMessage(db->conn) : "not connected");
-        log_warn("ODB connection lost: %s", db->error);
-    }
-    /* the control loop learns it from odb_notifications */
+    /* the control loop learns it from odb_notifications (and logs it) */
     uint64_t one = 1;
     if (write(db->wake, &one, sizeof one) < 0) {
         /* already raised */

@@ -1,7 +1,8 @@
 /* server.c - the control thread: options, ODB, first admin user, workers, the
- * reconciler (on start, after every admin write, and once a second so a change
- * made by another process or a failed bind is picked up), the admin listener and
- * a clean shutdown (channels closed with 1001). */
+ * reconciler (on start, after every admin write, on another server's change
+ * notification, and once a second so a missed change or a failed bind is picked
+ * up), reconnecting to a lost ODB, the admin listener and a clean shutdown
+ * (channels closed with 1001). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -44,6 +45,7 @@ typedef struct server_opts {
 
 static reconciler_t *g_rec;
 static ev_timer_t g_tick;
+static ev_io_t g_odb_io; /* the ODB's change notifications (PostgreSQL) */
 static odb_t *g_db;
 static char g_name[128], g_admin_url[300];
 
@@ -55,10 +57,12 @@ static void usage(FILE *f, int quickstart)
                    "  service demo.echo, json) if missing, then runs the server.\n"
                    "  --data DIR   data directory (default ./var)\n");
     else
-        fprintf(f, "usage: wsx server [--data DIR] [--odb sqlite:PATH] [--admin HOST:PORT]\n"
+        fprintf(f, "usage: wsx server [--data DIR] [--odb URL] [--admin HOST:PORT]\n"
                    "                  [--workers N] [--name NAME] [--services-dir DIR]\n"
                    "  --data DIR           data directory (default ./var)\n"
-                   "  --odb URL            the ODB (default sqlite:DIR/wsx.db)\n"
+                   "  --odb URL            the ODB: sqlite:PATH (default sqlite:DIR/wsx.db), or\n"
+                   "                       postgresql://USER@HOST:PORT/DB shared by a cluster\n"
+                   "                       (a password through PGPASSWORD or ~/.pgpass)\n"
                    "  --admin HOST:PORT    admin API listener (default 127.0.0.1:8183)\n"
                    "  --workers N          worker threads (default: the number of CPUs)\n"
                    "  --name NAME          this server's name in the cluster (default: hostname)\n"
@@ -163,11 +167,29 @@ static int ensure_demo(odb_t *db)
 static void on_tick(ev_loop_t *loop, ev_timer_t *t)
 {
     static unsigned ticks;
+    /* a lost ODB: one attempt a second; the channels keep serving meanwhile and the
+     * admin API answers 503 */
+    if (!odb_connected(g_db) && odb_reconnect(g_db) < 0) {
+        ev_timer_start(loop, t, RECONCILE_EVERY_MS, on_tick);
+        return;
+    }
     reconcile_poll(g_rec);
     /* the server row's heartbeat tells a cluster which servers are alive */
     if (++ticks % HEARTBEAT_EVERY_TICKS == 0 && odb_server_upsert(g_db, g_name, g_admin_url) < 0)
         log_warn("cannot record this server's heartbeat in the ODB");
     ev_timer_start(loop, t, RECONCILE_EVERY_MS, on_tick);
+}
+
+/* Another server changed the configuration, or the ODB connection broke. */
+static void on_odb(ev_loop_t *loop, ev_io_t *io, uint32_t events)
+{
+    int n = odb_notifications(g_db);
+    if (n > 0)
+        reconcile_run(g_rec);
+    else if (n < 0)
+        log_warn("the ODB connection is lost (%s); reconnecting every second, the channels "
+                 "keep serving",
+                 odb_error(g_db));
 }
 
 static void on_signal(ev_loop_t *loop, ev_io_t *io, uint32_t events)
@@ -212,8 +234,10 @@ int server_main(int argc, char **argv)
         return 1;
     }
     odb_t *db = NULL;
+    char odb_shown[sizeof o.odb];
+    odb_url_redact(o.odb, odb_shown, sizeof odb_shown);
     if ((rc = odb_open(o.odb, &db, err, sizeof err)) < 0) {
-        fprintf(stderr, "wsx: cannot open the ODB %s: %s\n", o.odb, err);
+        fprintf(stderr, "wsx: cannot open the ODB %s: %s\n", odb_shown, err);
         return 1;
     }
     if ((rc = admin_auth_bootstrap(db, o.data)) < 0 || (o.quickstart && (rc = ensure_demo(db)) < 0)) {
@@ -280,8 +304,13 @@ int server_main(int argc, char **argv)
         return 1;
     }
     ev_timer_start(loop, &g_tick, RECONCILE_EVERY_MS, on_tick);
+    int lfd = odb_listen_fd(db);
+    if (lfd >= 0 && ev_io_start(loop, &g_odb_io, lfd, EV_READ, on_odb) < 0) {
+        fprintf(stderr, "wsx: cannot watch the ODB for changes\n");
+        return 1;
+    }
     log_info("wsx server \"%s\": %d worker(s), admin API on %s, ODB %s", o.name, o.workers,
-             admin_url, o.odb);
+             admin_url, odb_shown);
     printf("wsx: ready, admin API on %s\n", admin_url);
 
     ev_loop_run(loop);
@@ -295,6 +324,8 @@ int server_main(int argc, char **argv)
     workers_free();   /* which run them here, releasing the connections they held */
     service_registry_stop(); /* no worker runs a plugin any more */
     ev_timer_stop(loop, &g_tick);
+    if (lfd >= 0)
+        ev_io_stop(loop, &g_odb_io);
     ev_io_stop(loop, &sig_io);
     close(sfd);
     /* closing their sessions, the workers posted answers to this loop (an admin invoke's

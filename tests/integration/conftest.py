@@ -11,6 +11,8 @@ import pytest
 import wsxlib
 from wsxlib import CLIENTS, WSX_BIN, WsxServer
 
+pytest_plugins = ["pg_fixtures"]
+
 
 def pytest_sessionstart(session):
     if not os.access(WSX_BIN, os.X_OK):
@@ -29,10 +31,18 @@ def node_ready():
 
 
 @pytest.fixture(scope="session")
-def wsx(tmp_path_factory):
-    """The shared server: 2 workers, admin on a free port, admin password from the env."""
+def wsx(tmp_path_factory, request):
+    """The shared server: 2 workers, admin on a free port, admin password from the env.
+    With WSX_TEST_ODB=postgresql its ODB is a database on the session's PostgreSQL (the
+    `pg` fixture), so the same tests check the PostgreSQL backend (make integration
+    runs a subset that way)."""
     base = tmp_path_factory.mktemp("wsx-session")
-    srv = WsxServer(base / "data").start()
+    odb = None
+    if os.environ.get("WSX_TEST_ODB") == "postgresql":
+        odb = request.getfixturevalue("pg").create_database()
+    elif os.environ.get("WSX_TEST_ODB"):
+        raise pytest.UsageError("WSX_TEST_ODB is postgresql or unset (SQLite)")
+    srv = WsxServer(base / "data", odb=odb).start()
     yield srv
     if not srv.alive():
         pytest.fail(f"the session's wsx server died (exit {srv.proc.returncode}); output:\n"

@@ -139,9 +139,11 @@ class WsxServer:
     status (under ASan a leak makes it non-zero)."""
 
     def __init__(self, data_dir, admin_port=None, command="server", env_password=ADMIN_PASSWORD,
-                 workers=2, log_path=None):
+                 workers=2, log_path=None, odb=None, args=()):
         self.data_dir = Path(data_dir)
         self.command = command
+        self.odb = odb  # --odb URL (None: the default, SQLite in the data directory)
+        self.args = list(args)  # more `wsx server` options (--name ...)
         # WSX_ADMIN_PASSWORD for the first start (None: let wsx make one up); the
         # password api() and cli() use, which a test may set after reading it
         self.env_password = env_password
@@ -164,7 +166,8 @@ class WsxServer:
         if self.command == "quickstart":
             return [WSX_BIN, "quickstart", "--data", str(self.data_dir)]
         return [WSX_BIN, "server", "--data", str(self.data_dir), "--admin",
-                f"127.0.0.1:{self.admin_port}", "--workers", str(self.workers)]
+                f"127.0.0.1:{self.admin_port}", "--workers", str(self.workers),
+                *(["--odb", self.odb] if self.odb else []), *self.args]
 
     def env(self):
         env = dict(os.environ)
@@ -253,6 +256,19 @@ class WsxServer:
             self.proc.wait()
         if self._log:
             self._log.close()
+
+    def odb_contents(self):
+        """Everything the ODB holds, as bytes an operator could read: the SQLite files,
+        or a pg_dump of the PostgreSQL database."""
+        if self.odb and self.odb.startswith(("postgresql://", "postgres://")):
+            return subprocess.run(["pg_dump", "--no-owner", "-d", self.odb], check=True,
+                                  capture_output=True, timeout=60).stdout
+        data = b""
+        for suffix in ("", "-wal"):
+            f = self.data_dir / ("wsx.db" + suffix)
+            if f.exists():
+                data += f.read_bytes()
+        return data
 
     # --- the admin API
 

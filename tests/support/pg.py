@@ -149,8 +149,10 @@ class PgCluster:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{db}"
 
     def psql(self, sql, db="postgres"):
-        """Run SQL with psql; returns its unaligned, tuples-only output."""
-        r = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", self.url(db),
+        """Run SQL with psql on database db (a name, or a URL create_database gave);
+        returns its unaligned, tuples-only output."""
+        url = db if "://" in db else self.url(db)
+        r = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url,
                             "-c", sql], capture_output=True, text=True, timeout=60,
                            stdin=subprocess.DEVNULL)
         if r.returncode != 0:
