@@ -125,12 +125,30 @@ void odb_close(odb_t *db)
         db->ops->close(db);
 }
 
-int odb_schema_version(odb_t *db) { return db->ops->schema_version(db); }
-int odb_listen_fd(odb_t *db) { return db->ops->listen_fd(db); }
-int odb_notifications(odb_t *db) { return db->ops->notifications(db); }
-int odb_connected(odb_t *db) { return db->ops->connected(db); }
-const char *odb_error(odb_t *db) { return db->ops->error(db); }
-int odb_reconnect(odb_t *db) { return db->ops->reconnect(db); }
+int odb_schema_version(odb_t *db)
+{
+    return db->ops->schema_version(db);
+}
+int odb_listen_fd(odb_t *db)
+{
+    return db->ops->listen_fd(db);
+}
+int odb_notifications(odb_t *db)
+{
+    return db->ops->notifications(db);
+}
+int odb_connected(odb_t *db)
+{
+    return db->ops->connected(db);
+}
+const char *odb_error(odb_t *db)
+{
+    return db->ops->error(db);
+}
+int odb_reconnect(odb_t *db)
+{
+    return db->ops->reconnect(db);
+}
 
 int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
 {
@@ -142,7 +160,10 @@ int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
     return db->ops->channel_update(db, ch, conflict);
 }
 
-int odb_channel_delete(odb_t *db, int64_t id) { return db->ops->channel_delete(db, id); }
+int odb_channel_delete(odb_t *db, int64_t id)
+{
+    return db->ops->channel_delete(db, id);
+}
 
 int odb_channel_get(odb_t *db, int64_t id, channel_t *out)
 {
@@ -165,7 +186,10 @@ int odb_channel_all(odb_t *db, channel_t **items, size_t *n)
     return db->ops->channel_all(db, items, n);
 }
 
-int odb_config_version(odb_t *db, int64_t *out) { return db->ops->config_version(db, out); }
+int odb_config_version(odb_t *db, int64_t *out)
+{
+    return db->ops->config_version(db, out);
+}
 
 int odb_security_insert(odb_t *db, security_def_t *def)
 {
@@ -177,7 +201,10 @@ int odb_security_update(odb_t *db, security_def_t *def)
     return db->ops->security_update(db, def);
 }
 
-int odb_security_delete(odb_t *db, int64_t id) { return db->ops->security_delete(db, id); }
+int odb_security_delete(odb_t *db, int64_t id)
+{
+    return db->ops->security_delete(db, id);
+}
 
 int odb_security_get(odb_t *db, int64_t id, security_def_t *out)
 {
@@ -225,7 +252,10 @@ int odb_server_heartbeat(odb_t *db, const char *name)
     return db->ops->server_heartbeat(db, name);
 }
 
-int odb_server_leave(odb_t *db, const char *name) { return db->ops->server_leave(db, name); }
+int odb_server_leave(odb_t *db, const char *name)
+{
+    return db->ops->server_leave(db, name);
+}
 
 int odb_server_list(odb_t *db, int64_t cluster_id, server_row_t **items, size_t *n)
 {
@@ -237,7 +267,10 @@ int odb_server_upsert(odb_t *db, const char *name, const char *admin_addr)
     return db->ops->server_upsert(db, name, admin_addr);
 }
 
-int odb_admin_user_count(odb_t *db, int64_t *out) { return db->ops->admin_user_count(db, out); }
+int odb_admin_user_count(odb_t *db, int64_t *out)
+{
+    return db->ops->admin_user_count(db, out);
+}
 
 int odb_admin_user_create(odb_t *db, const char *username, const char *hash)
 {

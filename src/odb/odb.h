@@ -28,7 +28,7 @@ typedef struct server_row {
     char bind_host[ODB_HOST_CAP];        /* --bind-host; "" = each channel's own host */
     char started_at[ODB_TIME_CAP];
     char last_heartbeat[ODB_TIME_CAP];
-    char left_at[ODB_TIME_CAP];          /* "" unless the server left gracefully */
+    char left_at[ODB_TIME_CAP]; /* "" unless the server left gracefully */
 } server_row_t;
 
 /* What one server did with one channel. */

@@ -35,8 +35,7 @@ typedef struct odb_ops {
     int (*security_list)(odb_t *db, int64_t cluster_id, const char *query, int64_t offset,
                          int64_t limit, security_def_t **items, size_t *n, int64_t *total);
     int (*security_channels)(odb_t *db, int64_t id, char ***names, size_t *n);
-    int (*channel_state_set)(odb_t *db, const char *server, int64_t channel_id,
-                             const char *state);
+    int (*channel_state_set)(odb_t *db, const char *server, int64_t channel_id, const char *state);
     int (*channel_state_get)(odb_t *db, const char *server, int64_t channel_id, char *out,
                              size_t cap);
     int (*channel_state_list)(odb_t *db, int64_t channel_id, channel_state_row_t **items,

@@ -117,8 +117,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         "left_at = NULL",
     [ST_SERVER_HEARTBEAT] = "UPDATE server SET last_heartbeat = $2 WHERE name = $1",
     [ST_SERVER_LEAVE] = "UPDATE server SET left_at = $2 WHERE name = $1",
-    [ST_SERVER_LIST] =
-        "SELECT " SERVER_COLS " FROM server WHERE cluster_id = $1 ORDER BY name " C_,
+    [ST_SERVER_LIST] = "SELECT " SERVER_COLS " FROM server WHERE cluster_id = $1 ORDER BY name " C_,
     [ST_USER_COUNT] = "SELECT COUNT(*) FROM admin_user",
     [ST_USER_CREATE] = "INSERT INTO admin_user (username, password_hash, created_at) "
                        "VALUES ($1, $2, $3)",
@@ -148,11 +147,11 @@ typedef struct pg {
      * raised when a call found notifications that libpq had already read off the
      * socket (they would not make the socket readable again). */
     int epfd, wake, sock;
-    int pending;                 /* notifications found, not yet reported */
+    int pending; /* notifications found, not yet reported */
     unsigned char prepared[ST_COUNT];
-    char sqlstate[6];            /* of the last failed statement */
-    char constraint[64];         /* the constraint it broke, if any */
-    char error[512];             /* why the connection is down; "" while up */
+    char sqlstate[6];    /* of the last failed statement */
+    char constraint[64]; /* the constraint it broke, if any */
+    char error[512];     /* why the connection is down; "" while up */
 } pg_t;
 
 static const odb_ops_t pg_ops;
@@ -259,11 +258,13 @@ static int connect_db(pg_t *db)
     memset(db->prepared, 0, sizeof db->prepared);
     /* Defaults first, the URL last: what the URL says wins. The keepalives and
      * tcp_user_timeout notice a peer that vanished without closing. */
-    const char *keys[] = {"connect_timeout", "keepalives", "keepalives_idle",
-                          "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                          "client_encoding", "application_name", "dbname", NULL};
-    const char *vals[] = {CONNECT_TIMEOUT_S, "1", "10", "3", "3", "10000", "UTF8", "wsx",
-                          db->url, NULL};
+    const char *keys[] = {"connect_timeout",  "keepalives",
+                          "keepalives_idle",  "keepalives_interval",
+                          "keepalives_count", "tcp_user_timeout",
+                          "client_encoding",  "application_name",
+                          "dbname",           NULL};
+    const char *vals[] = {CONNECT_TIMEOUT_S, "1",    "10",  "3",     "3",
+                          "10000",           "UTF8", "wsx", db->url, NULL};
     db->conn = PQconnectdbParams(keys, vals, 1);
     if (!db->conn) {
         set_error(db, "", "out of memory");
@@ -462,7 +463,8 @@ char *odb_pg_dialect(const char *sql)
 {
     size_t cap = strlen(sql) + 1;
     for (size_t i = 0; i < sizeof dialect / sizeof dialect[0]; i++)
-        for (const char *p = sql; (p = strstr(p, dialect[i][0])) != NULL; p += strlen(dialect[i][0]))
+        for (const char *p = sql; (p = strstr(p, dialect[i][0])) != NULL;
+             p += strlen(dialect[i][0]))
             cap += strlen(dialect[i][1]);
     char *out = malloc(cap), *o = out;
     if (!out)
@@ -491,8 +493,8 @@ static int applied_version(pg_t *db, int *out)
 {
     PGresult *r;
     int rc = run_sql(db, ST_COUNT,
-                 "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN -1 ELSE 0 END", 0,
-                 NULL, &r);
+                     "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN -1 ELSE 0 END", 0,
+                     NULL, &r);
     if (rc)
         return rc;
     int exists = col_int(r, 0, 0) == 0;
@@ -500,8 +502,7 @@ static int applied_version(pg_t *db, int *out)
     *out = 0;
     if (!exists)
         return 0;
-    rc = run_sql(db, ST_COUNT, "SELECT COALESCE(MAX(version), 0) FROM schema_version", 0, NULL,
-                 &r);
+    rc = run_sql(db, ST_COUNT, "SELECT COALESCE(MAX(version), 0) FROM schema_version", 0, NULL, &r);
     if (rc)
         return rc;
     *out = (int)col_int(r, 0, 0);
@@ -969,8 +970,7 @@ static int pg_channel_get(odb_t *base, int64_t id, channel_t *out)
     return get_one((pg_t *)base, ST_CH_GET, &p, read_channel_row, out);
 }
 
-static int pg_channel_get_by_name(odb_t *base, int64_t cluster_id, const char *name,
-                                  channel_t *out)
+static int pg_channel_get_by_name(odb_t *base, int64_t cluster_id, const char *name, channel_t *out)
 {
     params_t p = {.n = 0};
     p_int(&p, cluster_id);
@@ -1104,8 +1104,8 @@ static int pg_channel_list(odb_t *base, int64_t cluster_id, const char *query, i
                            int64_t limit, channel_t **items, size_t *n, int64_t *total)
 {
     void *v = NULL;
-    int rc = search((pg_t *)base, &channel_src, sizeof **items, read_channel_row, cluster_id,
-                    query, offset, limit, &v, n, total);
+    int rc = search((pg_t *)base, &channel_src, sizeof **items, read_channel_row, cluster_id, query,
+                    offset, limit, &v, n, total);
     *items = v;
     return rc;
 }

@@ -582,8 +582,7 @@ static int finish_delete(sq_t *db, int rc)
 
 /* The end of an INSERT: the new row's id into *id and `now` as its created_at and
  * updated_at (each TIME_CAP bytes), once commit_write succeeded. */
-static int finish_insert(sq_t *db, const char *now, int64_t *id, char *created_at,
-                         char *updated_at)
+static int finish_insert(sq_t *db, const char *now, int64_t *id, char *created_at, char *updated_at)
 {
     int64_t rowid = sqlite3_last_insert_rowid(db->db);
     if (commit_write(db))
@@ -873,7 +872,7 @@ static int search(sq_t *db, const search_src_t *src, size_t size, read_row_fn re
 }
 
 static int sq_channel_list(odb_t *base, int64_t cluster_id, const char *query, int64_t offset,
-                     int64_t limit, channel_t **items, size_t *n, int64_t *total)
+                           int64_t limit, channel_t **items, size_t *n, int64_t *total)
 {
     sq_t *db = (sq_t *)base;
     void *v = NULL;
@@ -1048,14 +1047,15 @@ static int sq_security_get(odb_t *base, int64_t id, security_def_t *out)
     return get_by_id(db, ST_SEC_GET, read_security_row, id, out);
 }
 
-static int sq_security_get_by_name(odb_t *base, int64_t cluster_id, const char *name, security_def_t *out)
+static int sq_security_get_by_name(odb_t *base, int64_t cluster_id, const char *name,
+                                   security_def_t *out)
 {
     sq_t *db = (sq_t *)base;
     return get_by_name(db, ST_SEC_GET_BY_NAME, read_security_row, cluster_id, name, out);
 }
 
 static int sq_security_list(odb_t *base, int64_t cluster_id, const char *query, int64_t offset,
-                      int64_t limit, security_def_t **items, size_t *n, int64_t *total)
+                            int64_t limit, security_def_t **items, size_t *n, int64_t *total)
 {
     sq_t *db = (sq_t *)base;
     void *v = NULL;
@@ -1117,7 +1117,8 @@ static int sq_security_channels(odb_t *base, int64_t id, char ***names, size_t *
 
 /* ---- per-server state, servers, admin users -------------------------------------- */
 
-static int sq_channel_state_set(odb_t *base, const char *server, int64_t channel_id, const char *state)
+static int sq_channel_state_set(odb_t *base, const char *server, int64_t channel_id,
+                                const char *state)
 {
     sq_t *db = (sq_t *)base;
     sqlite3_stmt *st = stmt(db, ST_STATE_SET);
@@ -1136,7 +1137,8 @@ static int sq_channel_state_set(odb_t *base, const char *server, int64_t channel
     return rc == SQLITE_DONE ? 0 : WSX_EIO;
 }
 
-static int sq_channel_state_get(odb_t *base, const char *server, int64_t channel_id, char *out, size_t cap)
+static int sq_channel_state_get(odb_t *base, const char *server, int64_t channel_id, char *out,
+                                size_t cap)
 {
     sq_t *db = (sq_t *)base;
     sqlite3_stmt *st = stmt(db, ST_STATE_GET);

@@ -112,7 +112,8 @@ static int testdb_sql(const char *sql, int64_t *out, char *err, size_t err_cap)
         return rc;
     }
     sqlite3 *s;
-    cr_assert_eq(sqlite3_open_v2(testdb_path, &s, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_open_v2(testdb_path, &s, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+                 SQLITE_OK);
     int rc = 0;
     if (out) {
         sqlite3_stmt *st;

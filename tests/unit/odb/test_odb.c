@@ -71,7 +71,6 @@ static int64_t version(void)
     return v;
 }
 
-
 static void iso_timestamp(const char *t)
 {
     /* 2026-11-30T10:00:00.123456 */
@@ -96,7 +95,6 @@ Test(odb, migrating_twice_changes_nothing)
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM config_version"), 1);
     cr_assert_eq(version(), 0);
 }
-
 
 Test(odb, refuses_a_schema_newer_than_itself)
 {
@@ -562,7 +560,6 @@ Test(odb, channel_state_on_every_server)
     cr_assert_eq(n, 0, "a deleted channel has no state");
     free(st);
 }
-
 
 Test(odb, url_redact_hides_passwords)
 {
