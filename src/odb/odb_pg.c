@@ -6,12 +6,15 @@
  * opens a new one. Values always travel as parameters, never inside SQL text. */
 #include "odb/odb_internal.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -24,6 +27,10 @@
 /* pg_advisory_xact_lock key of the migrations: "wsx" and 1. */
 #define MIGRATION_LOCK_KEY "2004055041"
 #define CONNECT_TIMEOUT_S "2"
+/* A statement answers in milliseconds; a server silent this long is treated as
+ * gone, so a frozen or unreachable database never stalls the control loop for
+ * longer (the channels keep serving meanwhile in any case). */
+#define STATEMENT_TIMEOUT_MS 5000
 #define TIME_CAP ODB_TIME_CAP
 #define NOTIFY_CHANNEL "wsx_config"
 
@@ -295,6 +302,49 @@ static int connect_db(pg_t *db)
 
 /* ---- statements ----------------------------------------------------------------------- */
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The answer to the command just sent (sent: what PQsend* returned), waiting at
+ * most STATEMENT_TIMEOUT_MS. Returns the result (the caller PQclears it), or NULL
+ * when nothing could be sent or the server did not answer in time; then the
+ * connection is dropped, so that a late answer is never read as the next
+ * statement's. */
+static PGresult *await_result(pg_t *db, int sent)
+{
+    if (!sent)
+        return NULL;
+    int64_t deadline = mono_ms() + STATEMENT_TIMEOUT_MS;
+    while (PQisBusy(db->conn)) {
+        int64_t left = deadline - mono_ms();
+        if (left <= 0) {
+            set_error(db, "", "PostgreSQL did not answer within 5 s");
+            if (db->sock >= 0) {
+                epoll_ctl(db->epfd, EPOLL_CTL_DEL, db->sock, NULL);
+                db->sock = -1;
+            }
+            PQfinish(db->conn);
+            db->conn = NULL;
+            return NULL;
+        }
+        struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
+        if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+            break;
+        if (!PQconsumeInput(db->conn))
+            break; /* broken: PQgetResult says so */
+    }
+    PGresult *last = NULL, *r;
+    while ((r = PQgetResult(db->conn)) != NULL) {
+        PQclear(last);
+        last = r;
+    }
+    return last;
+}
+
 /* Run a statement: the prepared statement `id` (prepared on first use on this
  * connection), or `sql` with PQexecParams when id is ST_COUNT. Parameters are
  * text, NULL for SQL NULL. Returns 0 with the result in *res (the caller PQclears
@@ -314,11 +364,11 @@ static int run_sql(pg_t *db, enum stmt_id id, const char *sql, int n, const char
     if (id < ST_COUNT) {
         snprintf(name, sizeof name, "wsx_%d", (int)id);
         if (!db->prepared[id]) {
-            r = PQprepare(db->conn, name, stmt_sql[id], 0, NULL);
+            r = await_result(db, PQsendPrepare(db->conn, name, stmt_sql[id], 0, NULL));
             int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+            const char *why = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
             if (!ok && connected(db))
-                log_error("ODB: cannot prepare statement %d: %s", (int)id,
-                          PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+                log_error("ODB: cannot prepare statement %d: %s", (int)id, why ? why : "");
             PQclear(r);
             if (!ok) {
                 if (!connected(db))
@@ -327,9 +377,9 @@ static int run_sql(pg_t *db, enum stmt_id id, const char *sql, int n, const char
             }
             db->prepared[id] = 1;
         }
-        r = PQexecPrepared(db->conn, name, n, v, NULL, NULL, 0);
+        r = await_result(db, PQsendQueryPrepared(db->conn, name, n, v, NULL, NULL, 0));
     } else {
-        r = PQexecParams(db->conn, sql, n, NULL, v, NULL, NULL, 0);
+        r = await_result(db, PQsendQueryParams(db->conn, sql, n, NULL, v, NULL, NULL, 0));
     }
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
@@ -352,8 +402,9 @@ static int run_sql(pg_t *db, enum stmt_id id, const char *sql, int n, const char
         rc = WSX_EINVAL;
     else if (connected(db))
         /* the primary message only: a DETAIL may quote the row's values */
-        log_warn("ODB statement failed: %s",
-                 r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : "out of memory");
+        log_warn("ODB statement failed: %s", r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                                 ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                                                 : "no answer");
     PQclear(r);
     if (!connected(db))
         mark_down(db);

@@ -352,3 +352,27 @@ Test(pg, reconnect_that_fails_says_why)
     cr_assert_eq(odb_reconnect(db), WSX_EIO, "and again");
     /* teardown drops it IF EXISTS */
 }
+
+Test(pg, a_silent_server_is_given_up_on)
+{
+    insert_on(db, "a", 9001);
+    /* freeze the server process behind our connection: TCP still acknowledges, but
+     * no answer ever comes */
+    int64_t pid = sql_int("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                          "AND application_name = 'wsx'");
+    cr_assert_eq(kill((pid_t)pid, SIGSTOP), 0);
+    double t = now_s();
+    channel_t ch;
+    int rc = odb_channel_get(db, 1, &ch);
+    double took = now_s() - t;
+    kill((pid_t)pid, SIGCONT);
+    cr_assert_eq(rc, WSX_EIO);
+    cr_assert(took > 4.0 && took < 8.0, "gave up after %.1f s", took);
+    cr_assert_eq(odb_connected(db), 0);
+    cr_assert(strstr(odb_error(db), "did not answer"), "%s", odb_error(db));
+    cr_assert(readable(odb_listen_fd(db), 1000), "the control loop hears of it");
+    cr_assert_eq(odb_notifications(db), WSX_EIO);
+    cr_assert_eq(odb_reconnect(db), 0);
+    cr_assert_eq(odb_channel_get(db, 1, &ch), 0);
+    cr_assert_str_eq(ch.name, "a");
+}
