@@ -109,6 +109,17 @@ static int cache_find(const uint8_t d[32])
     return 0;
 }
 
+int admin_auth_known(const wsx_slice_t *header)
+{
+    if (!header || header->len < 7 || header->len > 1024 ||
+        !wsx_slice_ieq(wsx_slice(header->ptr, 6), "Basic "))
+        return 0;
+    uint8_t digest[32];
+    crypto_generichash(digest, sizeof digest, header->ptr, header->len, g_cache.key,
+                       sizeof g_cache.key);
+    return cache_find(digest) != 0;
+}
+
 int admin_auth_check(odb_t *db, const wsx_slice_t *header)
 {
     if (!header || header->len < 7 || header->len > 1024 ||

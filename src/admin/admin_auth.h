@@ -31,6 +31,11 @@ int admin_auth_verify(odb_t *db, const char *username, const char *password);
  * WSX_ENOTFOUND (no such user) or another negative WSX_E*. */
 int admin_auth_set_password(odb_t *db, const char *username, const char *password);
 
+/* Was this exact Authorization header verified in the last few minutes? A cheap
+ * lookup (no Argon2id): a script that already proved its password is not held back
+ * by the penalty an attacker earned for its address. */
+int admin_auth_known(const wsx_slice_t *header);
+
 /* Hash a password for storage (Argon2id). out must hold crypto_pwhash_STRBYTES. */
 int admin_auth_hash(const char *password, char *out, size_t cap);
 

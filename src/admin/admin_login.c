@@ -43,14 +43,34 @@ static admin_session_t *cookie_session(admin_api_t *api, const http_request_t *r
     return admin_session_find(api->sessions, v, now_ms());
 }
 
-/* AUTH_BASIC, AUTH_SESSION (*session set) or WSX_EAUTH. An Authorization header
- * decides alone: wrong Basic credentials do not fall back on a cookie. */
-static int authenticate(admin_api_t *api, const http_request_t *req, admin_session_t **session)
+static int rate_limited(admin_api_t *api, http_reply_t *out);
+
+/* AUTH_BASIC, AUTH_SESSION (*session set), WSX_EAUTH, or WSX_EBUSY (the address is
+ * in its penalty window: a 429 is in *out). An Authorization header decides alone:
+ * wrong Basic credentials do not fall back on a cookie. Basic failures count
+ * against the address like failed web logins, and a blocked address is answered
+ * before Argon2id runs, so guessing over Basic is as slow as over the login page. */
+static int authenticate(admin_api_t *api, const http_request_t *req, admin_session_t **session,
+                        http_reply_t *out)
 {
     *session = NULL;
     const wsx_slice_t *auth = http_request_header(req, "Authorization");
-    if (auth)
-        return admin_auth_check(api->db, auth) == 0 ? AUTH_BASIC : WSX_EAUTH;
+    if (auth) {
+        if (admin_auth_known(auth)) {
+            admin_ratelimit_succeeded(api->ratelimit, http_server_peer(out));
+            return AUTH_BASIC;
+        }
+        if (rate_limited(api, out) < 0)
+            return WSX_EBUSY;
+        const char *peer = http_server_peer(out);
+        if (admin_auth_check(api->db, auth) == 0) {
+            admin_ratelimit_succeeded(api->ratelimit, peer);
+            return AUTH_BASIC;
+        }
+        admin_ratelimit_failed(api->ratelimit, peer, now_ms());
+        log_warn("admin API: failed Basic auth from %s", peer[0] ? peer : "an unknown address");
+        return WSX_EAUTH;
+    }
     *session = cookie_session(api, req);
     return *session ? AUTH_SESSION : WSX_EAUTH;
 }
@@ -105,17 +125,23 @@ static int csrf_check(const http_request_t *req, const admin_session_t *session,
 int admin_login_check_api(admin_api_t *api, const http_request_t *req, http_reply_t *out)
 {
     admin_session_t *session;
-    if (authenticate(api, req, &session) < 0) {
+    int rc = authenticate(api, req, &session, out);
+    if (rc == WSX_EBUSY)
+        return -1;
+    if (rc < 0) {
         reply_unauthorized(req, out);
         return -1;
     }
     return csrf_check(req, session, out);
 }
 
+/* Pages need the cookie session the pages' scripts use: accepting Basic here too
+ * (a proxy adding it, credentials cached from a URL) would send the browser round
+ * between a page whose API calls want the cookie and a login page that says it is
+ * logged in. */
 int admin_login_page_ok(admin_api_t *api, const http_request_t *req)
 {
-    admin_session_t *session;
-    return authenticate(api, req, &session) > 0;
+    return cookie_session(api, req) != NULL;
 }
 
 static void set_cookie(admin_api_t *api, http_reply_t *out, const char *value, int clear)

@@ -70,7 +70,7 @@ admin_session_t *admin_session_create(admin_sessions_t *t, const char *username,
     id_hash(t, cookie, ADMIN_SESSION_ID_LEN, slot->id_hash);
     random_token(slot->csrf);
     memcpy(slot->username, username, strlen(username) + 1);
-    slot->last_ms = now_ms;
+    slot->last_ms = slot->created_ms = now_ms;
     slot->live = 1;
     return slot;
 }
@@ -91,7 +91,8 @@ admin_session_t *admin_session_find(admin_sessions_t *t, wsx_slice_t cookie, uin
     }
     if (!hit)
         return NULL;
-    if (now_ms - hit->last_ms >= ADMIN_SESSION_IDLE_MS) {
+    if (now_ms - hit->last_ms >= ADMIN_SESSION_IDLE_MS ||
+        now_ms - hit->created_ms >= ADMIN_SESSION_MAX_MS) {
         end_slot(hit);
         return NULL;
     }

@@ -15,6 +15,9 @@
 #define ADMIN_SESSION_COOKIE "wsx_session"
 #define ADMIN_SESSION_ID_LEN 43 /* base64url of 32 bytes, no padding */
 #define ADMIN_SESSION_IDLE_MS (8ULL * 3600 * 1000)
+/* and after this long whatever its use: a page that polls (the connections page)
+ * must not keep a session alive for ever */
+#define ADMIN_SESSION_MAX_MS (12ULL * 3600 * 1000)
 #define ADMIN_SESSIONS_MAX 256
 #define ADMIN_USERNAME_MAX 128
 
@@ -23,6 +26,7 @@ typedef struct admin_session {
     char username[ADMIN_USERNAME_MAX + 1];
     char csrf[ADMIN_SESSION_ID_LEN + 1]; /* sent back in X-CSRF-Token */
     uint64_t last_ms;                    /* last use */
+    uint64_t created_ms;                 /* login */
     int live;
 } admin_session_t;
 

@@ -342,12 +342,34 @@ def test_logged_out_every_page_redirects_to_login_and_back(wsx):
         assert r.headers["location"] == "/zato/channel/web-socket/?cluster=1", (evil, r)
 
 
-def test_basic_auth_opens_pages_too(wsx):
-    r = Browser(wsx).request("GET", PAGES[0],
-                             headers={"Authorization": basic_auth("admin", wsx.password)})
-    assert r.status == 200, r
-    r = Browser(wsx).request("GET", PAGES[0], headers={"Authorization": basic_auth("admin", "x")})
+def test_pages_need_the_cookie_session_not_basic_auth(wsx):
+    """The pages' scripts use the cookie session: a page opened with Basic only (a proxy
+    adding it, credentials cached from a URL) goes to the login page, which then shows
+    (no redirect loop between the two)."""
+    auth = {"Authorization": basic_auth("admin", wsx.password)}
+    r = Browser(wsx).request("GET", PAGES[0], headers=auth)
     assert_login_redirect(r, PAGES[0])
+    r = Browser(wsx).request("GET", "/zato/login?next=" + PAGES[0], headers=auth)
+    assert r.status == 200, r
+
+
+def test_basic_auth_failures_are_rate_limited_too(server_factory):
+    """Guessing over Basic auth is as slow as over the login page: after 5 failures the
+    address waits, even with the right password (answered before Argon2id runs); a
+    script whose header was verified before is not held back."""
+    srv = server_factory().start()
+    assert srv.api("GET", "/api/v1/channels").status == 200  # this header is now known
+    for i in range(5):
+        r = srv.api("GET", "/api/v1/channels", password=f"wrong-{i}")
+        assert r.status == 401, r
+    r = srv.api("GET", "/api/v1/channels", password="wrong-again")
+    assert r.status == 429 and r.error()["code"] == "too_many_attempts", r
+    assert int(r.headers["retry-after"]) >= 1
+    r = srv.api("GET", "/api/v1/channels", user="nobody", password=srv.password)
+    assert r.status == 429, r  # an unverified header waits too
+    assert srv.api("GET", "/api/v1/channels").status == 200  # the known one does not
+    assert "failed Basic auth from 127.0.0.1" in srv.log()
+    assert srv.password not in srv.log()
 
 
 def test_redirects(wsx):

@@ -76,10 +76,22 @@ Test(admin_session, ends_after_8_hours_idle_and_each_use_extends_it)
     admin_sessions_t *t = admin_sessions_new();
     char c[ADMIN_SESSION_ID_LEN + 1];
     admin_session_create(t, "admin", 0, c);
-    cr_assert_not_null(admin_session_find(t, S(c), 7 * H));
-    cr_assert_not_null(admin_session_find(t, S(c), 14 * H), "used at 7 h: still live at 14 h");
-    cr_assert_null(admin_session_find(t, S(c), 22 * H), "8 h idle: ended");
-    cr_assert_null(admin_session_find(t, S(c), 22 * H + 1), "and stays ended");
+    cr_assert_not_null(admin_session_find(t, S(c), 3 * H));
+    cr_assert_not_null(admin_session_find(t, S(c), 10 * H), "used at 3 h: still live at 10 h");
+    cr_assert_null(admin_session_find(t, S(c), 18 * H), "8 h idle: ended");
+    cr_assert_null(admin_session_find(t, S(c), 18 * H + 1), "and stays ended");
+    admin_sessions_free(t);
+}
+
+Test(admin_session, ends_12_hours_after_login_however_much_it_is_used)
+{
+    admin_sessions_t *t = admin_sessions_new();
+    char c[ADMIN_SESSION_ID_LEN + 1];
+    admin_session_create(t, "admin", 0, c);
+    for (uint64_t at = H; at < 12 * H; at += H) /* a page polling all day */
+        cr_assert_not_null(admin_session_find(t, S(c), at), "live at %llu h",
+                           (unsigned long long)(at / H));
+    cr_assert_null(admin_session_find(t, S(c), 12 * H), "12 h after login: ended");
     admin_sessions_free(t);
 }
 

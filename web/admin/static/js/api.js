@@ -138,7 +138,14 @@ export async function login(username, password) {
 export async function logout() {
   try {
     if (!csrf) await session();
-    await api('DELETE', '/session', undefined, { login: false });
+    try {
+      await api('DELETE', '/session', undefined, { login: false });
+    } catch (e) {
+      /* this tab's token may be of an older session (another tab logged in again) */
+      if (e.status !== 403 || e.code !== 'csrf') throw e;
+      await session();
+      await api('DELETE', '/session', undefined, { login: false });
+    }
   } finally {
     remember(null);
   }
