@@ -1,5 +1,5 @@
 """Issue 5, membership and graceful leave, with two servers on one machine sharing one
-SQLite ODB (sqlite_cluster.py): each registers itself and heartbeats; GET
+SQLite ODB (localcluster.py): each registers itself and heartbeats; GET
 /api/v1/servers and `wsx server list` show every server with its state (up, missed
 heartbeats, down, left); a channel lists its state on every server; --bind-host puts
 each server's listeners on its own address; SIGTERM leaves the cluster, stops
@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 
-from sqlite_cluster import servers_by_name, start_cluster, wait_listening, wait_state
+from localcluster import servers_by_name, start_cluster, wait_listening, wait_state
 from wsxlib import (WSX_BIN, PyWsClient, connect_refused, http_request, unique_name,
                     wait_until)
 

@@ -1,10 +1,11 @@
 """Issue 5, the load balancer: `wsx lb haproxy-config` prints a configuration that
 `haproxy -c` accepts, and a real HAProxy (Debian's haproxy 2.6, started here on the
 channel's own address) started with it passes WebSocket sessions to the servers of a
-cluster (two servers on one SQLite ODB, each on its --bind-host: sqlite_cluster.py):
-clients land on both servers, the service sees the client's address in
-X-Forwarded-For, and a server that leaves (SIGTERM) stops getting new clients while
-the other takes them."""
+cluster (each server on its --bind-host: localcluster.py): with two servers on one
+SQLite ODB, clients land on both, the service sees the client's address in
+X-Forwarded-For, and a server that leaves (SIGTERM) stops getting new clients while the
+other takes them; with three servers on a real PostgreSQL (docs/cluster.md's set-up),
+clients land on all three."""
 import os
 import shutil
 import signal
@@ -13,7 +14,7 @@ import time
 
 import pytest
 
-from sqlite_cluster import start_cluster, wait_listening, wait_state
+from localcluster import pg, servers_by_name, start_cluster, wait_listening, wait_state
 from wsxlib import ROOT, WSX_BIN, connect_refused, free_port, unique_name, wait_until
 from wsxsession import JsonWs, check_rspok, connections_of, message
 
@@ -184,3 +185,59 @@ def test_haproxy_balances_websockets_over_the_cluster(server_factory, tmp_path, 
     if m1.alive():
         m1.proc.send_signal(signal.SIGTERM)  # end the drain
     assert m1.proc.wait(60) == 0, m1.log()[-4000:]
+
+
+@pytest.fixture
+def postgres():
+    cluster = pg.PgCluster()
+    cluster.start()
+    yield cluster
+    cluster.destroy()
+
+
+def test_three_servers_on_postgresql_behind_haproxy(server_factory, tmp_path, haproxy_ready,
+                                                    postgres):
+    """docs/cluster.md end to end: three servers on one PostgreSQL database, a channel
+    created through one, `wsx server list`, the generated configuration in a real
+    HAProxy, and clients spread over the three."""
+    servers = start_cluster(server_factory, tmp_path, n=3, plugins=[PROBE_SO],
+                            odb_url=postgres.create_database())
+    m1 = servers[0]
+    wait_until(lambda: {s["state"] for s in servers_by_name(m1).values()} == {"up"} and
+               len(servers_by_name(m1)) == 3, what="three servers up")
+    env = dict(os.environ, WSX_URL=m1.url, WSX_PASSWORD=m1.password)
+    p = subprocess.run([WSX_BIN, "server", "list"], env=env, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert sorted(ln.split()[0] for ln in p.stdout.splitlines()[1:]) == ["m1", "m2", "m3"], \
+        p.stdout
+    for srv in servers:
+        wait_until(lambda: any(s["name"] == "probe.env"
+                               for s in srv.api("GET", "/api/v1/services").json()["items"]),
+                   what=f"probe.env deployed on {srv.name}")
+    port = free_port()
+    ch = create_channel(servers[1], port, data_format="json", service="probe.env")
+    wait_listening(servers, ch["id"])
+    states = {s["server"]: s["state"] for s in m1.get_channel(ch["id"])["states"]}
+    assert states == {"m1": "listening", "m2": "listening", "m3": "listening"}, states
+    p = lb_config(m1)
+    assert p.returncode == 0, p.stderr
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(p.stdout)
+    haproxy_check(cfg)
+    lb = HAProxy(cfg, tmp_path / "haproxy.log")
+    clients = []
+    try:
+        wait_until(lambda: not connect_refused(port, "127.0.0.1"), timeout=30,
+                   what="HAProxy to listen on the channel's address")
+        for i in range(6):
+            ws, token = session(port, f"pg-{i}")
+            clients.append(ws)
+            assert probe_env(ws, token)["peer_forwarded_for"] == "127.0.0.1"
+        seen = wait_until(lambda: (lambda o: len(o) == 6 and o)(owners(servers, ch["id"])),
+                          what="the six clients in the connections lists")
+        assert sorted(seen.values()) == ["m1", "m1", "m2", "m2", "m3", "m3"], seen
+    finally:
+        for ws in clients:
+            ws.sock.close()
+        lb.stop()

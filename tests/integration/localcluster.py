@@ -1,26 +1,31 @@
-"""sqlite_cluster - two or three `wsx server`s on this machine sharing one SQLite ODB: one
-data directory (so one wsx.db in WAL mode, one admin password, one sealing key), each
-server with its own --name (m1, m2, ...), admin port and --bind-host (127.0.0.2,
-127.0.0.3, ...). The others see a change through the config version they poll every
-second. The cluster of issue 5 without PostgreSQL, for membership, graceful leave and
-the load balancer."""
+"""localcluster - two or three `wsx server`s on this machine, one cluster: each with its
+own --name (m1, m2, ...), admin port and --bind-host (127.0.0.2, 127.0.0.3, ...), so they
+share every channel's port on distinct addresses. Their ODB is either one SQLite file in
+a shared data directory (WAL; one admin password and sealing key; the others see a
+change through the config version they poll every second), or a PostgreSQL database
+(odb_url) with a data directory per server, as on separate machines."""
 import shutil
+import sys
 
-from wsxlib import wait_until
+from wsxlib import ROOT, wait_until
+
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+import pg  # noqa: E402  (tests/support/pg.py: a throwaway PostgreSQL)
 
 
-def start_cluster(server_factory, tmp_path, n=2, extra_args=(), plugins=()):
+def start_cluster(server_factory, tmp_path, n=2, extra_args=(), plugins=(), odb_url=None):
     """Start n servers (in order, so the first creates the ODB) and return them.
-    plugins: .so files copied into the shared services directory first."""
-    data = tmp_path / "data"
-    (data / "services").mkdir(parents=True, exist_ok=True)
-    for so in plugins:
-        shutil.copy(so, data / "services" / so.name)
+    plugins: .so files copied into each services directory first."""
     servers = []
     for i in range(n):
         name = f"m{i + 1}"
+        data = tmp_path / ("data" if odb_url is None else f"data-{name}")
+        (data / "services").mkdir(parents=True, exist_ok=True)
+        for so in plugins:
+            shutil.copy(so, data / "services" / so.name)
+        odb = ["--odb", odb_url] if odb_url else []
         srv = server_factory(data, log_path=tmp_path / f"{name}.log",
-                             extra_args=["--name", name, "--bind-host", bind_host(i),
+                             extra_args=["--name", name, "--bind-host", bind_host(i), *odb,
                                          *extra_args])
         srv.name = name
         srv.bind_host = bind_host(i)
