@@ -167,12 +167,16 @@ static int connected(pg_t *db)
 /* A libpq message on one line (they end with a newline and may hold several). */
 static void one_line(char *s)
 {
-    for (char *p = s; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
-    size_t n = strlen(s);
-    while (n && s[n - 1] == ' ')
-        s[--n] = '\0';
+    char *o = s;
+    for (const char *p = s; *p; p++) {
+        int space = *p == '\n' || *p == '\t' || *p == ' ';
+        if (space && (o == s || o[-1] == ' '))
+            continue;
+        *o++ = space ? ' ' : *p;
+    }
+    while (o > s && o[-1] == ' ')
+        o--;
+    *o = '\0';
 }
 
 /* Why the connection is down: what odb_error and the log show. */
@@ -226,6 +230,18 @@ static void mark_down(pg_t *db)
     }
 }
 
+/* What the server says outside an answer (a NOTICE, or the FATAL that comes before
+ * it closes the connection) goes to the log, not to stderr as libpq would. The
+ * connection's end is logged once, by mark_down. */
+static void on_notice(void *arg, const PGresult *r)
+{
+    const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+        return;
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    log_info("ODB says: %s", msg ? msg : "(nothing)");
+}
+
 /* Connect to db->url, LISTEN and watch the socket. 0 or WSX_EIO (db->error says
  * why). */
 static int connect_db(pg_t *db)
@@ -255,6 +271,7 @@ static int connect_db(pg_t *db)
         set_error(db, "", PQerrorMessage(db->conn));
         return WSX_EIO;
     }
+    PQsetNoticeReceiver(db->conn, on_notice, db);
     PGresult *r = PQexec(db->conn, "LISTEN " NOTIFY_CHANNEL);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
@@ -361,10 +378,17 @@ static int tx_begin(pg_t *db)
     return simple(db, "BEGIN");
 }
 
+/* Roll back the open transaction, if any, keeping what the failed statement left
+ * in db->sqlstate and db->constraint for the caller to read. */
 static void tx_rollback(pg_t *db)
 {
+    char state[sizeof db->sqlstate], cons[sizeof db->constraint];
+    memcpy(state, db->sqlstate, sizeof state);
+    memcpy(cons, db->constraint, sizeof cons);
     if (connected(db) && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
         simple(db, "ROLLBACK");
+    memcpy(db->sqlstate, state, sizeof state);
+    memcpy(db->constraint, cons, sizeof cons);
 }
 
 static int tx_commit(pg_t *db)
