@@ -139,7 +139,7 @@ class WsxServer:
     status (under ASan a leak makes it non-zero)."""
 
     def __init__(self, data_dir, admin_port=None, command="server", env_password=ADMIN_PASSWORD,
-                 workers=2, log_path=None, odb=None, args=()):
+                 workers=2, log_path=None, odb=None, args=(), extra_args=()):
         self.data_dir = Path(data_dir)
         self.command = command
         self.odb = odb  # --odb URL (None: the default, SQLite in the data directory)
@@ -149,6 +149,7 @@ class WsxServer:
         self.env_password = env_password
         self.password = env_password
         self.workers = workers
+        self.extra_args = list(extra_args)  # more `wsx server` options (--name, ...)
         self.admin_port = admin_port
         self.log_path = Path(log_path) if log_path else self.data_dir.with_name(
             self.data_dir.name + f"-{command}.log")
@@ -167,7 +168,7 @@ class WsxServer:
             return [WSX_BIN, "quickstart", "--data", str(self.data_dir)]
         return [WSX_BIN, "server", "--data", str(self.data_dir), "--admin",
                 f"127.0.0.1:{self.admin_port}", "--workers", str(self.workers),
-                *(["--odb", self.odb] if self.odb else []), *self.args]
+                *(["--odb", self.odb] if self.odb else []), *self.args, *self.extra_args]
 
     def env(self):
         env = dict(os.environ)
