@@ -1,8 +1,9 @@
-/* odb_sqlite.c - the SQLite backend of odb.h: a file under the data directory, in
- * WAL mode with synchronous=FULL so that a write acknowledged with 0 survives a
- * SIGKILL or a power cut. Each write is one IMMEDIATE transaction (channel writes
- * bump config_version inside it); statements are prepared once per odb_t. */
-#include "odb/odb.h"
+/* odb_sqlite.c - the SQLite backend of odb.h (one server): a file under the data
+ * directory, in WAL mode with synchronous=FULL so that a write acknowledged with 0
+ * survives a SIGKILL or a power cut. Each write is one IMMEDIATE transaction
+ * (configuration writes bump config_version inside it); statements are prepared
+ * once per odb_t. */
+#include "odb/odb_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +19,6 @@
 #include "common/isotime.h"
 #include "odb_migrations.h"
 
-/* More search terms than a person types; bounds the SQL built for a query. */
-#define ODB_QUERY_TERMS_MAX 1000
 #define ODB_BUSY_TIMEOUT_MS 5000
 /* Bytes of a timestamp buffer, as channel_t and security_def_t hold them. */
 #define TIME_CAP sizeof(((channel_t *)0)->created_at)
@@ -61,6 +60,11 @@ enum stmt_id {
     ST_STATE_SET,
     ST_STATE_GET,
     ST_SERVER_UPSERT,
+    ST_SERVER_REGISTER,
+    ST_SERVER_HEARTBEAT,
+    ST_SERVER_LEAVE,
+    ST_SERVER_LIST,
+    ST_STATE_LIST,
     ST_USER_COUNT,
     ST_USER_CREATE,
     ST_USER_GET,
@@ -108,10 +112,22 @@ static const char *const stmt_sql[ST_COUNT] = {
                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (server_name, channel_id) DO UPDATE SET "
                      "state = excluded.state, updated_at = excluded.updated_at",
     [ST_STATE_GET] = "SELECT state FROM channel_state WHERE server_name = ?1 AND channel_id = ?2",
-    [ST_SERVER_UPSERT] = "INSERT INTO server (cluster_id, name, admin_address, last_heartbeat) "
-                         "VALUES (1, ?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
+    [ST_SERVER_UPSERT] = "INSERT INTO server (cluster_id, name, admin_address, last_heartbeat, "
+                         "started_at) VALUES (1, ?1, ?2, ?3, ?3) ON CONFLICT (name) DO UPDATE SET "
                          "admin_address = excluded.admin_address, "
                          "last_heartbeat = excluded.last_heartbeat",
+    [ST_SERVER_REGISTER] =
+        "INSERT INTO server (cluster_id, name, admin_address, bind_host, started_at, "
+        "last_heartbeat, left_at) VALUES (1, ?1, ?2, ?3, ?4, ?5, NULL) ON CONFLICT (name) DO "
+        "UPDATE SET admin_address = excluded.admin_address, bind_host = excluded.bind_host, "
+        "started_at = excluded.started_at, last_heartbeat = excluded.last_heartbeat, "
+        "left_at = NULL",
+    [ST_SERVER_HEARTBEAT] = "UPDATE server SET last_heartbeat = ?2 WHERE name = ?1",
+    [ST_SERVER_LEAVE] = "UPDATE server SET left_at = ?2 WHERE name = ?1",
+    [ST_SERVER_LIST] = "SELECT name, admin_address, bind_host, started_at, last_heartbeat, "
+                       "left_at FROM server WHERE cluster_id = ?1 ORDER BY name",
+    [ST_STATE_LIST] = "SELECT server_name, state, updated_at FROM channel_state "
+                      "WHERE channel_id = ?1 ORDER BY server_name",
     [ST_USER_COUNT] = "SELECT COUNT(*) FROM admin_user",
     [ST_USER_CREATE] = "INSERT INTO admin_user (username, password_hash, created_at) "
                        "VALUES (?1, ?2, ?3)",
@@ -133,37 +149,25 @@ static const char *const stmt_sql[ST_COUNT] = {
         "SELECT name FROM channel WHERE security_id = ?1 ORDER BY lower(name), name",
 };
 
-struct odb {
+typedef struct sq {
+    odb_t base; /* first: odb.c sees an odb_t */
     sqlite3 *db;
     int schema_version;
     sqlite3_stmt *stmt[ST_COUNT]; /* prepared on first use, finalized by odb_close */
-};
+} sq_t;
 
-/* Copy text into a fixed buffer; a value too long is cut on a UTF-8 boundary
- * (the stored values were validated to fit, so this only guards the buffer). */
-static void copy_text(char *dst, size_t cap, const unsigned char *src, size_t n)
-{
-    if (!src)
-        n = 0;
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && (src[n] & 0xC0) == 0x80)
-            n--;
-    }
-    if (n)
-        memcpy(dst, src, n);
-    dst[n] = '\0';
-}
+static const odb_ops_t sqlite_ops;
+static void sq_close(odb_t *base);
 
 static void col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    copy_text(dst, cap, t, (size_t)sqlite3_column_bytes(st, i));
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    odb_copy_text(dst, cap, t, (size_t)sqlite3_column_bytes(st, i));
 }
 
 /* The cached statement id, prepared on first use; NULL only if preparing fails
  * (a schema or programming error, reported as WSX_EIO). */
-static sqlite3_stmt *stmt(odb_t *db, enum stmt_id id)
+static sqlite3_stmt *stmt(sq_t *db, enum stmt_id id)
 {
     if (!db->stmt[id] && sqlite3_prepare_v3(db->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
                                             &db->stmt[id], NULL) != SQLITE_OK)
@@ -187,25 +191,25 @@ static void done(sqlite3_stmt *st)
     sqlite3_clear_bindings(st);
 }
 
-static int exec_stmt(odb_t *db, enum stmt_id id)
+static int exec_stmt(sq_t *db, enum stmt_id id)
 {
     sqlite3_stmt *st = stmt(db, id);
     return st && run(st) == SQLITE_DONE ? 0 : WSX_EIO;
 }
 
-static int tx_begin_write(odb_t *db)
+static int tx_begin_write(sq_t *db)
 {
     return exec_stmt(db, ST_BEGIN_WRITE);
 }
 
-static void tx_rollback(odb_t *db)
+static void tx_rollback(sq_t *db)
 {
     /* A failed COMMIT or an error may already have ended the transaction. */
     if (!sqlite3_get_autocommit(db->db))
         exec_stmt(db, ST_ROLLBACK);
 }
 
-static int tx_commit(odb_t *db)
+static int tx_commit(sq_t *db)
 {
     int rc = exec_stmt(db, ST_COMMIT);
     if (rc)
@@ -256,7 +260,7 @@ static int create_file(const char *path, char *err, size_t errlen)
 
 /* Run a PRAGMA and copy the first column of its first row into out (may be
  * NULL). Returns the SQLite result code. */
-static int pragma(odb_t *db, const char *sql, char *out, size_t cap)
+static int pragma(sq_t *db, const char *sql, char *out, size_t cap)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db->db, sql, -1, &st, NULL);
@@ -270,7 +274,7 @@ static int pragma(odb_t *db, const char *sql, char *out, size_t cap)
 }
 
 /* Highest applied migration, 0 for a new database, negative on error. */
-static int applied_version(odb_t *db)
+static int applied_version(sq_t *db)
 {
     sqlite3_stmt *st;
     const char *sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = "
@@ -293,7 +297,7 @@ static int applied_version(odb_t *db)
  * transaction together with its schema_version row, so that a crash leaves the
  * schema at a whole version. The version is read again under the write lock: two
  * servers starting at once apply a migration once. */
-static int migrate(odb_t *db, const char *path, char *err, size_t errlen)
+static int migrate(sq_t *db, const char *path, char *err, size_t errlen)
 {
     int newest = 0;
     for (size_t i = 0; i < ODB_MIGRATIONS_COUNT; i++)
@@ -360,14 +364,9 @@ static int migrate(odb_t *db, const char *path, char *err, size_t errlen)
     return 0;
 }
 
-int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
+int odb_sqlite_open(const char *url, odb_t **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (!url || strncmp(url, "sqlite:", 7) != 0)
-        return wsx_errf(
-            err, errlen, WSX_EINVAL,
-            "unsupported ODB URL \"%s\"; use sqlite:PATH, e.g. sqlite:/var/lib/wsx/odb.db",
-            url ? url : "");
     const char *path = url + 7;
     if (!*path)
         return wsx_errf(err, errlen, WSX_EINVAL,
@@ -377,9 +376,10 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
     if (rc)
         return rc;
 
-    odb_t *db = calloc(1, sizeof *db);
+    sq_t *db = calloc(1, sizeof *db);
     if (!db)
         return wsx_errf(err, errlen, WSX_ENOMEM, "out of memory opening the ODB");
+    db->base.ops = &sqlite_ops;
     /* No SQLITE_OPEN_URI: the path is a file name, whatever characters it holds.
      * NOMUTEX: an odb_t is used by one thread at a time. */
     if (sqlite3_open_v2(path, &db->db,
@@ -387,7 +387,7 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
                         NULL) != SQLITE_OK) {
         rc = wsx_errf(err, errlen, WSX_EIO, "cannot open the ODB %s: %s", path,
                       db->db ? sqlite3_errmsg(db->db) : "out of memory");
-        odb_close(db);
+        sq_close(&db->base);
         return rc;
     }
     sqlite3_busy_timeout(db->db, ODB_BUSY_TIMEOUT_MS);
@@ -397,7 +397,7 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
     if (pragma(db, "PRAGMA journal_mode = WAL", mode, sizeof mode) != SQLITE_OK) {
         rc = wsx_errf(err, errlen, WSX_EIO, "cannot use %s as the ODB: %s", path,
                       sqlite3_errmsg(db->db));
-        odb_close(db);
+        sq_close(&db->base);
         return rc;
     }
     if (strcmp(mode, "wal") != 0) {
@@ -405,7 +405,7 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
                       "cannot switch the ODB %s to WAL mode (journal mode is \"%s\"); is it on a "
                       "file system without shared memory support?",
                       path, mode);
-        odb_close(db);
+        sq_close(&db->base);
         return rc;
     }
     /* FULL: in WAL mode, NORMAL may lose the last commits on power loss; an
@@ -414,21 +414,22 @@ int odb_open(const char *url, odb_t **out, char *err, size_t errlen)
         pragma(db, "PRAGMA foreign_keys = ON", NULL, 0) != SQLITE_OK) {
         rc = wsx_errf(err, errlen, WSX_EIO, "cannot configure the ODB %s: %s", path,
                       sqlite3_errmsg(db->db));
-        odb_close(db);
+        sq_close(&db->base);
         return rc;
     }
 
     rc = migrate(db, path, err, errlen);
     if (rc) {
-        odb_close(db);
+        sq_close(&db->base);
         return rc;
     }
-    *out = db;
+    *out = &db->base;
     return 0;
 }
 
-void odb_close(odb_t *db)
+static void sq_close(odb_t *base)
 {
+    sq_t *db = (sq_t *)base;
     if (!db)
         return;
     for (int i = 0; i < ST_COUNT; i++)
@@ -437,8 +438,9 @@ void odb_close(odb_t *db)
     free(db);
 }
 
-int odb_schema_version(odb_t *db)
+static int sq_schema_version(odb_t *base)
 {
+    sq_t *db = (sq_t *)base;
     return db->schema_version;
 }
 
@@ -501,7 +503,7 @@ static void bind_channel(sqlite3_stmt *st, const channel_t *ch, const channel_ad
 
 /* Look up a channel other than self_id with this cluster and name (or port) and
  * copy its name into conflict. 1 if found, 0 if not, WSX_EIO on error. */
-static int find_conflict(odb_t *db, enum stmt_id id, int64_t cluster_id, const char *name, int port,
+static int find_conflict(sq_t *db, enum stmt_id id, int64_t cluster_id, const char *name, int port,
                          int64_t self_id, char *conflict)
 {
     sqlite3_stmt *st = stmt(db, id);
@@ -524,7 +526,7 @@ static int find_conflict(odb_t *db, enum stmt_id id, int64_t cluster_id, const c
  * ask the database which channel holds the name or the port (rather than parse
  * SQLite's message); called inside the still-open transaction, so the answer is
  * the one that made the statement fail. */
-static int map_write_error(odb_t *db, int rc, const channel_t *ch, const channel_addr_t *a,
+static int map_write_error(sq_t *db, int rc, const channel_t *ch, const channel_addr_t *a,
                            char *conflict)
 {
     switch (rc) {
@@ -548,7 +550,7 @@ static int map_write_error(odb_t *db, int rc, const channel_t *ch, const channel
     }
 }
 
-static int bump_config_version(odb_t *db)
+static int bump_config_version(sq_t *db)
 {
     return exec_stmt(db, ST_VERSION_BUMP);
 }
@@ -556,7 +558,7 @@ static int bump_config_version(odb_t *db)
 /* The end of every write that changes configuration: bump config_version (so that
  * other servers see the change) and commit; on failure roll back. Returns 0 or
  * WSX_EIO. */
-static int commit_write(odb_t *db)
+static int commit_write(sq_t *db)
 {
     if (bump_config_version(db) || tx_commit(db)) {
         tx_rollback(db);
@@ -567,7 +569,7 @@ static int commit_write(odb_t *db)
 
 /* The end of a DELETE inside the write transaction, rc its result so far:
  * WSX_ENOTFOUND when it removed no row, else commit_write; rolled back on failure. */
-static int finish_delete(odb_t *db, int rc)
+static int finish_delete(sq_t *db, int rc)
 {
     if (!rc && sqlite3_changes(db->db) == 0)
         rc = WSX_ENOTFOUND;
@@ -580,7 +582,7 @@ static int finish_delete(odb_t *db, int rc)
 
 /* The end of an INSERT: the new row's id into *id and `now` as its created_at and
  * updated_at (each TIME_CAP bytes), once commit_write succeeded. */
-static int finish_insert(odb_t *db, const char *now, int64_t *id, char *created_at,
+static int finish_insert(sq_t *db, const char *now, int64_t *id, char *created_at,
                          char *updated_at)
 {
     int64_t rowid = sqlite3_last_insert_rowid(db->db);
@@ -596,7 +598,7 @@ static int finish_insert(odb_t *db, const char *now, int64_t *id, char *created_
  * (rolled back) when it changed no row; else commit_write, and then the row's
  * created_at (read with `cr`, a "SELECT created_at ... WHERE id = ?1") and `now` as
  * its updated_at (each TIME_CAP bytes). */
-static int finish_update(odb_t *db, sqlite3_stmt *cr, int64_t id, const char *now, char *created_at,
+static int finish_update(sq_t *db, sqlite3_stmt *cr, int64_t id, const char *now, char *created_at,
                          char *updated_at)
 {
     char created[TIME_CAP] = "";
@@ -615,8 +617,9 @@ static int finish_update(odb_t *db, sqlite3_stmt *cr, int64_t id, const char *no
     return 0;
 }
 
-int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
+static int sq_channel_insert(odb_t *base, channel_t *ch, char *conflict)
 {
+    sq_t *db = (sq_t *)base;
     channel_addr_t a;
     channel_err_t e;
     if (channel_addr_parse(ch->address, &a, &e))
@@ -641,8 +644,9 @@ int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
     return finish_insert(db, now, &ch->id, ch->created_at, ch->updated_at);
 }
 
-int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
+static int sq_channel_update(odb_t *base, channel_t *ch, char *conflict)
 {
+    sq_t *db = (sq_t *)base;
     channel_addr_t a;
     channel_err_t e;
     if (channel_addr_parse(ch->address, &a, &e))
@@ -667,8 +671,9 @@ int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
     return finish_update(db, cr, ch->id, now, ch->created_at, ch->updated_at);
 }
 
-int odb_channel_delete(odb_t *db, int64_t id)
+static int sq_channel_delete(odb_t *base, int64_t id)
 {
+    sq_t *db = (sq_t *)base;
     sqlite3_stmt *sd = stmt(db, ST_CH_STATE_DELETE);
     sqlite3_stmt *cd = stmt(db, ST_CH_DELETE);
     if (!sd || !cd || tx_begin_write(db))
@@ -696,7 +701,7 @@ static int get_one(sqlite3_stmt *st, read_row_fn read, void *out)
 }
 
 /* The row statement `sid` finds by its id (parameter 1). */
-static int get_by_id(odb_t *db, enum stmt_id sid, read_row_fn read, int64_t id, void *out)
+static int get_by_id(sq_t *db, enum stmt_id sid, read_row_fn read, int64_t id, void *out)
 {
     sqlite3_stmt *st = stmt(db, sid);
     if (!st)
@@ -706,7 +711,7 @@ static int get_by_id(odb_t *db, enum stmt_id sid, read_row_fn read, int64_t id, 
 }
 
 /* The row statement `sid` finds by cluster (parameter 1) and name (parameter 2). */
-static int get_by_name(odb_t *db, enum stmt_id sid, read_row_fn read, int64_t cluster_id,
+static int get_by_name(sq_t *db, enum stmt_id sid, read_row_fn read, int64_t cluster_id,
                        const char *name, void *out)
 {
     sqlite3_stmt *st = stmt(db, sid);
@@ -722,13 +727,15 @@ static void read_channel_row(sqlite3_stmt *st, void *elem)
     read_channel(st, elem);
 }
 
-int odb_channel_get(odb_t *db, int64_t id, channel_t *out)
+static int sq_channel_get(odb_t *base, int64_t id, channel_t *out)
 {
+    sq_t *db = (sq_t *)base;
     return get_by_id(db, ST_CH_GET, read_channel_row, id, out);
 }
 
-int odb_channel_get_by_name(odb_t *db, int64_t cluster_id, const char *name, channel_t *out)
+static int sq_channel_get_by_name(odb_t *base, int64_t cluster_id, const char *name, channel_t *out)
 {
+    sq_t *db = (sq_t *)base;
     return get_by_name(db, ST_CH_GET_BY_NAME, read_channel_row, cluster_id, name, out);
 }
 
@@ -768,32 +775,6 @@ static int collect(sqlite3_stmt *st, channel_t **items, size_t *n)
     return rc;
 }
 
-/* A search term: a slice of the query, and whether it is a "-term". */
-typedef struct term {
-    const char *p;
-    int len;
-    int negative;
-} term_t;
-
-/* Split q on whitespace into t (which has room for strlen(q) / 2 + 1 terms, the
- * most "a b c" can hold). Returns the number of terms. */
-static int split_terms(const char *q, term_t *t)
-{
-    int n = 0;
-    const char *ws = " \t\r\n\f\v";
-    while (q && *q) {
-        q += strspn(q, ws);
-        size_t len = strcspn(q, ws);
-        if (!len)
-            break;
-        /* A lone "-" is a term like any other: names often hold hyphens. */
-        int neg = q[0] == '-' && len > 1;
-        t[n++] = (term_t){q + neg, (int)(len - (size_t)neg), neg};
-        q += len;
-    }
-    return n;
-}
-
 /* What a search reads: the columns of a row, FROM ..., and the table's alias. */
 typedef struct search_src {
     const char *cols, *from, *alias;
@@ -806,7 +787,7 @@ static const search_src_t security_src = {SEC_COLS, " FROM security_definition d
  * terms. instr() rather than LIKE so that '%' and '_' in a term are plain
  * characters; lower() folds ASCII only in SQLite. With `page`, the rows ordered
  * by name, LIMIT ?n+2 OFFSET ?n+3; without, their count. */
-static int prepare_search(odb_t *db, const search_src_t *src, const term_t *t, int n, int page,
+static int prepare_search(sq_t *db, const search_src_t *src, const odb_term_t *t, int n, int page,
                           sqlite3_stmt **out)
 {
     const char *a = src->alias;
@@ -829,7 +810,7 @@ static int prepare_search(odb_t *db, const search_src_t *src, const term_t *t, i
     return 0;
 }
 
-static void bind_terms(sqlite3_stmt *st, int64_t cluster_id, const term_t *t, int n)
+static void bind_terms(sqlite3_stmt *st, int64_t cluster_id, const odb_term_t *t, int n)
 {
     sqlite3_bind_int64(st, 1, cluster_id);
     for (int i = 0; i < n; i++)
@@ -838,7 +819,7 @@ static void bind_terms(sqlite3_stmt *st, int64_t cluster_id, const term_t *t, in
 
 /* A page of src's rows in a cluster matching query (see odb_channel_list), read
  * with `read` into a malloc'd array of `size`-byte elements. */
-static int search(odb_t *db, const search_src_t *src, size_t size, read_row_fn read,
+static int search(sq_t *db, const search_src_t *src, size_t size, read_row_fn read,
                   int64_t cluster_id, const char *query, int64_t offset, int64_t limit,
                   void **items, size_t *n, int64_t *total)
 {
@@ -847,10 +828,10 @@ static int search(odb_t *db, const search_src_t *src, size_t size, read_row_fn r
     *total = 0;
     if (offset < 0 || limit < 0)
         return WSX_EINVAL;
-    term_t *terms = malloc((query ? strlen(query) / 2 + 1 : 1) * sizeof *terms);
+    odb_term_t *terms = malloc(odb_terms_cap(query) * sizeof *terms);
     if (!terms)
         return WSX_ENOMEM;
-    int nt = split_terms(query, terms);
+    int nt = odb_split_terms(query, terms);
     /* Each term is a bound parameter; SQLite allows 32766 of them. */
     if (nt > ODB_QUERY_TERMS_MAX) {
         free(terms);
@@ -891,9 +872,10 @@ static int search(odb_t *db, const search_src_t *src, size_t size, read_row_fn r
     return rc;
 }
 
-int odb_channel_list(odb_t *db, int64_t cluster_id, const char *query, int64_t offset,
+static int sq_channel_list(odb_t *base, int64_t cluster_id, const char *query, int64_t offset,
                      int64_t limit, channel_t **items, size_t *n, int64_t *total)
 {
+    sq_t *db = (sq_t *)base;
     void *v = NULL;
     int rc = search(db, &channel_src, sizeof **items, read_channel_row, cluster_id, query, offset,
                     limit, &v, n, total);
@@ -901,8 +883,9 @@ int odb_channel_list(odb_t *db, int64_t cluster_id, const char *query, int64_t o
     return rc;
 }
 
-int odb_channel_all(odb_t *db, channel_t **items, size_t *n)
+static int sq_channel_all(odb_t *base, channel_t **items, size_t *n)
 {
+    sq_t *db = (sq_t *)base;
     *items = NULL;
     *n = 0;
     sqlite3_stmt *st = stmt(db, ST_CH_ALL);
@@ -913,8 +896,9 @@ int odb_channel_all(odb_t *db, channel_t **items, size_t *n)
     return rc;
 }
 
-int odb_config_version(odb_t *db, int64_t *out)
+static int sq_config_version(odb_t *base, int64_t *out)
 {
+    sq_t *db = (sq_t *)base;
     sqlite3_stmt *st = stmt(db, ST_VERSION_GET);
     if (!st)
         return WSX_EIO;
@@ -986,8 +970,9 @@ static int map_security_error(int rc)
     }
 }
 
-int odb_security_insert(odb_t *db, security_def_t *def)
+static int sq_security_insert(odb_t *base, security_def_t *def)
 {
+    sq_t *db = (sq_t *)base;
     char now[TIME_CAP];
     isotime_now(now);
     sqlite3_stmt *st = stmt(db, ST_SEC_INSERT);
@@ -1009,8 +994,9 @@ int odb_security_insert(odb_t *db, security_def_t *def)
     return finish_insert(db, now, &def->id, def->created_at, def->updated_at);
 }
 
-int odb_security_update(odb_t *db, security_def_t *def)
+static int sq_security_update(odb_t *base, security_def_t *def)
 {
+    sq_t *db = (sq_t *)base;
     char now[TIME_CAP];
     isotime_now(now);
     sqlite3_stmt *st = stmt(db, ST_SEC_UPDATE);
@@ -1034,8 +1020,9 @@ int odb_security_update(odb_t *db, security_def_t *def)
     return finish_update(db, cr, def->id, now, def->created_at, def->updated_at);
 }
 
-int odb_security_delete(odb_t *db, int64_t id)
+static int sq_security_delete(odb_t *base, int64_t id)
 {
+    sq_t *db = (sq_t *)base;
     sqlite3_stmt *used = stmt(db, ST_SEC_USED);
     sqlite3_stmt *del = stmt(db, ST_SEC_DELETE);
     if (!used || !del || tx_begin_write(db))
@@ -1055,19 +1042,22 @@ int odb_security_delete(odb_t *db, int64_t id)
     return finish_delete(db, rc);
 }
 
-int odb_security_get(odb_t *db, int64_t id, security_def_t *out)
+static int sq_security_get(odb_t *base, int64_t id, security_def_t *out)
 {
+    sq_t *db = (sq_t *)base;
     return get_by_id(db, ST_SEC_GET, read_security_row, id, out);
 }
 
-int odb_security_get_by_name(odb_t *db, int64_t cluster_id, const char *name, security_def_t *out)
+static int sq_security_get_by_name(odb_t *base, int64_t cluster_id, const char *name, security_def_t *out)
 {
+    sq_t *db = (sq_t *)base;
     return get_by_name(db, ST_SEC_GET_BY_NAME, read_security_row, cluster_id, name, out);
 }
 
-int odb_security_list(odb_t *db, int64_t cluster_id, const char *query, int64_t offset,
+static int sq_security_list(odb_t *base, int64_t cluster_id, const char *query, int64_t offset,
                       int64_t limit, security_def_t **items, size_t *n, int64_t *total)
 {
+    sq_t *db = (sq_t *)base;
     void *v = NULL;
     int rc = search(db, &security_src, sizeof **items, read_security_row, cluster_id, query, offset,
                     limit, &v, n, total);
@@ -1075,8 +1065,9 @@ int odb_security_list(odb_t *db, int64_t cluster_id, const char *query, int64_t 
     return rc;
 }
 
-int odb_security_channels(odb_t *db, int64_t id, char ***names, size_t *n)
+static int sq_security_channels(odb_t *base, int64_t id, char ***names, size_t *n)
 {
+    sq_t *db = (sq_t *)base;
     *names = NULL;
     *n = 0;
     sqlite3_stmt *st = stmt(db, ST_SEC_CHANNELS);
@@ -1126,8 +1117,9 @@ int odb_security_channels(odb_t *db, int64_t id, char ***names, size_t *n)
 
 /* ---- per-server state, servers, admin users -------------------------------------- */
 
-int odb_channel_state_set(odb_t *db, const char *server, int64_t channel_id, const char *state)
+static int sq_channel_state_set(odb_t *base, const char *server, int64_t channel_id, const char *state)
 {
+    sq_t *db = (sq_t *)base;
     sqlite3_stmt *st = stmt(db, ST_STATE_SET);
     if (!st)
         return WSX_EIO;
@@ -1144,8 +1136,9 @@ int odb_channel_state_set(odb_t *db, const char *server, int64_t channel_id, con
     return rc == SQLITE_DONE ? 0 : WSX_EIO;
 }
 
-int odb_channel_state_get(odb_t *db, const char *server, int64_t channel_id, char *out, size_t cap)
+static int sq_channel_state_get(odb_t *base, const char *server, int64_t channel_id, char *out, size_t cap)
 {
+    sq_t *db = (sq_t *)base;
     sqlite3_stmt *st = stmt(db, ST_STATE_GET);
     if (cap)
         out[0] = '\0';
@@ -1162,8 +1155,9 @@ int odb_channel_state_get(odb_t *db, const char *server, int64_t channel_id, cha
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? WSX_ENOTFOUND : WSX_EIO;
 }
 
-int odb_server_upsert(odb_t *db, const char *name, const char *admin_addr)
+static int sq_server_upsert(odb_t *base, const char *name, const char *admin_addr)
 {
+    sq_t *db = (sq_t *)base;
     if (!name || !*name || !admin_addr)
         return WSX_EINVAL;
     sqlite3_stmt *st = stmt(db, ST_SERVER_UPSERT);
@@ -1177,8 +1171,104 @@ int odb_server_upsert(odb_t *db, const char *name, const char *admin_addr)
     return run(st) == SQLITE_DONE ? 0 : WSX_EIO;
 }
 
-int odb_admin_user_count(odb_t *db, int64_t *out)
+static int sq_server_register(odb_t *base, const server_row_t *me)
 {
+    sq_t *db = (sq_t *)base;
+    if (!me->name[0] || !me->admin_address[0])
+        return WSX_EINVAL;
+    sqlite3_stmt *st = stmt(db, ST_SERVER_REGISTER);
+    if (!st)
+        return WSX_EIO;
+    char now[TIME_CAP];
+    isotime_now(now);
+    sqlite3_bind_text(st, 1, me->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, me->admin_address, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 3, me->bind_host);
+    sqlite3_bind_text(st, 4, me->started_at[0] ? me->started_at : now, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+    return run(st) == SQLITE_DONE ? 0 : WSX_EIO;
+}
+
+/* ST_SERVER_HEARTBEAT or ST_SERVER_LEAVE: one timestamp set to now on server `name`. */
+static int server_touch(sq_t *db, enum stmt_id id, const char *name)
+{
+    sqlite3_stmt *st = stmt(db, id);
+    if (!st)
+        return WSX_EIO;
+    char now[TIME_CAP];
+    isotime_now(now);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+    if (run(st) != SQLITE_DONE)
+        return WSX_EIO;
+    return sqlite3_changes(db->db) == 0 ? WSX_ENOTFOUND : 0;
+}
+
+static int sq_server_heartbeat(odb_t *base, const char *name)
+{
+    return server_touch((sq_t *)base, ST_SERVER_HEARTBEAT, name);
+}
+
+static int sq_server_leave(odb_t *base, const char *name)
+{
+    return server_touch((sq_t *)base, ST_SERVER_LEAVE, name);
+}
+
+static void read_server_row(sqlite3_stmt *st, void *elem)
+{
+    server_row_t *s = elem;
+    col_text(st, 0, s->name, sizeof s->name);
+    col_text(st, 1, s->admin_address, sizeof s->admin_address);
+    col_text(st, 2, s->bind_host, sizeof s->bind_host);
+    col_text(st, 3, s->started_at, sizeof s->started_at);
+    col_text(st, 4, s->last_heartbeat, sizeof s->last_heartbeat);
+    col_text(st, 5, s->left_at, sizeof s->left_at);
+}
+
+static int sq_server_list(odb_t *base, int64_t cluster_id, server_row_t **items, size_t *n)
+{
+    sq_t *db = (sq_t *)base;
+    *items = NULL;
+    *n = 0;
+    sqlite3_stmt *st = stmt(db, ST_SERVER_LIST);
+    if (!st)
+        return WSX_EIO;
+    sqlite3_bind_int64(st, 1, cluster_id);
+    void *v = NULL;
+    int rc = collect_rows(st, sizeof **items, read_server_row, &v, n);
+    done(st);
+    *items = v;
+    return rc;
+}
+
+static void read_state_row(sqlite3_stmt *st, void *elem)
+{
+    channel_state_row_t *s = elem;
+    col_text(st, 0, s->server, sizeof s->server);
+    col_text(st, 1, s->state, sizeof s->state);
+    col_text(st, 2, s->updated_at, sizeof s->updated_at);
+}
+
+static int sq_channel_state_list(odb_t *base, int64_t channel_id, channel_state_row_t **items,
+                                 size_t *n)
+{
+    sq_t *db = (sq_t *)base;
+    *items = NULL;
+    *n = 0;
+    sqlite3_stmt *st = stmt(db, ST_STATE_LIST);
+    if (!st)
+        return WSX_EIO;
+    sqlite3_bind_int64(st, 1, channel_id);
+    void *v = NULL;
+    int rc = collect_rows(st, sizeof **items, read_state_row, &v, n);
+    done(st);
+    *items = v;
+    return rc;
+}
+
+static int sq_admin_user_count(odb_t *base, int64_t *out)
+{
+    sq_t *db = (sq_t *)base;
     sqlite3_stmt *st = stmt(db, ST_USER_COUNT);
     if (!st)
         return WSX_EIO;
@@ -1189,8 +1279,9 @@ int odb_admin_user_count(odb_t *db, int64_t *out)
     return rc == SQLITE_ROW ? 0 : WSX_EIO;
 }
 
-int odb_admin_user_create(odb_t *db, const char *username, const char *hash)
+static int sq_admin_user_create(odb_t *base, const char *username, const char *hash)
 {
+    sq_t *db = (sq_t *)base;
     if (!username || !*username || !hash || !*hash)
         return WSX_EINVAL;
     sqlite3_stmt *st = stmt(db, ST_USER_CREATE);
@@ -1207,8 +1298,9 @@ int odb_admin_user_create(odb_t *db, const char *username, const char *hash)
     return rc == SQLITE_DONE ? 0 : WSX_EIO;
 }
 
-int odb_admin_user_get_hash(odb_t *db, const char *username, char *hash, size_t cap)
+static int sq_admin_user_get_hash(odb_t *base, const char *username, char *hash, size_t cap)
 {
+    sq_t *db = (sq_t *)base;
     sqlite3_stmt *st = stmt(db, ST_USER_GET);
     if (cap)
         hash[0] = '\0';
@@ -1233,8 +1325,9 @@ int odb_admin_user_get_hash(odb_t *db, const char *username, char *hash, size_t 
     return ret;
 }
 
-int odb_admin_user_set_hash(odb_t *db, const char *username, const char *hash)
+static int sq_admin_user_set_hash(odb_t *base, const char *username, const char *hash)
 {
+    sq_t *db = (sq_t *)base;
     if (!username || !*username || !hash || !*hash)
         return WSX_EINVAL;
     sqlite3_stmt *st = stmt(db, ST_USER_SET);
@@ -1246,3 +1339,67 @@ int odb_admin_user_set_hash(odb_t *db, const char *username, const char *hash)
         return WSX_EIO;
     return sqlite3_changes(db->db) == 0 ? WSX_ENOTFOUND : 0;
 }
+
+/* ---- the connection: a file has none to lose ---------------------------------------- */
+
+static int sq_listen_fd(odb_t *base)
+{
+    return -1;
+}
+
+static int sq_notifications(odb_t *base)
+{
+    return 0;
+}
+
+static int sq_connected(odb_t *base)
+{
+    return 1;
+}
+
+static const char *sq_error(odb_t *base)
+{
+    return "";
+}
+
+static int sq_reconnect(odb_t *base)
+{
+    return 0;
+}
+
+static const odb_ops_t sqlite_ops = {
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .listen_fd = sq_listen_fd,
+    .notifications = sq_notifications,
+    .connected = sq_connected,
+    .error = sq_error,
+    .reconnect = sq_reconnect,
+    .channel_insert = sq_channel_insert,
+    .channel_update = sq_channel_update,
+    .channel_delete = sq_channel_delete,
+    .channel_get = sq_channel_get,
+    .channel_get_by_name = sq_channel_get_by_name,
+    .channel_list = sq_channel_list,
+    .channel_all = sq_channel_all,
+    .config_version = sq_config_version,
+    .security_insert = sq_security_insert,
+    .security_update = sq_security_update,
+    .security_delete = sq_security_delete,
+    .security_get = sq_security_get,
+    .security_get_by_name = sq_security_get_by_name,
+    .security_list = sq_security_list,
+    .security_channels = sq_security_channels,
+    .channel_state_set = sq_channel_state_set,
+    .channel_state_get = sq_channel_state_get,
+    .channel_state_list = sq_channel_state_list,
+    .server_register = sq_server_register,
+    .server_heartbeat = sq_server_heartbeat,
+    .server_leave = sq_server_leave,
+    .server_list = sq_server_list,
+    .server_upsert = sq_server_upsert,
+    .admin_user_count = sq_admin_user_count,
+    .admin_user_create = sq_admin_user_create,
+    .admin_user_get_hash = sq_admin_user_get_hash,
+    .admin_user_set_hash = sq_admin_user_set_hash,
+};

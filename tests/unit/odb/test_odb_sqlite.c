@@ -125,12 +125,12 @@ Test(odb, new_file_is_private_and_in_wal_mode)
 
 Test(odb, migrating_twice_changes_nothing)
 {
-    cr_assert_eq(odb_schema_version(db), 2);
+    cr_assert_eq(odb_schema_version(db), 3);
     reopen();
     reopen();
-    cr_assert_eq(odb_schema_version(db), 2);
-    cr_assert_eq(sql_int("SELECT COUNT(*) FROM schema_version"), 2);
-    cr_assert_eq(sql_int("SELECT MAX(version) FROM schema_version"), 2);
+    cr_assert_eq(odb_schema_version(db), 3);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM schema_version"), 3);
+    cr_assert_eq(sql_int("SELECT MAX(version) FROM schema_version"), 3);
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM cluster WHERE id = 1 AND name = 'default'"), 1);
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM config_version"), 1);
     cr_assert_eq(version(), 0);
@@ -146,8 +146,9 @@ Test(odb, open_reports_what_is_wrong)
     cr_assert_null(x);
     cr_assert(strstr(err, "directory does not exist"), "%s", err);
 
-    cr_assert_eq(odb_open("postgresql://h/db", &x, err, sizeof err), WSX_EINVAL);
-    cr_assert(strstr(err, "sqlite:PATH"), "%s", err);
+    cr_assert_eq(odb_open("mysql://u:hunter2@h/db", &x, err, sizeof err), WSX_EINVAL);
+    cr_assert(strstr(err, "sqlite:PATH") && strstr(err, "postgresql://"), "%s", err);
+    cr_assert_null(strstr(err, "hunter2"), "no password in the message: %s", err);
     cr_assert_eq(odb_open("sqlite:", &x, err, sizeof err), WSX_EINVAL);
 
     char junk[200];
@@ -513,6 +514,137 @@ Test(odb, server_upsert)
     cr_assert_eq(odb_server_upsert(db, "", "x"), WSX_EINVAL);
 }
 
+Test(odb, server_register_heartbeat_leave_list)
+{
+    server_row_t me;
+    memset(&me, 0, sizeof me);
+    strcpy(me.name, "s2");
+    strcpy(me.admin_address, "http://127.0.0.1:9002");
+    strcpy(me.bind_host, "127.0.0.3");
+    cr_assert_eq(odb_server_register(db, &me), 0);
+    memset(&me, 0, sizeof me);
+    strcpy(me.name, "s1");
+    strcpy(me.admin_address, "http://127.0.0.1:9001");
+    strcpy(me.started_at, "2026-05-01T00:00:00.000000");
+    cr_assert_eq(odb_server_register(db, &me), 0);
+
+    server_row_t *sv = NULL;
+    size_t n = 0;
+    cr_assert_eq(odb_server_list(db, 1, &sv, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(sv[0].name, "s1", "ordered by name");
+    cr_assert_str_eq(sv[0].admin_address, "http://127.0.0.1:9001");
+    cr_assert_str_eq(sv[0].bind_host, "", "no bind host: each channel's own");
+    cr_assert_str_eq(sv[0].started_at, "2026-05-01T00:00:00.000000");
+    iso_timestamp(sv[0].last_heartbeat);
+    cr_assert_str_eq(sv[0].left_at, "");
+    cr_assert_str_eq(sv[1].name, "s2");
+    cr_assert_str_eq(sv[1].bind_host, "127.0.0.3");
+    iso_timestamp(sv[1].started_at);
+    cr_assert_str_eq(sv[1].started_at, sv[1].last_heartbeat, "started now: \"\" means now");
+    char beat1[ODB_TIME_CAP];
+    strcpy(beat1, sv[1].last_heartbeat);
+    free(sv);
+
+    usleep(2000);
+    cr_assert_eq(odb_server_heartbeat(db, "s2"), 0);
+    cr_assert_eq(odb_server_leave(db, "s1"), 0);
+    cr_assert_eq(odb_server_list(db, 1, &sv, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_gt(strcmp(sv[1].last_heartbeat, beat1), 0, "the heartbeat moves on");
+    cr_assert_str_eq(sv[1].started_at, beat1, "a heartbeat keeps the start time");
+    iso_timestamp(sv[0].left_at);
+    cr_assert_str_eq(sv[1].left_at, "");
+    free(sv);
+
+    /* started again under the same name: a new start, no longer left, no bind host */
+    memset(&me, 0, sizeof me);
+    strcpy(me.name, "s1");
+    strcpy(me.admin_address, "http://127.0.0.1:9011");
+    cr_assert_eq(odb_server_register(db, &me), 0);
+    cr_assert_eq(odb_server_list(db, 1, &sv, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(sv[0].admin_address, "http://127.0.0.1:9011");
+    cr_assert_str_eq(sv[0].left_at, "");
+    cr_assert_gt(strcmp(sv[0].started_at, "2026-05-01T00:00:00.000000"), 0);
+    free(sv);
+
+    cr_assert_eq(odb_server_heartbeat(db, "nobody"), WSX_ENOTFOUND);
+    cr_assert_eq(odb_server_leave(db, "nobody"), WSX_ENOTFOUND);
+    memset(&me, 0, sizeof me);
+    strcpy(me.admin_address, "http://x:1");
+    cr_assert_eq(odb_server_register(db, &me), WSX_EINVAL, "no name");
+    strcpy(me.name, "x");
+    me.admin_address[0] = '\0';
+    cr_assert_eq(odb_server_register(db, &me), WSX_EINVAL, "no admin address");
+    cr_assert_eq(odb_server_list(db, 2, &sv, &n), 0);
+    cr_assert_eq(n, 0, "no servers in a cluster that does not exist");
+    free(sv);
+    cr_assert_eq(version(), 0, "membership is not configuration");
+}
+
+Test(odb, channel_state_on_every_server)
+{
+    int64_t id = insert("a", 9001);
+    int64_t other = insert("b", 9002);
+    channel_state_row_t *st = (channel_state_row_t *)1;
+    size_t n = 99;
+    cr_assert_eq(odb_channel_state_list(db, id, &st, &n), 0);
+    cr_assert_eq(n, 0);
+    free(st);
+    cr_assert_eq(odb_channel_state_set(db, "s2", id, "error: address in use"), 0);
+    cr_assert_eq(odb_channel_state_set(db, "s1", id, "listening"), 0);
+    cr_assert_eq(odb_channel_state_set(db, "s1", other, "inactive"), 0);
+    cr_assert_eq(odb_channel_state_list(db, id, &st, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(st[0].server, "s1");
+    cr_assert_str_eq(st[0].state, "listening");
+    iso_timestamp(st[0].updated_at);
+    cr_assert_str_eq(st[1].server, "s2");
+    cr_assert_str_eq(st[1].state, "error: address in use");
+    free(st);
+    cr_assert_eq(odb_channel_delete(db, id), 0);
+    cr_assert_eq(odb_channel_state_list(db, id, &st, &n), 0);
+    cr_assert_eq(n, 0, "a deleted channel has no state");
+    free(st);
+}
+
+Test(odb, sqlite_has_no_connection_to_lose)
+{
+    cr_assert_eq(odb_listen_fd(db), -1);
+    cr_assert_eq(odb_notifications(db), 0);
+    insert("a", 9001);
+    cr_assert_eq(odb_notifications(db), 0, "the version poll covers SQLite");
+    cr_assert_eq(odb_connected(db), 1);
+    cr_assert_str_eq(odb_error(db), "");
+    cr_assert_eq(odb_reconnect(db), 0);
+}
+
+Test(odb, url_redact_hides_passwords)
+{
+    char out[200];
+    struct {
+        const char *in, *want;
+    } cases[] = {
+        {"sqlite:/var/lib/wsx/odb.db", "sqlite:/var/lib/wsx/odb.db"},
+        {"postgresql://wsx@db1:5432/wsx", "postgresql://wsx@db1:5432/wsx"},
+        {"postgresql://wsx:s3cret@db1:5432/wsx", "postgresql://wsx:***@db1:5432/wsx"},
+        {"postgres://wsx:p@ss@db1/wsx", "postgres://wsx:***@db1/wsx"},
+        {"postgresql://db1/wsx?user=u&password=s3cret&sslmode=require",
+         "postgresql://db1/wsx?user=u&password=***&sslmode=require"},
+        {"postgresql://db1/wsx?password=s3cret", "postgresql://db1/wsx?password=***"},
+        {"postgresql://u@db1/password=x", "postgresql://u@db1/password=x"},
+        {"postgresql://db1:5432", "postgresql://db1:5432"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        odb_url_redact(cases[i].in, out, sizeof out);
+        cr_assert_str_eq(out, cases[i].want, "%s", cases[i].in);
+    }
+    char small[20];
+    odb_url_redact("postgresql://wsx:s3cret@db1:5432/wsx", small, sizeof small);
+    cr_assert_str_eq(small, "postgresql://wsx:**", "cut to fit, never the password");
+}
+
 Test(odb, admin_users)
 {
     int64_t count = -1;
@@ -604,7 +736,9 @@ static void make_v1_file(void)
         "(1, 'open', 1, 'ws://h:9001/a', 'h', 9001, '/a', 'demo.echo', NULL, 'raw', 5, 3600, 45, "
         "2, 1024, 't', 't'),"
         "(1, 'guarded', 1, 'ws://h:9002/b', 'h', 9002, '/b', 'demo.echo', 'basic-1', 'raw', 5, "
-        "3600, 45, 2, 1024, 't', 't');";
+        "3600, 45, 2, 1024, 't', 't');"
+        "INSERT INTO server (cluster_id, name, admin_address, last_heartbeat) VALUES "
+        "(1, 'old', 'http://10.0.0.9:8183', '2026-01-02T03:04:05.000000');";
     cr_assert_eq(sqlite3_exec(s, rows, NULL, NULL, &msg), SQLITE_OK, "%s", msg);
     sqlite3_close(s);
 }
@@ -613,7 +747,7 @@ Test(odb, migration_002_from_a_version_1_file)
 {
     make_v1_file();
     reopen();
-    cr_assert_eq(odb_schema_version(db), 2);
+    cr_assert_eq(odb_schema_version(db), 3);
     channel_t ch;
     cr_assert_eq(odb_channel_get_by_name(db, 1, "open", &ch), 0);
     cr_assert_eq(ch.is_active, 1, "a channel without security is untouched");
@@ -627,6 +761,19 @@ Test(odb, migration_002_from_a_version_1_file)
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM pragma_table_info('channel') WHERE name = "
                          "'security_name'"),
                  0, "security_name is gone");
+
+    /* 003: a server row from before membership keeps its name and address and gets
+     * its heartbeat as its start time */
+    server_row_t *sv;
+    size_t n;
+    cr_assert_eq(odb_server_list(db, 1, &sv, &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(sv[0].name, "old");
+    cr_assert_str_eq(sv[0].admin_address, "http://10.0.0.9:8183");
+    cr_assert_str_eq(sv[0].started_at, "2026-01-02T03:04:05.000000");
+    cr_assert_str_eq(sv[0].bind_host, "");
+    cr_assert_str_eq(sv[0].left_at, "");
+    free(sv);
 }
 
 /* ---- security definitions ------------------------------------------------------------ */
