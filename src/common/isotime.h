@@ -4,6 +4,7 @@
 #ifndef WSX_ISOTIME_H
 #define WSX_ISOTIME_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define ISOTIME_LEN 26 /* characters, without the NUL */
@@ -17,5 +18,11 @@ int isotime_format(int64_t t_us, char *out);
 
 /* isotime_format(isotime_now_us(), out). */
 int isotime_now(char *out);
+
+/* Parse "YYYY-MM-DDTHH:MM:SS" with an optional fraction of 1 to 6 digits and an
+ * optional "Z" (UTC either way), the form isotime_format writes, from s[0..len).
+ * Returns 0 with *t_us set (microseconds since the epoch), or WSX_EINVAL for
+ * anything else (a field out of range included). Pure; thread-safe. */
+int isotime_parse(const char *s, size_t len, int64_t *t_us);
 
 #endif
