@@ -15,6 +15,8 @@
 #include "admin/admin_api.h"
 #include "admin/admin_auth.h"
 #include "channel/reconcile.h"
+#include "cluster/cluster_client.h"
+#include "cluster/cluster_secret.h"
 #include "wsx/wsx_auth.h"
 #include "wsx/wsx_conns.h"
 #include "common/err.h"
@@ -35,6 +37,7 @@ typedef struct server_opts {
     char odb[4200];
     const char *admin;
     char services[4200];
+    char cluster_secret[4200];
     int workers;
     char name[128];
     int quickstart;
@@ -57,6 +60,7 @@ static void usage(FILE *f, int quickstart)
     else
         fprintf(f, "usage: wsx server [--data DIR] [--odb sqlite:PATH] [--admin HOST:PORT]\n"
                    "                  [--workers N] [--name NAME] [--services-dir DIR]\n"
+                   "                  [--cluster-secret-file FILE]\n"
                    "  --data DIR           data directory (default ./var)\n"
                    "  --odb URL            the ODB (default sqlite:DIR/wsx.db)\n"
                    "  --admin HOST:PORT    admin API listener (default 127.0.0.1:8183)\n"
@@ -64,7 +68,11 @@ static void usage(FILE *f, int quickstart)
                    "  --name NAME          this server's name in the cluster (default: hostname)\n"
                    "  --services-dir DIR   service plugins (*.so), loaded at start and hot-deployed\n"
                    "                       when they change (default: services in the data\n"
-                   "                       directory; see docs/services.md)\n");
+                   "                       directory; see docs/services.md)\n"
+                   "  --cluster-secret-file FILE  the key the servers of a cluster sign their\n"
+                   "                       calls to each other with: give every server the same\n"
+                   "                       file (default DIR/cluster-secret, created with 32\n"
+                   "                       random bytes, mode 0600, when missing)\n");
 }
 
 static int parse_opts(int argc, char **argv, server_opts_t *o)
@@ -74,6 +82,7 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         {"admin", required_argument, NULL, 'a'}, {"workers", required_argument, NULL, 'w'},
         {"name", required_argument, NULL, 'n'},  {"help", no_argument, NULL, 'h'},
         {"services-dir", required_argument, NULL, 's'},
+        {"cluster-secret-file", required_argument, NULL, 'c'},
         {0, 0, 0, 0}};
     o->quickstart = strcmp(argv[0], "quickstart") == 0;
     o->data = "var";
@@ -85,6 +94,7 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         snprintf(o->name, sizeof o->name, "wsx");
     o->odb[0] = 0;
     o->services[0] = 0;
+    o->cluster_secret[0] = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -117,6 +127,9 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         case 'n':
             snprintf(o->name, sizeof o->name, "%s", optarg);
             break;
+        case 'c':
+            snprintf(o->cluster_secret, sizeof o->cluster_secret, "%s", optarg);
+            break;
         case 'h':
             usage(stdout, o->quickstart);
             return 0;
@@ -134,6 +147,9 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         snprintf(o->odb, sizeof o->odb, "sqlite:%s/wsx.db", o->data);
     if (!o->services[0])
         snprintf(o->services, sizeof o->services, "%s/services", o->data);
+    if (!o->cluster_secret[0])
+        snprintf(o->cluster_secret, sizeof o->cluster_secret, "%s/%s", o->data,
+                 CLUSTER_SECRET_FILE);
     return -1;
 }
 
@@ -211,6 +227,12 @@ int server_main(int argc, char **argv)
         fprintf(stderr, "wsx: %s\n", err);
         return 1;
     }
+    /* the key of server-to-server calls (cluster_sign.h): never logged */
+    static cluster_secret_t secret;
+    if (cluster_secret_load(o.cluster_secret, &secret, err, sizeof err) < 0) {
+        fprintf(stderr, "wsx: %s\n", err);
+        return 1;
+    }
     odb_t *db = NULL;
     if ((rc = odb_open(o.odb, &db, err, sizeof err)) < 0) {
         fprintf(stderr, "wsx: cannot open the ODB %s: %s\n", o.odb, err);
@@ -266,9 +288,10 @@ int server_main(int argc, char **argv)
     reconcile_run(g_rec);
     admin_api_t api = {.db = db, .rec = g_rec, .loop = loop, .server_name = g_name,
                        .admin_url = g_admin_url, .sessions = admin_sessions_new(),
-                       .ratelimit = admin_ratelimit_new()};
+                       .ratelimit = admin_ratelimit_new(), .cluster_secret = &secret,
+                       .cluster = cluster_client_new(loop, &secret, g_name)};
     isotime_now(api.started_at);
-    if (!api.sessions || !api.ratelimit) {
+    if (!api.sessions || !api.ratelimit || !api.cluster) {
         fprintf(stderr, "wsx: out of memory\n");
         return 1;
     }
@@ -287,6 +310,8 @@ int server_main(int argc, char **argv)
     ev_loop_run(loop);
 
     http_server_free(http);
+    /* calls to other servers still out are answered "stopping" by the last loop run */
+    cluster_client_free(api.cluster);
     admin_sessions_free(api.sessions);
     admin_ratelimit_free(api.ratelimit);
     reconcile_close_all(g_rec);
@@ -304,6 +329,7 @@ int server_main(int argc, char **argv)
     ev_loop_free(loop);
     reconcile_free(g_rec);
     odb_close(db);
+    cluster_secret_wipe(&secret);
     log_info("stopped");
     return 0;
 }
