@@ -9,7 +9,7 @@
 
 #include "admin/admin_reply.h"
 
-#define ERROR_SHOWN 160 /* bytes of a server's own error message quoted in ours */
+#define ERROR_SHOWN 220 /* bytes of a server's own error message quoted in ours */
 
 /* a's body as JSON (a new reference), or NULL when there is none or it is not JSON. */
 static json_t *body_json(const cluster_answer_t *a)

@@ -37,8 +37,8 @@ int admin_internal_route(admin_api_t *api, const http_request_t *req, wsx_slice_
                  (int)(req->path.len > 200 ? 200 : req->path.len), (const char *)req->path.ptr,
                  why);
         admin_reply_error(out, 401, "unauthorized", NULL,
-                          "only the servers of the cluster may call /api/v1/internal/, with a "
-                          "valid " CLUSTER_SIGN_HEADER " signature: %s",
+                          "/api/v1/internal/ is for the cluster's servers, with a valid "
+                          CLUSTER_SIGN_HEADER " signature: %s",
                           why);
         return 1;
     }
