@@ -251,9 +251,19 @@ def test_a_stopped_server_is_reported_within_2_s_and_the_others_still_listed(clu
                             "servers": [{"name": "srv-a", "ok": True},
                                         {"name": "srv-b", "ok": False,
                                          "error": "no answer in 2 s"}]}, r
+        for s in by_server["srv-a"]:
+            assert s.recv_rqc()["data"] == "b is asleep"
         # a connection A does not have may be on B: 502 naming it, not 404
         assert_error(a.api("DELETE", f"{CONNS}/ws.0123456789abcdef01234567"), 502,
                          code="servers_unavailable", contains=('"srv-b"', "no answer in 2 s"))
+        # the owner's answer settles an invoke: no waiting for B's timeout
+        mine = by_server["srv-a"][0]
+        pub_a = [c["pub_client_id"] for c in j["items"] if c["ext_client_id"] == mine.client_id][0]
+        call = AsyncCall(a.api, "POST", f"{CONNS}/{pub_a}/invoke", {"request": "ping",
+                                                                     "timeout": 10})
+        mine.answer(mine.recv_rqc(), "pong")
+        assert call.get().json() == {"response": "pong"}
+        assert call.elapsed < 1.9, f"the invoke waited {call.elapsed:.1f} s for the stopped server"
         # while B sleeps A's loop is not blocked: /healthz answers at once
         call = AsyncCall(a.api, "GET", f"{CHANNELS}/{ch['id']}/connections")
         time.sleep(0.3)
@@ -263,8 +273,6 @@ def test_a_stopped_server_is_reported_within_2_s_and_the_others_still_listed(clu
         assert call.get().status == 200
     finally:
         b.proc.send_signal(signal.SIGCONT)
-    for s in by_server["srv-a"]:
-        assert s.recv_rqc()["data"] == "b is asleep"
     # awake again: answered (B may still act on the calls it got while stopped: a
     # call that timed out is unknown, not undone)
     wait_until(lambda: listing(a, ch["id"])["servers"][1]["ok"], what="B to answer again")
