@@ -32,7 +32,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
 FUZZ_SRCS := $(wildcard fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(FUZZ_SRCS:fuzz/%.c=build/asan/fuzz/%)
 
-PYTEST := /usr/bin/python3 -m pytest
+PY     := /usr/bin/python3
+PYTEST := $(PY) -m pytest
 
 .PHONY: all run test unit fuzz-replay integration e2e fuzz bench deps clean format examples
 all: build/wsx examples
@@ -132,8 +133,16 @@ test: deps
 # the service tests load the example plugins and the variants
 build/asan/tests/service/test_service: $(EXAMPLES) $(TEST_PLUGINS)
 
+# The ODB tests run on SQLite, then on a PostgreSQL that tests/support/pg.py starts for
+# the run (a few seconds) and removes at the end: test_odb.c once more, test_odb_pg.c.
+PG_UNIT_BINS := build/asan/tests/odb/test_odb build/asan/tests/odb/test_odb_pg
 unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2 --short-filename; done
+	@set -e; pg=$$($(PY) tests/support/pg.py start); set -- $$pg; [ -n "$$2" ]; \
+	  trap "$(PY) tests/support/pg.py stop $$1" EXIT; \
+	  for t in $(filter-out build/asan/tests/odb/test_odb_pg,$(UNIT_BINS)); do \
+	    echo "== $$t"; $$t --jobs 2 --short-filename; done; \
+	  for t in $(PG_UNIT_BINS); do echo "== $$t on PostgreSQL $$2"; \
+	    WSX_TEST_ODB_URL=$$2 $$t --jobs 2 --short-filename; done
 
 fuzz-replay: $(FUZZ_REPLAY)
 	@set -e; for t in $(FUZZ_REPLAY); do n=$$(basename $$t); \

@@ -15,15 +15,22 @@
 #include "admin/admin_reply.h"
 #include "admin/admin_security.h"
 #include "admin/admin_server.h"
+#include "admin/admin_servers.h"
 #include "admin/admin_web.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "service/service.h"
 
+/* The channel with this server's state and every server's (a cluster's). */
 static json_t *channel_json(admin_api_t *api, channel_t *ch)
 {
     snprintf(ch->state, sizeof ch->state, "%s", reconcile_state(api->rec, ch->id));
-    return admin_channel_to_json(ch);
+    json_t *o = admin_channel_to_json(ch);
+    if (o && json_object_set_new(o, "states", admin_servers_channel_states(api, ch->id)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 static void list_channels(admin_api_t *api, const http_request_t *req, http_reply_t *out)
@@ -200,7 +207,10 @@ void admin_api_handle(void *ctx, const http_request_t *req, wsx_slice_t body, ht
     admin_api_t *api = ctx;
     wsx_slice_t path = req->path;
     if (wsx_slice_eq(path, "/healthz")) {
-        admin_reply_json(out, 200, json_pack("{s:s}", "status", "ok"));
+        /* a leaving server fails its health check, so a load balancer stops sending
+         * it clients even before its listening sockets are seen closed */
+        admin_reply_json(out, api->leaving ? 503 : 200,
+                         json_pack("{s:s}", "status", api->leaving ? "leaving" : "ok"));
         return;
     }
     if (admin_web_route(api, req, out))
@@ -220,6 +230,8 @@ void admin_api_handle(void *ctx, const http_request_t *req, wsx_slice_t body, ht
     if (admin_login_check_api(api, req, out) < 0)
         return;
     if (admin_server_route(api, req, rest, out)) /* channels/free-port before channels/{id} */
+        return;
+    if (admin_servers_route(api, req, rest, out))
         return;
     if (wsx_slice_eq(rest, "services")) {
         if (!wsx_slice_eq(req->method, "GET")) {

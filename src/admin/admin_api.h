@@ -29,6 +29,7 @@ typedef struct admin_api {
     char started_at[ISOTIME_LEN + 1]; /* when this server started (UTC, ISO 8601) */
     int tls; /* the listener speaks TLS: cookies get Secure (always 0 for now) */
     int heartbeat_s; /* this server's --heartbeat-seconds: judges the others' (member.h) */
+    int leaving;     /* set by a SIGTERM: /healthz answers 503 during the drain */
 } admin_api_t;
 
 /* The http_handler_fn of the admin listener; ctx is an admin_api_t. */

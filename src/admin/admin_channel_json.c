@@ -110,6 +110,7 @@ static const struct field {
     {"created_at", K_READONLY, 0, 0, 0},
     {"updated_at", K_READONLY, 0, 0, 0},
     {"state", K_READONLY, 0, 0, 0},
+    {"states", K_READONLY, 0, 0, 0}, /* every server's: admin_api.c adds it */
 };
 
 #define NFIELDS (sizeof fields / sizeof fields[0])

@@ -20,7 +20,8 @@ json_t *admin_channel_to_json(const channel_t *ch);
  * the defaults (POST) or the current row (PUT, PATCH); then run channel_validate,
  * so one call does every shape check. partial == 0 (POST, PUT): name, address and
  * service must be present. Integers must be JSON integers; id, created_at,
- * updated_at and state are read-only and ignored; cluster_id, if present, must
+ * updated_at, state and states (every server's, added by the API) are read-only
+ * and ignored; cluster_id, if present, must
  * be 1; security and hook_service take a string or null (none); gateway_services an
  * array of strings or null (none).
  * Returns 0 with *ch updated, or WSX_EINVAL with *err filled (codes "invalid",

@@ -74,11 +74,21 @@ void listener_unref(listener_t *l)
     }
 }
 
-void listener_close(listener_t *l, uint16_t code, const char *reason)
+void listener_pause(listener_t *l)
 {
     if (l->io.fd < 0)
         return;
     ev_io_close(l->loop, &l->io);
+    l->paused = 1;
+}
+
+void listener_close(listener_t *l, uint16_t code, const char *reason)
+{
+    if (!listener_is_live(l))
+        return;
+    if (l->io.fd >= 0)
+        ev_io_close(l->loop, &l->io);
+    l->paused = 0;
     /* ws_conn_close may unlink c (a connection still in HTTP is dropped now) */
     for (ws_conn_t *c = l->conns, *next; c; c = next) {
         next = ws_conn_next(c);

@@ -13,7 +13,9 @@ typedef struct ws_conn ws_conn_t;
 typedef struct listener listener_t;
 
 struct listener {
-    ev_io_t io;             /* the listening socket; fd -1 once closed */
+    ev_io_t io;             /* the listening socket; fd -1 once closed or paused */
+    int paused;             /* stopped accepting (graceful leave) but not closed: its
+                               connections live on and it keeps its own reference */
     ev_loop_t *loop;
     chan_cfg_t *cfg;        /* owned; replaced by listener_update */
     ws_conn_t *conns;       /* open connections, linked through ws_conn */
@@ -32,6 +34,16 @@ static inline int listener_is_open(const listener_t *l)
 {
     return l->io.fd >= 0;
 }
+/* Not closed: accepting, or paused and still serving its connections. Commands
+ * for the channel (close, update) reach it. */
+static inline int listener_is_live(const listener_t *l)
+{
+    return l->io.fd >= 0 || l->paused;
+}
+/* Stop accepting (a graceful leave): close the listening socket, so new clients
+ * are refused by this server and go to another, and leave the connections alone.
+ * listener_close still sends them their close code later. A no-op unless open. */
+void listener_pause(listener_t *l);
 /* Stop listening and send close `code` to every connection; the listener frees
  * itself when the last one is gone. A no-op on a closed listener. */
 void listener_close(listener_t *l, uint16_t code, const char *reason);

@@ -13,6 +13,9 @@
 #include "net/sock.h"
 #include "net/worker.h"
 
+/* The state of a channel whose server is leaving (reconcile_stop_accepting). */
+#define STATE_DRAINING "draining: the server is leaving"
+
 typedef struct actual {
     int64_t id;
     int open;              /* listening on every worker */
@@ -25,10 +28,12 @@ typedef struct actual {
 struct reconciler {
     odb_t *db;
     char server[128];
+    char bind_host[256]; /* --bind-host: every channel binds here; "" = its own host */
     actual_t *items;
     size_t n, cap;
     int64_t version; /* config version at the last run */
     int errors;      /* channels in error at the last run */
+    int leaving;     /* reconcile_stop_accepting was called: bind nothing any more */
 };
 
 reconciler_t *reconcile_new(odb_t *db, const char *server_name)
@@ -40,6 +45,11 @@ reconciler_t *reconcile_new(odb_t *db, const char *server_name)
     r->version = -1;
     snprintf(r->server, sizeof r->server, "%s", server_name);
     return r;
+}
+
+void reconcile_set_bind_host(reconciler_t *r, const char *host)
+{
+    snprintf(r->bind_host, sizeof r->bind_host, "%s", host ? host : "");
 }
 
 void reconcile_free(reconciler_t *r)
@@ -108,15 +118,15 @@ static void close_listeners(actual_t *a, const char *reason)
     a->open = 0;
 }
 
-/* Bind one socket per worker; all or nothing. */
-static int open_listeners(actual_t *a, const channel_addr_t *addr, char *err, size_t errlen)
+/* Bind one socket per worker on host:port; all or nothing. */
+static int open_listeners(actual_t *a, const char *host, uint16_t port, char *err, size_t errlen)
 {
     int n = workers_count();
     int fds[256];
     if (n > 256)
         n = 256;
     for (int i = 0; i < n; i++) {
-        fds[i] = sock_listen(addr->host, addr->port, 1, err, errlen);
+        fds[i] = sock_listen(host, port, 1, err, errlen);
         if (fds[i] < 0) {
             int rc = fds[i];
             while (i-- > 0)
@@ -178,21 +188,30 @@ static void apply(reconciler_t *r, const channel_t *ch, actual_t *a)
             workers_update_channel(&cfg);
             a->cfg = cfg;
         }
-        set_state(r, a, "listening");
+        set_state(r, a, r->leaving ? STATE_DRAINING : "listening");
         return;
     }
+    if (r->leaving)
+        return; /* a leaving server takes no new clients, even on a new channel */
     a->cfg = cfg;
     snprintf(a->address, sizeof a->address, "%s", ch->address);
+    /* --bind-host: servers sharing a machine listen on distinct addresses, each on
+     * the channel's port; the load balancer knows them by that address */
+    const char *host = r->bind_host[0] ? r->bind_host : addr.host;
     char err[160], state[200];
-    if (open_listeners(a, &addr, err, sizeof err) < 0) {
+    if (open_listeners(a, host, addr.port, err, sizeof err) < 0) {
         snprintf(state, sizeof state, "error: %s", err);
         if (strcmp(a->state, state) != 0)
-            log_warn("channel \"%s\": cannot listen on %s: %s (will retry)", ch->name,
-                     ch->address, err);
+            log_warn("channel \"%s\": cannot listen on %s%s%s: %s (will retry)", ch->name,
+                     ch->address, r->bind_host[0] ? " with --bind-host " : "", r->bind_host, err);
         set_state(r, a, state);
         return;
     }
-    log_info("channel \"%s\" listening on %s", ch->name, ch->address);
+    if (r->bind_host[0])
+        log_info("channel \"%s\" listening on %s:%u (--bind-host) for %s", ch->name, host,
+                 addr.port, ch->address);
+    else
+        log_info("channel \"%s\" listening on %s", ch->name, ch->address);
     set_state(r, a, "listening");
 }
 
@@ -265,8 +284,24 @@ int reconcile_poll(reconciler_t *r)
     return reconcile_run(r);
 }
 
+void reconcile_stop_accepting(reconciler_t *r)
+{
+    r->leaving = 1;
+    workers_stop_accepting();
+    for (size_t i = 0; i < r->n; i++)
+        if (r->items[i].open)
+            set_state(r, &r->items[i], STATE_DRAINING);
+}
+
 void reconcile_close_all(reconciler_t *r)
 {
-    for (size_t i = 0; i < r->n; i++)
-        close_listeners(&r->items[i], "server shutting down");
+    for (size_t i = 0; i < r->n; i++) {
+        actual_t *a = &r->items[i];
+        int was_open = a->open;
+        close_listeners(a, "server shutting down");
+        /* so that the channel's states do not show this server listening after it
+         * stopped (a killed server cannot say so: its state in the cluster can) */
+        if (was_open)
+            set_state(r, a, "stopped");
+    }
 }

@@ -17,6 +17,11 @@ typedef struct reconciler reconciler_t;
 reconciler_t *reconcile_new(odb_t *db, const char *server_name);
 void reconcile_free(reconciler_t *r);
 
+/* --bind-host: bind every channel on host (copied) instead of the host of its
+ * address, on the same port; NULL or "" restores the channel's own host. Applies
+ * to listeners opened from then on: call it before the first reconcile_run. */
+void reconcile_set_bind_host(reconciler_t *r, const char *host);
+
 /* Bring the listeners in line with the ODB now. Records each changed channel
  * state in the ODB. Returns 0 or the ODB's error (listeners stay as they were). */
 int reconcile_run(reconciler_t *r);
@@ -25,9 +30,15 @@ int reconcile_run(reconciler_t *r);
  * in error (to retry its bind). For the periodic timer. */
 int reconcile_poll(reconciler_t *r);
 
-/* This server's state of a channel ("listening", "inactive", "error: ..."), or
- * "unknown" before the reconciler has seen it. Static or reconciler-owned. */
+/* This server's state of a channel ("listening", "inactive", "error: ...",
+ * "draining: the server is leaving", "stopped"), or "unknown" before the
+ * reconciler has seen it. Static or reconciler-owned. */
 const char *reconcile_state(reconciler_t *r, int64_t channel_id);
+
+/* A graceful leave: every channel stops accepting (its connections stay and keep
+ * their settings; a deleted or deactivated channel still closes them) and nothing
+ * is bound from now on. */
+void reconcile_stop_accepting(reconciler_t *r);
 
 /* Close every channel (server shutdown). */
 void reconcile_close_all(reconciler_t *r);

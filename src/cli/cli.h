@@ -7,6 +7,7 @@
 #define WSX_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <getopt.h>
 #include <jansson.h>
 
@@ -239,6 +240,29 @@ int cli_conn_main(int argc, char **argv);
 
 /* `wsx channel broadcast NAME --data JSON` (cli_conn.c): argv[0] is "broadcast". */
 int cli_conn_broadcast_main(int argc, char **argv);
+/* `wsx server list [--json]` (cli_server.c): argv[0] is "server", argv[1] "list".
+ * Same contract as cli_channel_main. */
+int cli_server_main(int argc, char **argv);
+
+/* ---- cli_lb.c: `wsx lb haproxy-config` ---- */
+
+typedef struct cli_lb_opts {
+    const char *bind;    /* the frontends' host; NULL: each channel's own */
+    const char *balance; /* "roundrobin" (NULL) or "leastconn" */
+    const char *source;  /* the admin API's URL, named in the header comment; may be NULL */
+} cli_lb_opts_t;
+
+/* Write an HAProxy configuration to out for `channels` (the API's channel objects)
+ * and `servers` (GET /api/v1/servers's items): a frontend and a backend per active
+ * ws:// channel, a backend server per server in state up or missed heartbeats.
+ * Returns 0, or WSX_ENOTFOUND with a sentence in why (nothing written) when no
+ * channel is active. Pure apart from writing to out; the JSON is borrowed. */
+int cli_lb_haproxy_config(FILE *out, const json_t *channels, const json_t *servers,
+                          const cli_lb_opts_t *o, char *why, size_t whycap);
+
+/* `wsx lb ...`: argv[0] is "lb". Same contract as cli_channel_main. */
+int cli_lb_main(int argc, char **argv);
+
 /* `wsx security ...`: argv[0] is "security". Same contract as cli_channel_main;
  * secrets come from stdin or a file only. */
 int cli_security_main(int argc, char **argv);

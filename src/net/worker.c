@@ -33,7 +33,7 @@ typedef struct countdown {
     int pending;
 } countdown_t;
 
-enum { CMD_OPEN, CMD_CLOSE, CMD_UPDATE, CMD_SYNC, CMD_STOP };
+enum { CMD_OPEN, CMD_CLOSE, CMD_UPDATE, CMD_SYNC, CMD_PAUSE, CMD_COUNT, CMD_STOP };
 
 typedef struct cmd {
     int kind;
@@ -43,6 +43,7 @@ typedef struct cmd {
     int fd;
     uint16_t code;
     char reason[64];
+    size_t *count; /* CMD_COUNT: each worker adds its connections (atomically) */
 } cmd_t;
 
 static worker_t *worker_of(ev_loop_t *loop)
@@ -55,12 +56,12 @@ int workers_count(void)
     return g_nworkers;
 }
 
-/* The open listener of a channel (closing ones stay listed until their last
- * connection is gone). */
+/* The live listener of a channel, accepting or paused (closing ones stay listed
+ * until their last connection is gone). */
 static listener_t *find(worker_t *w, int64_t id)
 {
     for (listener_t *l = w->listeners; l; l = l->next)
-        if (l->cfg->id == id && listener_is_open(l))
+        if (l->cfg->id == id && listener_is_live(l))
             return l;
     return NULL;
 }
@@ -96,6 +97,18 @@ static void run_cmd(ev_loop_t *loop, void *arg)
         break;
     case CMD_SYNC:
         break;
+    case CMD_PAUSE:
+        for (l = w->listeners; l; l = l->next)
+            listener_pause(l);
+        break;
+    case CMD_COUNT: {
+        /* a listener holds one reference for itself while live, one per connection */
+        size_t n = 0;
+        for (l = w->listeners; l; l = l->next)
+            n += l->refs - (listener_is_live(l) ? 1u : 0u);
+        __atomic_fetch_add(cmd->count, n, __ATOMIC_RELAXED);
+        break;
+    }
     case CMD_STOP:
         /* every listener, closing ones too; their connections are freed after
          * this iteration, and each listener with its last one */
@@ -169,6 +182,20 @@ void workers_sync(void)
 {
     cmd_t c = {.kind = CMD_SYNC};
     broadcast(&c, NULL);
+}
+
+void workers_stop_accepting(void)
+{
+    cmd_t c = {.kind = CMD_PAUSE};
+    broadcast(&c, NULL);
+}
+
+size_t workers_connections(void)
+{
+    size_t n = 0;
+    cmd_t c = {.kind = CMD_COUNT, .count = &n};
+    broadcast(&c, NULL);
+    return __atomic_load_n(&n, __ATOMIC_RELAXED);
 }
 
 ev_loop_t *workers_loop(int i)

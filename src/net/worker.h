@@ -46,6 +46,14 @@ void workers_open_channel(const chan_cfg_t *cfg, const int *fds);
 void workers_close_channel(int64_t id, uint16_t code, const char *reason);
 /* Replace a channel's settings; open connections stay and see the new ones. */
 void workers_update_channel(const chan_cfg_t *cfg);
+/* Close every channel's listening sockets, keeping the connections (a graceful
+ * leave: new clients are refused here and go to another server, those connected
+ * keep talking). The channels still take workers_close_channel and
+ * workers_update_channel, and workers_stop closes their connections with 1001. */
+void workers_stop_accepting(void);
+/* The connections the workers hold now, every channel's, closing ones included
+ * (a quick count on each worker; the caller waits for all of them). */
+size_t workers_connections(void);
 /* Wait until every worker has finished what it was doing and run this no-op: a
  * quiescent point. After it, no worker is still inside code it entered before
  * the call (a service being replaced, a configuration being freed). */

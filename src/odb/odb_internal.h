@@ -61,6 +61,10 @@ struct odb {
 int odb_sqlite_open(const char *url, odb_t **out, char *err, size_t errlen);
 int odb_pg_open(const char *url, odb_t **out, char *err, size_t errlen);
 
+/* The PostgreSQL spelling of a migration written for SQLite (odb_pg.c holds the
+ * list of differences). Returns a malloc'd string, NULL when out of memory. */
+char *odb_pg_dialect(const char *sql);
+
 /* More search terms than a person types; bounds the SQL built for a query. */
 #define ODB_QUERY_TERMS_MAX 1000
 

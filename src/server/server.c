@@ -1,7 +1,9 @@
 /* server.c - the control thread: options, ODB, first admin user, workers, the
  * reconciler (on start, after every admin write, and once a second so a change
- * made by another process or a failed bind is picked up), the admin listener and
- * a clean shutdown (channels closed with 1001). */
+ * made by another process or a failed bind is picked up), the admin listener, this
+ * server's row in the cluster (registered at start, a heartbeat every
+ * --heartbeat-seconds) and a graceful leave on SIGTERM/SIGINT: marked left, stop
+ * accepting, --drain-seconds for the clients still connected, then 1001 and exit. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -26,11 +28,17 @@
 #include "net/sock.h"
 #include "net/worker.h"
 #include "security/security.h"
+#include "server/member.h"
 #include "server/server.h"
 #include "service/service.h"
 
 #define RECONCILE_EVERY_MS 1000
 #define ADMIN_MAX_BODY (1024 * 1024)
+#define DRAIN_DEFAULT_S 5
+#define DRAIN_MAX_S 3600
+#define HEARTBEAT_MAX_S 3600
+/* how often a drain looks whether its last client has gone */
+#define DRAIN_CHECK_MS 100
 
 typedef struct server_opts {
     const char *data;
@@ -40,15 +48,21 @@ typedef struct server_opts {
     char cluster_secret[4200];
     int workers;
     char name[128];
+    const char *bind_host; /* NULL: each channel's own host */
+    int heartbeat_s;
+    int drain_s;
     int quickstart;
 } server_opts_t;
 
-#define HEARTBEAT_EVERY_TICKS 10
-
 static reconciler_t *g_rec;
-static ev_timer_t g_tick;
+static ev_timer_t g_tick, g_heartbeat, g_drain;
 static odb_t *g_db;
 static char g_name[128], g_admin_url[300];
+static int g_heartbeat_s = MEMBER_HEARTBEAT_DEFAULT_S, g_drain_s = DRAIN_DEFAULT_S;
+static admin_api_t *g_api;
+static int g_leaving;          /* a signal came: left the cluster, draining */
+static uint64_t g_drain_until; /* ev_now() when the drain ends */
+static server_row_t g_me;      /* this server's row, as registered */
 
 static void usage(FILE *f, int quickstart)
 {
@@ -58,21 +72,38 @@ static void usage(FILE *f, int quickstart)
                    "  service demo.echo, json) if missing, then runs the server.\n"
                    "  --data DIR   data directory (default ./var)\n");
     else
-        fprintf(f, "usage: wsx server [--data DIR] [--odb sqlite:PATH] [--admin HOST:PORT]\n"
-                   "                  [--workers N] [--name NAME] [--services-dir DIR]\n"
-                   "                  [--cluster-secret-file FILE]\n"
-                   "  --data DIR           data directory (default ./var)\n"
-                   "  --odb URL            the ODB (default sqlite:DIR/wsx.db)\n"
-                   "  --admin HOST:PORT    admin API listener (default 127.0.0.1:8183)\n"
-                   "  --workers N          worker threads (default: the number of CPUs)\n"
-                   "  --name NAME          this server's name in the cluster (default: hostname)\n"
-                   "  --services-dir DIR   service plugins (*.so), loaded at start and hot-deployed\n"
-                   "                       when they change (default: services in the data\n"
-                   "                       directory; see docs/services.md)\n"
-                   "  --cluster-secret-file FILE  the key the servers of a cluster sign their\n"
-                   "                       calls to each other with: give every server the same\n"
-                   "                       file (default DIR/cluster-secret, created with 32\n"
-                   "                       random bytes, mode 0600, when missing)\n");
+        fprintf(f,
+                "usage: wsx server [--data DIR] [--odb URL] [--admin HOST:PORT]\n"
+                "                  [--workers N] [--name NAME] [--services-dir DIR]\n"
+                "                  [--bind-host HOST] [--heartbeat-seconds S] [--drain-seconds S]\n"
+                "                  [--cluster-secret-file FILE]\n"
+                "       wsx server list [--json]   the cluster's servers and their states\n"
+                "                                  (wsx server list --help)\n"
+                "  --data DIR           data directory (default ./var)\n"
+                "  --odb URL            the ODB: sqlite:PATH (default sqlite:DIR/wsx.db) or\n"
+                "                       postgresql://USER@HOST:PORT/DB, shared by a cluster\n"
+                "  --admin HOST:PORT    admin API listener (default 127.0.0.1:8183); the other\n"
+                "                       servers and the load balancer's health checks use it\n"
+                "  --workers N          worker threads (default: the number of CPUs)\n"
+                "  --name NAME          this server's name in the cluster (default: hostname);\n"
+                "                       unique in the cluster\n"
+                "  --services-dir DIR   service plugins (*.so), loaded at start and hot-deployed\n"
+                "                       when they change (default: services in the data\n"
+                "                       directory; see docs/services.md)\n"
+                "  --bind-host HOST     listen on HOST for every channel instead of the host of\n"
+                "                       its address (same port): servers sharing a machine use\n"
+                "                       distinct addresses, e.g. 127.0.0.2 and 127.0.0.3\n"
+                "  --heartbeat-seconds S  how often this server records that it is alive\n"
+                "                       (default 2; give a cluster's servers the same value):\n"
+                "                       up within 3 intervals, missed heartbeats within 10, down\n"
+                "  --drain-seconds S    on SIGTERM/SIGINT: leave the cluster, stop accepting, let\n"
+                "                       connected clients work up to S seconds (default 5; 0: no\n"
+                "                       wait), then close them with 1001 and exit. A second\n"
+                "                       signal ends the drain at once\n"
+                "  --cluster-secret-file FILE  the key the servers of a cluster sign their\n"
+                "                       calls to each other with: give every server the same\n"
+                "                       file (default DIR/cluster-secret, created with 32\n"
+                "                       random bytes, mode 0600, when missing)\n");
 }
 
 static int parse_opts(int argc, char **argv, server_opts_t *o)
@@ -83,6 +114,9 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         {"name", required_argument, NULL, 'n'},  {"help", no_argument, NULL, 'h'},
         {"services-dir", required_argument, NULL, 's'},
         {"cluster-secret-file", required_argument, NULL, 'c'},
+        {"bind-host", required_argument, NULL, 'b'},
+        {"heartbeat-seconds", required_argument, NULL, 'H'},
+        {"drain-seconds", required_argument, NULL, 'D'},
         {0, 0, 0, 0}};
     o->quickstart = strcmp(argv[0], "quickstart") == 0;
     o->data = "var";
@@ -95,6 +129,9 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
     o->odb[0] = 0;
     o->services[0] = 0;
     o->cluster_secret[0] = 0;
+    o->bind_host = NULL;
+    o->heartbeat_s = MEMBER_HEARTBEAT_DEFAULT_S;
+    o->drain_s = DRAIN_DEFAULT_S;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -124,6 +161,27 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         case 's':
             snprintf(o->services, sizeof o->services, "%s", optarg);
             break;
+        case 'b':
+            if (!*optarg || strlen(optarg) >= ODB_HOST_CAP) {
+                fprintf(stderr, "wsx: --bind-host needs a host name or address, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            o->bind_host = optarg;
+            break;
+        case 'H':
+        case 'D': {
+            int max = c == 'H' ? HEARTBEAT_MAX_S : DRAIN_MAX_S, min = c == 'H';
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (!*optarg || *end || n < min || n > max) {
+                fprintf(stderr, "wsx: --%s must be an integer from %d to %d, got '%s'\n",
+                        c == 'H' ? "heartbeat-seconds" : "drain-seconds", min, max, optarg);
+                return 2;
+            }
+            *(c == 'H' ? &o->heartbeat_s : &o->drain_s) = (int)n;
+            break;
+        }
         case 'n':
             snprintf(o->name, sizeof o->name, "%s", optarg);
             break;
@@ -178,21 +236,79 @@ static int ensure_demo(odb_t *db)
 
 static void on_tick(ev_loop_t *loop, ev_timer_t *t)
 {
-    static unsigned ticks;
     reconcile_poll(g_rec);
-    /* the server row's heartbeat tells a cluster which servers are alive */
-    if (++ticks % HEARTBEAT_EVERY_TICKS == 0 && odb_server_upsert(g_db, g_name, g_admin_url) < 0)
-        log_warn("cannot record this server's heartbeat in the ODB");
     ev_timer_start(loop, t, RECONCILE_EVERY_MS, on_tick);
 }
 
+/* The row's heartbeat tells the cluster this server is alive (member.h). A row
+ * that went missing (a restored ODB, an operator's DELETE) is registered again. */
+static void on_heartbeat(ev_loop_t *loop, ev_timer_t *t)
+{
+    static int failing;
+    int rc = odb_server_heartbeat(g_db, g_name);
+    if (rc == WSX_ENOTFOUND)
+        rc = odb_server_register(g_db, &g_me);
+    if (rc < 0 && !failing)
+        log_warn("cannot record this server's heartbeat in the ODB: %s (the other servers "
+                 "will see it as missing heartbeats, then down)",
+                 wsx_strerror(rc));
+    else if (rc == 0 && failing)
+        log_info("this server's heartbeat is recorded again");
+    failing = rc < 0;
+    ev_timer_start(loop, t, (uint64_t)g_heartbeat_s * 1000, on_heartbeat);
+}
+
+/* During a drain: over when its time is up or its last client has gone. */
+static void on_drain(ev_loop_t *loop, ev_timer_t *t)
+{
+    size_t left = workers_connections();
+    if (left == 0 || ev_now(loop) >= g_drain_until) {
+        if (left)
+            log_info("drain over: closing %zu connection(s) with 1001", left);
+        else
+            log_info("drain over: no client left");
+        ev_loop_stop(loop);
+        return;
+    }
+    ev_timer_start(loop, t, DRAIN_CHECK_MS, on_drain);
+}
+
+/* The first SIGTERM/SIGINT: a graceful leave (DESIGN.md 7). The row says "left" at
+ * once, so the others stop counting on this server; the listening sockets close,
+ * so new clients are refused here and the load balancer sends them to another
+ * server; connected clients keep working for the drain. A second signal, or a
+ * drain of 0 s, stops now. */
 static void on_signal(ev_loop_t *loop, ev_io_t *io, uint32_t events)
 {
     struct signalfd_siginfo si;
-    if (read(io->fd, &si, sizeof si) == sizeof si) {
-        log_info("received signal %u: shutting down", si.ssi_signo);
+    if (read(io->fd, &si, sizeof si) != sizeof si)
+        return;
+    if (g_leaving) {
+        log_info("received signal %u again: ending the drain now", si.ssi_signo);
         ev_loop_stop(loop);
+        return;
     }
+    g_leaving = 1;
+    if (g_api)
+        g_api->leaving = 1; /* /healthz answers 503: the load balancer takes us out */
+    ev_timer_stop(loop, &g_heartbeat);
+    int rc = odb_server_leave(g_db, g_name);
+    if (rc < 0)
+        log_warn("cannot mark this server as left in the ODB: %s (the others will see it "
+                 "down once its heartbeat is old)",
+                 wsx_strerror(rc));
+    reconcile_stop_accepting(g_rec);
+    if (g_drain_s == 0) {
+        log_info("received signal %u: left the cluster, stopped accepting; shutting down",
+                 si.ssi_signo);
+        ev_loop_stop(loop);
+        return;
+    }
+    log_info("received signal %u: left the cluster and stopped accepting; connected clients "
+             "have %d s before 1001 (a second signal ends the wait)",
+             si.ssi_signo, g_drain_s);
+    g_drain_until = ev_now(loop) + (uint64_t)g_drain_s * 1000;
+    ev_timer_start(loop, &g_drain, 0, on_drain);
 }
 
 static void stop_loop(ev_loop_t *loop, void *arg)
@@ -247,7 +363,19 @@ int server_main(int argc, char **argv)
     snprintf(g_admin_url, sizeof g_admin_url, "http://%s", o.admin);
     snprintf(g_name, sizeof g_name, "%s", o.name);
     g_db = db;
-    odb_server_upsert(db, o.name, admin_url);
+    g_heartbeat_s = o.heartbeat_s;
+    g_drain_s = o.drain_s;
+    memset(&g_me, 0, sizeof g_me);
+    snprintf(g_me.name, sizeof g_me.name, "%s", o.name);
+    snprintf(g_me.admin_address, sizeof g_me.admin_address, "%s", admin_url);
+    snprintf(g_me.bind_host, sizeof g_me.bind_host, "%s", o.bind_host ? o.bind_host : "");
+    isotime_now(g_me.started_at);
+    if ((rc = odb_server_register(db, &g_me)) < 0) {
+        fprintf(stderr, "wsx: cannot register this server (\"%s\") in the ODB: %s\n", o.name,
+                wsx_strerror(rc));
+        odb_close(db);
+        return 1;
+    }
 
     /* SIGINT/SIGTERM arrive through a signalfd; block them before any thread */
     sigset_t sigs;
@@ -285,12 +413,15 @@ int server_main(int argc, char **argv)
         fprintf(stderr, "wsx: out of memory\n");
         return 1;
     }
+    reconcile_set_bind_host(g_rec, o.bind_host);
     reconcile_run(g_rec);
     admin_api_t api = {.db = db, .rec = g_rec, .loop = loop, .server_name = g_name,
                        .admin_url = g_admin_url, .sessions = admin_sessions_new(),
-                       .ratelimit = admin_ratelimit_new(), .cluster_secret = &secret,
+                       .ratelimit = admin_ratelimit_new(), .heartbeat_s = o.heartbeat_s,
+                       .cluster_secret = &secret,
                        .cluster = cluster_client_new(loop, &secret, g_name)};
-    isotime_now(api.started_at);
+    memcpy(api.started_at, g_me.started_at, sizeof api.started_at - 1); /* ISOTIME_LEN */
+    g_api = &api;
     if (!api.sessions || !api.ratelimit || !api.cluster) {
         fprintf(stderr, "wsx: out of memory\n");
         return 1;
@@ -303,8 +434,12 @@ int server_main(int argc, char **argv)
         return 1;
     }
     ev_timer_start(loop, &g_tick, RECONCILE_EVERY_MS, on_tick);
-    log_info("wsx server \"%s\": %d worker(s), admin API on %s, ODB %s", o.name, o.workers,
-             admin_url, o.odb);
+    ev_timer_start(loop, &g_heartbeat, (uint64_t)o.heartbeat_s * 1000, on_heartbeat);
+    char odb_shown[sizeof o.odb];
+    odb_url_redact(o.odb, odb_shown, sizeof odb_shown);
+    log_info("wsx server \"%s\": %d worker(s), admin API on %s, ODB %s%s%s", o.name, o.workers,
+             admin_url, odb_shown, o.bind_host ? ", channels bound on " : "",
+             o.bind_host ? o.bind_host : "");
     printf("wsx: ready, admin API on %s\n", admin_url);
 
     ev_loop_run(loop);
@@ -314,12 +449,15 @@ int server_main(int argc, char **argv)
     cluster_client_free(api.cluster);
     admin_sessions_free(api.sessions);
     admin_ratelimit_free(api.ratelimit);
+    g_api = NULL;
     reconcile_close_all(g_rec);
     workers_stop();
     wsx_auth_stop();  /* its last answers land in the stopped workers' queues */
     workers_free();   /* which run them here, releasing the connections they held */
     service_registry_stop(); /* no worker runs a plugin any more */
     ev_timer_stop(loop, &g_tick);
+    ev_timer_stop(loop, &g_heartbeat);
+    ev_timer_stop(loop, &g_drain);
     ev_io_stop(loop, &sig_io);
     close(sfd);
     /* closing their sessions, the workers posted answers to this loop (an admin invoke's

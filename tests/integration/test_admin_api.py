@@ -15,7 +15,7 @@ CHANNELS = "/api/v1/channels"
 FIELDS = {"id", "cluster_id", "name", "is_active", "address", "service", "hook_service",
           "gateway_services", "security", "data_format", "new_token_wait_time", "token_ttl",
           "ping_interval", "pings_missed_threshold", "max_message_size", "created_at",
-          "updated_at", "state"}
+          "updated_at", "state", "states"}
 INT_FIELDS = ["new_token_wait_time", "token_ttl", "ping_interval", "pings_missed_threshold",
               "max_message_size"]
 
@@ -246,6 +246,10 @@ def test_create_returns_every_field_and_listens_at_once(wsx, created):
         assert ch[k] == b[k], k
     assert ch["is_active"] is True and ch["security"] is None and ch["cluster_id"] == 1
     assert ch["state"] == "listening"
+    # every server's state of the channel; this server is the cluster's only one
+    me = wsx.api("GET", "/api/v1/server").json()["name"]
+    [st] = ch["states"]
+    assert st["server"] == me and st["state"] == "listening" and st["updated_at"], ch["states"]
     assert isinstance(ch["id"], int) and ch["created_at"] and ch["updated_at"]
     # applied before the reply: a client connects at once
     port = port_of(b["address"])

@@ -85,7 +85,7 @@ def test_busy_admin_port_fails_clearly(tmp_path):
 
 def test_the_server_registers_itself_and_keeps_a_heartbeat(server_factory):
     """DESIGN.md 7: each server has a row in `server` (name, admin address) whose
-    heartbeat moves while it runs (every 10 s)."""
+    heartbeat moves while it runs (every --heartbeat-seconds, 2 s by default)."""
     import sqlite3
     import time
 

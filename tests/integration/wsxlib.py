@@ -139,7 +139,7 @@ class WsxServer:
     status (under ASan a leak makes it non-zero)."""
 
     def __init__(self, data_dir, admin_port=None, command="server", env_password=ADMIN_PASSWORD,
-                 workers=2, log_path=None):
+                 workers=2, log_path=None, extra_args=()):
         self.data_dir = Path(data_dir)
         self.command = command
         # WSX_ADMIN_PASSWORD for the first start (None: let wsx make one up); the
@@ -147,6 +147,7 @@ class WsxServer:
         self.env_password = env_password
         self.password = env_password
         self.workers = workers
+        self.extra_args = list(extra_args)  # more `wsx server` options (--name, ...)
         self.admin_port = admin_port
         self.log_path = Path(log_path) if log_path else self.data_dir.with_name(
             self.data_dir.name + f"-{command}.log")
@@ -164,7 +165,8 @@ class WsxServer:
         if self.command == "quickstart":
             return [WSX_BIN, "quickstart", "--data", str(self.data_dir)]
         return [WSX_BIN, "server", "--data", str(self.data_dir), "--admin",
-                f"127.0.0.1:{self.admin_port}", "--workers", str(self.workers)]
+                f"127.0.0.1:{self.admin_port}", "--workers", str(self.workers),
+                *self.extra_args]
 
     def env(self):
         env = dict(os.environ)

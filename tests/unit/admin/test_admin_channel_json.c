@@ -303,8 +303,10 @@ Test(admin_channel_json, cluster_id)
 Test(admin_channel_json, read_only_fields_ignored)
 {
     channel_t ch = full();
+    /* "states" too: a client may send back what GET gave it, every server's states
+     * included */
     cr_assert_eq(apply("{\"id\": 999, \"created_at\": \"x\", \"updated_at\": 5, "
-                       "\"state\": \"hacked\"}",
+                       "\"state\": \"hacked\", \"states\": [{\"server\": \"a\"}]}",
                        &ch, 1),
                  0, "%s", e.message);
     cr_assert_eq(ch.id, 7);
