@@ -1,8 +1,8 @@
 """Cluster-wide connections (issue 5, item 4): two real `wsx server`s on one ODB (an
-SQLite file both open, on one host), each with its own admin port and the same
-cluster secret file. Every channel listens on both (SO_REUSEPORT), so the kernel
-spreads the clients over the two servers; the connection list says which server each
-one is on.
+SQLite file both open, then a PostgreSQL database), each with its own data directory
+and admin port, and the same cluster secret file. Every channel listens on both on one
+address (SO_REUSEPORT), so the kernel spreads the clients over the two servers; the
+connection list says which server each one is on.
 
 Through server A's admin API: a client on B is listed with server_name B, is
 disconnected with 4005, answers an invoke; a broadcast reaches the clients of both.
@@ -16,15 +16,18 @@ import hmac
 import json
 import os
 import signal
-import socket
 import stat
+import sys
 import time
 
 import pytest
 
 from test_connections_api import AsyncCall, Session, assert_error
-from wsxlib import (ADMIN_PASSWORD, IO_TIMEOUT, WsxServer, basic_auth, http_request,
-                    unique_name, wait_until)
+from wsxlib import (ADMIN_PASSWORD, ROOT, WsxServer, basic_auth, http_request, unique_name,
+                    wait_until)
+
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+import pg  # noqa: E402  (tests/support/pg.py: a throwaway PostgreSQL)
 
 CHANNELS = "/api/v1/channels"
 CONNS = "/api/v1/connections"
@@ -35,25 +38,32 @@ class ClusterServer(WsxServer):
     """A `wsx server` with a name, a shared ODB and a cluster secret file."""
 
     def __init__(self, data_dir, name, odb, secret_file, **kw):
-        super().__init__(data_dir, **kw)
+        super().__init__(data_dir, extra_args=["--name", name, "--odb", odb,
+                                               "--cluster-secret-file", str(secret_file)], **kw)
         self.name = name
         self.odb = odb
         self.secret_file = secret_file
 
-    def argv(self):
-        return super().argv() + ["--name", self.name, "--odb", self.odb,
-                                 "--cluster-secret-file", str(self.secret_file)]
 
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """Servers "srv-a" and "srv-b" on one SQLite ODB; A creates the secret file, B is
-    given the same one."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def cluster(request, tmp_path_factory):
+    """Servers "srv-a" and "srv-b" on one ODB; A creates the secret file, B is given
+    the same one."""
     base = tmp_path_factory.mktemp("cluster")
-    odb = f"sqlite:{base / 'shared.db'}"
+    postgres = None
+    if request.param == "sqlite":
+        odb = f"sqlite:{base / 'shared.db'}"
+    else:
+        postgres = pg.PgCluster().start()
+        odb = postgres.create_database()
     secret = base / "cluster-secret"
-    a = ClusterServer(base / "a", "srv-a", odb, secret).start()
-    b = ClusterServer(base / "b", "srv-b", odb, secret).start()
+    try:
+        a = ClusterServer(base / "a", "srv-a", odb, secret).start()
+        b = ClusterServer(base / "b", "srv-b", odb, secret).start()
+    except BaseException:
+        if postgres:
+            postgres.destroy()
+        raise
     servers = {"a": a, "b": b}
     yield servers
     failures = []
@@ -65,6 +75,8 @@ def cluster(tmp_path_factory):
                 failures.append(f"{s.name} exited with {rc}:\n{s.log()[-6000:]}")
         elif not s.stopped_by_us:
             failures.append(f"{s.name} died (exit {s.proc.returncode}):\n{s.log()[-6000:]}")
+    if postgres:
+        postgres.destroy()
     if failures:
         pytest.fail("\n\n".join(failures), pytrace=False)
 
@@ -364,7 +376,8 @@ def test_the_secret_shows_in_no_log_and_no_answer(cluster, two_sided):
 
 
 def test_a_server_with_another_secret_is_reported_not_skipped(cluster, two_sided, tmp_path):
-    """Last in this file: server C stays in the server table (live) after it stops."""
+    """A server given another secret file: A's calls to it are refused, and A says so.
+    (It leaves the cluster when it stops, so the other tests do not see it.)"""
     a = cluster["a"]
     ch, by_server = two_sided
     c = ClusterServer(tmp_path / "c", "srv-c", a.odb, tmp_path / "other-secret").start()
