@@ -10,6 +10,7 @@
 #include "admin/admin_auth.h"
 #include "admin/admin_channel_json.h"
 #include "admin/admin_conn.h"
+#include "admin/admin_internal.h"
 #include "admin/admin_login.h"
 #include "admin/admin_reply.h"
 #include "admin/admin_security.h"
@@ -228,6 +229,9 @@ void admin_api_handle(void *ctx, const http_request_t *req, wsx_slice_t body, ht
                           odb_error(api->db));
         return;
     }
+    /* the other servers' calls: a cluster signature, never an admin's credentials */
+    if (admin_internal_route(api, req, rest, body, out))
+        return;
     /* the session endpoints authenticate in their own ways (a login has no session) */
     if (admin_login_route(api, req, rest, body, out))
         return;

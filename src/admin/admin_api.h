@@ -8,6 +8,7 @@
 #include "admin/admin_ratelimit.h"
 #include "admin/admin_session.h"
 #include "channel/reconcile.h"
+#include "cluster/cluster_client.h"
 #include "common/isotime.h"
 #include "http/http_server.h"
 #include "odb/odb.h"
@@ -16,6 +17,11 @@ typedef struct admin_api {
     odb_t *db;            /* borrowed */
     reconciler_t *rec;    /* borrowed */
     ev_loop_t *loop;      /* the control thread's: deferred replies complete on it */
+    /* cluster-wide calls (admin_conn.c, admin_internal.c): the client that asks the
+     * other servers, and the secret their calls to us are signed with; borrowed,
+     * NULL when there are none (then only this server's connections are seen) */
+    cluster_client_t *cluster;
+    const cluster_secret_t *cluster_secret;
     admin_sessions_t *sessions;   /* borrowed: the web admin's logins */
     admin_ratelimit_t *ratelimit; /* borrowed: failed logins per client address */
     const char *server_name;      /* borrowed: this server's name */

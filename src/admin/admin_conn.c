@@ -1,7 +1,10 @@
 /* admin_conn.c - the connection endpoints of the admin API (see admin_conn.h): route,
- * check the body, ask the session registry (wsx_conns), answer. An invoke's answer is
- * deferred until the client replies or its timeout passes, so the control loop never
- * waits. Replies, errors and body parsing are admin_reply.c's, as for every endpoint. */
+ * check the body, ask this server's session registry (wsx_conns) - the local answer,
+ * which the internal endpoints give as it is - and, for the public endpoints, every
+ * other live server of the cluster through its internal endpoint, in parallel
+ * (cluster_gather.h); admin_conn_merge.c makes one reply of the answers. Replies
+ * that wait (an invoke, a fan-out) are deferred, so the control loop never waits.
+ * Replies, errors and body parsing are admin_reply.c's, as for every endpoint. */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,12 +12,18 @@
 #include <string.h>
 
 #include "admin/admin_conn.h"
+#include "admin/admin_conn_merge.h"
 #include "admin/admin_reply.h"
+#include "cluster/cluster_gather.h"
+#include "cluster/cluster_peers.h"
 #include "common/err.h"
+#include "common/log.h"
 #include "wsx/wsx_conns.h"
 
 #define QUERY_MAX 1024 /* bytes of ?query= (an ext_client_id is at most 255) */
 #define ID_SHOWN 64    /* bytes of an unknown pub_client_id quoted back */
+#define PEER_TIMEOUT_MS 2000 /* a server's answer to a fan-out; an invoke's gets its own on top */
+#define INTERNAL "/api/v1/internal/"
 
 /* A refused request body: status 400, a machine code, the field and a sentence. */
 typedef struct conn_err {
@@ -187,16 +196,10 @@ static json_t *conn_json(const wsx_conn_info_t *c)
     return o;
 }
 
-static void list_conns(admin_api_t *api, const http_request_t *req, int64_t chan, http_reply_t *out)
+/* ---- this server's answers ---------------------------------------------------------- */
+
+static void local_list(int64_t chan, const char *query, http_reply_t *out)
 {
-    char query[QUERY_MAX];
-    if (query_value(req->query, "query", query, sizeof query) < 0) {
-        admin_reply_error(out, 400, "invalid", "query",
-                          "query must be a URL-encoded string of at most %d bytes", QUERY_MAX - 1);
-        return;
-    }
-    if (!channel_exists(api, chan, out))
-        return;
     wsx_conn_info_t *items = NULL;
     size_t n = 0;
     int rc = wsx_conns_list(chan, query[0] ? query : NULL, &items, &n);
@@ -219,27 +222,16 @@ static void list_conns(admin_api_t *api, const http_request_t *req, int64_t chan
     admin_reply_json(out, 200, json_pack("{s:o, s:I}", "items", arr, "total", (json_int_t)n));
 }
 
-static void broadcast(admin_api_t *api, const http_request_t *req, int64_t chan, wsx_slice_t body,
-                      http_reply_t *out)
+static void local_broadcast(int64_t chan, const json_t *data, http_reply_t *out)
 {
-    json_t *j = admin_parse_body(req, body, ADMIN_BODY_ANY, out);
-    if (!j)
-        return;
-    const json_t *data;
-    conn_err_t err;
-    if (broadcast_body(j, &data, &err) < 0) {
-        reply_conn_err(out, &err);
-    } else if (channel_exists(api, chan, out)) {
-        char *enc = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
-        size_t sent = 0;
-        int rc = enc ? wsx_conns_broadcast(chan, enc, strlen(enc), &sent) : WSX_ENOMEM;
-        free(enc);
-        if (rc < 0)
-            admin_reply_error(out, 500, "internal", NULL, "cannot broadcast: %s", wsx_strerror(rc));
-        else
-            admin_reply_json(out, 200, json_pack("{s:I}", "sent", (json_int_t)sent));
-    }
-    json_decref(j);
+    char *enc = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t sent = 0;
+    int rc = enc ? wsx_conns_broadcast(chan, enc, strlen(enc), &sent) : WSX_ENOMEM;
+    free(enc);
+    if (rc < 0)
+        admin_reply_error(out, 500, "internal", NULL, "cannot broadcast: %s", wsx_strerror(rc));
+    else
+        admin_reply_json(out, 200, json_pack("{s:I}", "sent", (json_int_t)sent));
 }
 
 /* Copy a pub_client_id from the path. Returns 0, or -1 when it is too long to be one. */
@@ -252,7 +244,7 @@ static int pub_id(wsx_slice_t s, char out[WSX_PUB_ID_LEN + 1])
     return 0;
 }
 
-static void disconnect(wsx_slice_t id, http_reply_t *out)
+static void local_disconnect(wsx_slice_t id, http_reply_t *out)
 {
     char pid[WSX_PUB_ID_LEN + 1] = "";
     int rc = pub_id(id, pid) < 0 ? WSX_ENOTFOUND
@@ -267,14 +259,19 @@ static void disconnect(wsx_slice_t id, http_reply_t *out)
                           wsx_strerror(rc));
 }
 
+/* Where the answer to a local invoke goes: r as a handler fills it (ownership of
+ * its body passes to the callback). */
+typedef void (*invoke_answer_fn)(void *ctx, http_reply_t *r);
+
 /* An invoke waiting for its client; freed when it is answered. */
 typedef struct invoke_wait {
-    http_defer_t *reply;
+    invoke_answer_fn answer;
+    void *ctx;
     char id[WSX_PUB_ID_LEN + 1];
     uint64_t timeout_ms;
 } invoke_wait_t;
 
-/* The wsx_invoke_cb: answer the HTTP request that waits. Also called directly when
+/* The wsx_invoke_cb: the client answered, or did not. Also called directly when
  * wsx_conns_invoke refuses at once. */
 static void invoke_done(void *ctx, int rc, const char *json, size_t len)
 {
@@ -301,12 +298,277 @@ static void invoke_done(void *ctx, int rc, const char *json, size_t len)
         admin_reply_error(&r, 500, "internal", NULL, "cannot invoke connection %s: %s", w->id,
                           wsx_strerror(rc));
     }
-    http_server_complete(w->reply, &r);
+    w->answer(w->ctx, &r);
     free(w);
 }
 
+/* Send request (JSON text) to this server's connection pid and hand the answer to
+ * answer(ctx, ...) when it comes: later, or at once when refused. */
+static void local_invoke(admin_api_t *api, const char *pid, const char *request,
+                         uint64_t timeout_ms, invoke_answer_fn answer, void *ctx)
+{
+    invoke_wait_t *w = calloc(1, sizeof *w);
+    if (!w) {
+        http_reply_t r = {0};
+        admin_reply_error(&r, 500, "internal", NULL, "out of memory");
+        answer(ctx, &r);
+        return;
+    }
+    w->answer = answer;
+    w->ctx = ctx;
+    w->timeout_ms = timeout_ms;
+    snprintf(w->id, sizeof w->id, "%s", pid);
+    int rc = wsx_conns_invoke(api->loop, w->id, request, strlen(request), timeout_ms, invoke_done,
+                              w);
+    if (rc < 0)
+        invoke_done(w, rc, NULL, 0); /* refused at once: no callback will come */
+}
+
+/* ---- the other servers' answers -------------------------------------------------------- */
+
+enum fan_kind { FAN_LIST, FAN_BROADCAST, FAN_DISCONNECT, FAN_INVOKE };
+
+/* A public request waiting for every live server's answer. */
+typedef struct fan {
+    enum fan_kind kind;
+    http_defer_t *reply;
+    char id[WSX_PUB_ID_LEN + 1]; /* disconnect, invoke */
+} fan_t;
+
+/* s percent-encoded (every byte but A-Z a-z 0-9 - . _ ~) into out. */
+static void pct(const char *s, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t k = 0;
+    for (; *s && k + 4 <= cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            strchr("-._~", c)) {
+            out[k++] = (char)c;
+        } else {
+            out[k++] = '%';
+            out[k++] = hex[c >> 4];
+            out[k++] = hex[c & 15];
+        }
+    }
+    out[k] = 0;
+}
+
+/* This server's answer as the first of a gather's (ownership of r's body passes). */
+static cluster_answer_t mine(admin_api_t *api, http_reply_t *r)
+{
+    cluster_answer_t a = {.rc = 0, .status = r->status, .body = r->body, .body_len = r->body_len};
+    snprintf(a.server, sizeof a.server, "%s", api->server_name ? api->server_name : "");
+    r->body = NULL;
+    return a;
+}
+
+static void merge(enum fan_kind kind, const char *id, cluster_answer_t *a, size_t n,
+                  http_reply_t *out)
+{
+    switch (kind) {
+    case FAN_LIST:
+        admin_conn_merge_list(a, n, out);
+        break;
+    case FAN_BROADCAST:
+        admin_conn_merge_broadcast(a, n, out);
+        break;
+    case FAN_DISCONNECT:
+    case FAN_INVOKE:
+        admin_conn_merge_owner(a, n, id, kind == FAN_INVOKE, out);
+        break;
+    }
+}
+
+static void fan_done(void *ctx, cluster_answer_t *answers, size_t n)
+{
+    fan_t *f = ctx;
+    http_reply_t r = {.status = 500};
+    merge(f->kind, f->id, answers, n, &r);
+    http_server_complete(f->reply, &r);
+    free(f);
+}
+
+static int fan_owner_disconnect(void *ctx, const cluster_answer_t *a)
+{
+    return admin_conn_is_owner(a, 0);
+}
+
+static int fan_owner_invoke(void *ctx, const cluster_answer_t *a)
+{
+    return admin_conn_is_owner(a, 1);
+}
+
+/* This server's slot in a gather, for the answer of a local invoke (which may come
+ * after the gather's callback ran: the gather still waits for it). */
+typedef struct local_slot {
+    cluster_gather_t *g;
+    char server[128];
+} local_slot_t;
+
+static void invoke_into_gather(void *ctx, http_reply_t *r)
+{
+    local_slot_t *s = ctx;
+    cluster_answer_t a = {.rc = 0, .status = r->status, .body = r->body, .body_len = r->body_len};
+    snprintf(a.server, sizeof a.server, "%s", s->server);
+    cluster_gather_put(s->g, 0, &a);
+    free(s);
+}
+
+/* Answer a public request with this server's answer (`local`, or for an invoke,
+ * `request` sent to the local connection) and every live peer's answer to the same
+ * call on its internal endpoint (method, target, body). Fills *out at once when
+ * there is no peer (an invoke: defers it), defers it otherwise. */
+static void fan_out(admin_api_t *api, enum fan_kind kind, const char *id, http_reply_t *local,
+                    const char *request, uint64_t invoke_ms, const char *method,
+                    const char *target, wsx_slice_t body, http_reply_t *out)
+{
+    cluster_peer_t *peers = NULL;
+    size_t np = 0;
+    int rc = cluster_peers_live(api->db, api->server_name ? api->server_name : "",
+                                api->heartbeat_s, &peers, &np);
+    if (rc < 0) {
+        free(local ? local->body : NULL);
+        admin_reply_error(out, 500, "odb_error", NULL,
+                          "cannot read the cluster's servers from the ODB: %s", wsx_strerror(rc));
+        return;
+    }
+    if (!np && local) { /* a server alone: its answer, in the cluster's shape */
+        cluster_answer_t a = mine(api, local);
+        merge(kind, id, &a, 1, out);
+        free(a.body);
+        return;
+    }
+    fan_t *f = calloc(1, sizeof *f);
+    if (!f || !(f->reply = http_server_defer(out))) {
+        free(f);
+        free(peers);
+        free(local ? local->body : NULL);
+        admin_reply_error(out, 500, "internal", NULL, "out of memory");
+        return;
+    }
+    f->kind = kind;
+    snprintf(f->id, sizeof f->id, "%s", id ? id : "");
+    cluster_gather_t *g = cluster_gather_new(1 + np,
+                                             kind == FAN_DISCONNECT ? fan_owner_disconnect
+                                             : kind == FAN_INVOKE   ? fan_owner_invoke
+                                                                    : NULL,
+                                             fan_done, f);
+    if (!g) {
+        http_reply_t r = {0};
+        admin_reply_error(&r, 500, "internal", NULL, "out of memory");
+        http_server_complete(f->reply, &r);
+        free(f);
+        free(peers);
+        free(local ? local->body : NULL);
+        return;
+    }
+    local_slot_t *slot = local ? NULL : malloc(sizeof *slot);
+    if (local) {
+        cluster_answer_t a = mine(api, local);
+        cluster_gather_put(g, 0, &a);
+    } else if (slot) {
+        slot->g = g;
+        snprintf(slot->server, sizeof slot->server, "%s", api->server_name ? api->server_name : "");
+        local_invoke(api, id, request, invoke_ms, invoke_into_gather, slot);
+    } else {
+        cluster_answer_t a = {.rc = WSX_ENOMEM};
+        snprintf(a.error, sizeof a.error, "out of memory");
+        cluster_gather_put(g, 0, &a);
+    }
+    for (size_t i = 0; i < np; i++) {
+        cluster_call_t call = {.server = peers[i].name,
+                               .base_url = peers[i].admin_address,
+                               .method = method,
+                               .target = target,
+                               .body = body.len ? (const char *)body.ptr : NULL,
+                               .body_len = body.len,
+                               .timeout_ms = PEER_TIMEOUT_MS + (kind == FAN_INVOKE ? invoke_ms : 0)};
+        cluster_gather_call(g, 1 + i, api->cluster, &call);
+    }
+    free(peers);
+    cluster_gather_start(g);
+}
+
+/* ---- the endpoints ------------------------------------------------------------------- */
+
+/* `local`: an internal endpoint, this server's answer only. */
+static void list_conns(admin_api_t *api, const http_request_t *req, int64_t chan, int local,
+                       http_reply_t *out)
+{
+    char query[QUERY_MAX];
+    if (query_value(req->query, "query", query, sizeof query) < 0) {
+        admin_reply_error(out, 400, "invalid", "query",
+                          "query must be a URL-encoded string of at most %d bytes", QUERY_MAX - 1);
+        return;
+    }
+    if (!channel_exists(api, chan, out))
+        return;
+    if (local) {
+        local_list(chan, query, out);
+        return;
+    }
+    http_reply_t r = {0};
+    local_list(chan, query, &r);
+    char target[sizeof INTERNAL + 64 + QUERY_MAX * 3], enc[QUERY_MAX * 3];
+    pct(query, enc, sizeof enc);
+    snprintf(target, sizeof target, INTERNAL "channels/%lld/connections%s%s", (long long)chan,
+             query[0] ? "?query=" : "", enc);
+    fan_out(api, FAN_LIST, NULL, &r, NULL, 0, "GET", target, wsx_slice("", 0), out);
+}
+
+static void broadcast(admin_api_t *api, const http_request_t *req, int64_t chan, wsx_slice_t body,
+                      int local, http_reply_t *out)
+{
+    json_t *j = admin_parse_body(req, body, ADMIN_BODY_ANY, out);
+    if (!j)
+        return;
+    const json_t *data;
+    conn_err_t err;
+    if (broadcast_body(j, &data, &err) < 0) {
+        reply_conn_err(out, &err);
+    } else if (channel_exists(api, chan, out)) {
+        if (local) {
+            local_broadcast(chan, data, out);
+        } else {
+            http_reply_t r = {0};
+            local_broadcast(chan, data, &r);
+            char target[sizeof INTERNAL + 64];
+            snprintf(target, sizeof target, INTERNAL "channels/%lld/broadcast", (long long)chan);
+            fan_out(api, FAN_BROADCAST, NULL, &r, NULL, 0, "POST", target, body, out);
+        }
+    }
+    json_decref(j);
+}
+
+static void disconnect(admin_api_t *api, wsx_slice_t id, int local, http_reply_t *out)
+{
+    char pid[WSX_PUB_ID_LEN + 1];
+    if (local || pub_id(id, pid) < 0) { /* too long to be anyone's */
+        local_disconnect(id, out);
+        return;
+    }
+    http_reply_t r = {0};
+    local_disconnect(id, &r);
+    if (r.status == 204) { /* it was ours: nobody else can have it */
+        out->status = 204;
+        free(r.body);
+        return;
+    }
+    char target[sizeof INTERNAL + 32 + WSX_PUB_ID_LEN * 3], enc[WSX_PUB_ID_LEN * 3 + 1];
+    pct(pid, enc, sizeof enc);
+    snprintf(target, sizeof target, INTERNAL "connections/%s", enc);
+    fan_out(api, FAN_DISCONNECT, pid, &r, NULL, 0, "DELETE", target, wsx_slice("", 0), out);
+}
+
+/* An internal invoke's answer completes its deferred reply. */
+static void invoke_complete(void *ctx, http_reply_t *r)
+{
+    http_server_complete(ctx, r);
+}
+
 static void invoke(admin_api_t *api, const http_request_t *req, wsx_slice_t id, wsx_slice_t body,
-                   http_reply_t *out)
+                   int local, http_reply_t *out)
 {
     /* the body first: a bad request is a bad request whoever it is for */
     json_t *j = admin_parse_body(req, body, ADMIN_BODY_ANY, out);
@@ -315,38 +577,32 @@ static void invoke(admin_api_t *api, const http_request_t *req, wsx_slice_t id, 
     const json_t *request = NULL;
     uint64_t timeout_ms = 0;
     conn_err_t err;
-    invoke_wait_t *w = NULL;
-    char *enc = NULL;
+    char pid[WSX_PUB_ID_LEN + 1], *enc = NULL;
     if (invoke_body(j, &request, &timeout_ms, &err) < 0) {
         reply_conn_err(out, &err);
-        goto done;
-    }
-    w = calloc(1, sizeof *w);
-    if (!w || pub_id(id, w->id) < 0) {
-        if (w)
-            reply_no_conn(out, (const char *)id.ptr, id.len);
+    } else if (pub_id(id, pid) < 0) {
+        reply_no_conn(out, (const char *)id.ptr, id.len);
+    } else if (!(enc = json_dumps(request, JSON_COMPACT | JSON_ENCODE_ANY))) {
+        admin_reply_error(out, 500, "internal", NULL, "out of memory");
+    } else if (local) {
+        http_defer_t *d = http_server_defer(out);
+        if (d)
+            local_invoke(api, pid, enc, timeout_ms, invoke_complete, d);
         else
             admin_reply_error(out, 500, "internal", NULL, "out of memory");
-        goto done;
+    } else {
+        char target[sizeof INTERNAL + 32 + WSX_PUB_ID_LEN * 3], penc[WSX_PUB_ID_LEN * 3 + 1];
+        pct(pid, penc, sizeof penc);
+        snprintf(target, sizeof target, INTERNAL "connections/%s/invoke", penc);
+        fan_out(api, FAN_INVOKE, pid, NULL, enc, timeout_ms, "POST", target, body, out);
     }
-    enc = json_dumps(request, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!enc || !(w->reply = http_server_defer(out))) {
-        admin_reply_error(out, 500, "internal", NULL, "out of memory");
-        goto done;
-    }
-    w->timeout_ms = timeout_ms;
-    int rc = wsx_conns_invoke(api->loop, w->id, enc, strlen(enc), timeout_ms, invoke_done, w);
-    if (rc < 0)
-        invoke_done(w, rc, NULL, 0); /* refused at once: no callback will come */
-    w = NULL;                        /* invoke_done frees it */
-done:
-    free(w);
     free(enc);
     json_decref(j);
 }
 
-int admin_conn_route(admin_api_t *api, const http_request_t *req, wsx_slice_t rest,
-                     wsx_slice_t body, http_reply_t *out)
+/* The four endpoints under `rest` (after /api/v1/ or /api/v1/internal/). */
+static int route(admin_api_t *api, const http_request_t *req, wsx_slice_t rest, wsx_slice_t body,
+                 int local, http_reply_t *out)
 {
     static const char chp[] = "channels/", cop[] = "connections/";
     if (rest.len > sizeof chp - 1 && memcmp(rest.ptr, chp, sizeof chp - 1) == 0) {
@@ -359,14 +615,14 @@ int admin_conn_route(admin_api_t *api, const http_request_t *req, wsx_slice_t re
             return 0;
         if (wsx_slice_eq(tail, "/connections")) {
             if (wsx_slice_eq(req->method, "GET"))
-                list_conns(api, req, chan, out);
+                list_conns(api, req, chan, local, out);
             else
                 admin_reply_method(out, "GET");
             return 1;
         }
         if (wsx_slice_eq(tail, "/broadcast")) {
             if (wsx_slice_eq(req->method, "POST"))
-                broadcast(api, req, chan, body, out);
+                broadcast(api, req, chan, body, local, out);
             else
                 admin_reply_method(out, "POST");
             return 1;
@@ -381,18 +637,30 @@ int admin_conn_route(admin_api_t *api, const http_request_t *req, wsx_slice_t re
         wsx_slice_t tail = wsx_slice(rest.ptr + i, rest.len - i);
         if (tail.len == 0) {
             if (wsx_slice_eq(req->method, "DELETE"))
-                disconnect(id, out);
+                disconnect(api, id, local, out);
             else
                 admin_reply_method(out, "DELETE");
             return 1;
         }
         if (id.len && wsx_slice_eq(tail, "/invoke")) {
             if (wsx_slice_eq(req->method, "POST"))
-                invoke(api, req, id, body, out);
+                invoke(api, req, id, body, local, out);
             else
                 admin_reply_method(out, "POST");
             return 1;
         }
     }
     return 0;
+}
+
+int admin_conn_route(admin_api_t *api, const http_request_t *req, wsx_slice_t rest,
+                     wsx_slice_t body, http_reply_t *out)
+{
+    return route(api, req, rest, body, 0, out);
+}
+
+int admin_conn_route_local(admin_api_t *api, const http_request_t *req, wsx_slice_t rest,
+                           wsx_slice_t body, http_reply_t *out)
+{
+    return route(api, req, rest, body, 1, out);
 }

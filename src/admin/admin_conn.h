@@ -1,10 +1,16 @@
-/* admin_conn.h - the admin API's part on this server's WebSocket sessions (wsx_conns):
+/* admin_conn.h - the admin API on the cluster's WebSocket sessions:
  *   GET    /api/v1/channels/{id}/connections?query=Q   list, Q matches ext_client_id
- *   POST   /api/v1/channels/{id}/broadcast             {"data": ANY} -> {"sent": N}
+ *          -> {"items": [... "server_name" ...], "total": N, "servers": [{"name", "ok",
+ *             "error"?}]}
+ *   POST   /api/v1/channels/{id}/broadcast             {"data": ANY} -> {"sent": N,
+ *                                                       "servers": [...]}
  *   DELETE /api/v1/connections/{pub_client_id}         close it with 4005 -> 204
  *   POST   /api/v1/connections/{pub_client_id}/invoke  {"request": ANY, "timeout": S}
- * An invoke waits for the client without blocking the loop: its reply is deferred
- * (http_server_defer) and completed when wsx_conns_invoke calls back. Control thread only. */
+ * This server answers for its own sessions (wsx_conns) and asks every other live
+ * server through its internal endpoint (the same four under /api/v1/internal/,
+ * admin_internal.c), whose answers are local only and shaped as before the cluster
+ * ({"items", "total"}, {"sent"}). Whatever waits (an invoke, the other servers) is
+ * deferred (http_server_defer), so the loop never blocks. Control thread only. */
 #ifndef WSX_ADMIN_CONN_H
 #define WSX_ADMIN_CONN_H
 
@@ -21,5 +27,10 @@
  * req, rest and body are borrowed for the call. */
 int admin_conn_route(admin_api_t *api, const http_request_t *req, wsx_slice_t rest,
                      wsx_slice_t body, http_reply_t *out);
+
+/* The same four for `rest` after /api/v1/internal/ (the caller checked the cluster
+ * signature): this server's sessions only. Same contract as admin_conn_route. */
+int admin_conn_route_local(admin_api_t *api, const http_request_t *req, wsx_slice_t rest,
+                           wsx_slice_t body, http_reply_t *out);
 
 #endif

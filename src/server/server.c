@@ -18,6 +18,8 @@
 #include "admin/admin_api.h"
 #include "admin/admin_auth.h"
 #include "channel/reconcile.h"
+#include "cluster/cluster_client.h"
+#include "cluster/cluster_secret.h"
 #include "wsx/wsx_auth.h"
 #include "wsx/wsx_conns.h"
 #include "common/err.h"
@@ -44,6 +46,7 @@ typedef struct server_opts {
     char odb[4200];
     const char *admin;
     char services[4200];
+    char cluster_secret[4200];
     int workers;
     char name[128];
     const char *bind_host; /* NULL: each channel's own host */
@@ -75,6 +78,7 @@ static void usage(FILE *f, int quickstart)
                 "usage: wsx server [--data DIR] [--odb URL] [--admin HOST:PORT]\n"
                 "                  [--workers N] [--name NAME] [--services-dir DIR]\n"
                 "                  [--bind-host HOST] [--heartbeat-seconds S] [--drain-seconds S]\n"
+                "                  [--cluster-secret-file FILE]\n"
                 "       wsx server list [--json]   the cluster's servers and their states\n"
                 "                                  (wsx server list --help)\n"
                 "  --data DIR           data directory (default ./var)\n"
@@ -98,7 +102,11 @@ static void usage(FILE *f, int quickstart)
                 "  --drain-seconds S    on SIGTERM/SIGINT: leave the cluster, stop accepting, let\n"
                 "                       connected clients work up to S seconds (default 5; 0: no\n"
                 "                       wait), then close them with 1001 and exit. A second\n"
-                "                       signal ends the drain at once\n");
+                "                       signal ends the drain at once\n"
+                "  --cluster-secret-file FILE  the key the servers of a cluster sign their\n"
+                "                       calls to each other with: give every server the same\n"
+                "                       file (default DIR/cluster-secret, created with 32\n"
+                "                       random bytes, mode 0600, when missing)\n");
 }
 
 static int parse_opts(int argc, char **argv, server_opts_t *o)
@@ -108,6 +116,7 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         {"admin", required_argument, NULL, 'a'}, {"workers", required_argument, NULL, 'w'},
         {"name", required_argument, NULL, 'n'},  {"help", no_argument, NULL, 'h'},
         {"services-dir", required_argument, NULL, 's'},
+        {"cluster-secret-file", required_argument, NULL, 'c'},
         {"bind-host", required_argument, NULL, 'b'},
         {"heartbeat-seconds", required_argument, NULL, 'H'},
         {"drain-seconds", required_argument, NULL, 'D'},
@@ -122,6 +131,7 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         snprintf(o->name, sizeof o->name, "wsx");
     o->odb[0] = 0;
     o->services[0] = 0;
+    o->cluster_secret[0] = 0;
     o->bind_host = NULL;
     o->heartbeat_s = MEMBER_HEARTBEAT_DEFAULT_S;
     o->drain_s = DRAIN_DEFAULT_S;
@@ -178,6 +188,9 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         case 'n':
             snprintf(o->name, sizeof o->name, "%s", optarg);
             break;
+        case 'c':
+            snprintf(o->cluster_secret, sizeof o->cluster_secret, "%s", optarg);
+            break;
         case 'h':
             usage(stdout, o->quickstart);
             return 0;
@@ -195,6 +208,9 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         snprintf(o->odb, sizeof o->odb, "sqlite:%s/wsx.db", o->data);
     if (!o->services[0])
         snprintf(o->services, sizeof o->services, "%s/services", o->data);
+    if (!o->cluster_secret[0])
+        snprintf(o->cluster_secret, sizeof o->cluster_secret, "%s/%s", o->data,
+                 CLUSTER_SECRET_FILE);
     return -1;
 }
 
@@ -348,6 +364,12 @@ int server_main(int argc, char **argv)
         fprintf(stderr, "wsx: %s\n", err);
         return 1;
     }
+    /* the key of server-to-server calls (cluster_sign.h): never logged */
+    static cluster_secret_t secret;
+    if (cluster_secret_load(o.cluster_secret, &secret, err, sizeof err) < 0) {
+        fprintf(stderr, "wsx: %s\n", err);
+        return 1;
+    }
     odb_t *db = NULL;
     char odb_shown[sizeof o.odb];
     odb_url_redact(o.odb, odb_shown, sizeof odb_shown);
@@ -418,10 +440,12 @@ int server_main(int argc, char **argv)
     reconcile_run(g_rec);
     admin_api_t api = {.db = db, .rec = g_rec, .loop = loop, .server_name = g_name,
                        .admin_url = g_admin_url, .sessions = admin_sessions_new(),
-                       .ratelimit = admin_ratelimit_new(), .heartbeat_s = o.heartbeat_s};
+                       .ratelimit = admin_ratelimit_new(), .heartbeat_s = o.heartbeat_s,
+                       .cluster_secret = &secret,
+                       .cluster = cluster_client_new(loop, &secret, g_name)};
     memcpy(api.started_at, g_me.started_at, sizeof api.started_at - 1); /* ISOTIME_LEN */
     g_api = &api;
-    if (!api.sessions || !api.ratelimit) {
+    if (!api.sessions || !api.ratelimit || !api.cluster) {
         fprintf(stderr, "wsx: out of memory\n");
         return 1;
     }
@@ -447,6 +471,8 @@ int server_main(int argc, char **argv)
     ev_loop_run(loop);
 
     http_server_free(http);
+    /* calls to other servers still out are answered "stopping" by the last loop run */
+    cluster_client_free(api.cluster);
     admin_sessions_free(api.sessions);
     admin_ratelimit_free(api.ratelimit);
     g_api = NULL;
@@ -469,6 +495,7 @@ int server_main(int argc, char **argv)
     ev_loop_free(loop);
     reconcile_free(g_rec);
     odb_close(db);
+    cluster_secret_wipe(&secret);
     log_info("stopped");
     return 0;
 }

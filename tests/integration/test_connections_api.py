@@ -1,7 +1,7 @@
 """The admin API's connection endpoints (issue item 5):
 
     GET    /api/v1/channels/{id}/connections?query=Q
-    POST   /api/v1/channels/{id}/broadcast              {"data": ANY} -> {"sent": N}
+    POST   /api/v1/channels/{id}/broadcast              {"data": ANY} -> {"sent": N, "servers"}
     DELETE /api/v1/connections/{pub_client_id}          -> 204, the client sees 4005
     POST   /api/v1/connections/{pub_client_id}/invoke   {"request": ANY, "timeout": S}
 
@@ -83,7 +83,9 @@ def test_list_of_a_channel_without_sessions_is_empty(wsx, channel):
     for q in (None, "", "anything"):
         r = wsx.api("GET", list_path(ch["id"], q))
         assert r.status == 200, r
-        assert r.json() == {"items": [], "total": 0}
+        # a server alone reports itself as the one server asked
+        assert r.json() == {"items": [], "total": 0,
+                            "servers": [{"name": socket.gethostname(), "ok": True}]}
 
 
 def test_list_404_for_an_unknown_channel(wsx):
@@ -118,7 +120,7 @@ def test_broadcast_to_a_channel_without_sessions_sends_nothing(wsx, channel):
     for data in ({"hello": [1, 2]}, "text", 0, None, []):
         r = wsx.api("POST", f"{CHANNELS}/{ch['id']}/broadcast", {"data": data})
         assert r.status == 200, r
-        assert r.json() == {"sent": 0}
+        assert r.json() == {"sent": 0, "servers": [{"name": socket.gethostname(), "ok": True}]}
 
 
 def test_broadcast_404_for_an_unknown_channel(wsx):
@@ -535,7 +537,7 @@ def test_broadcast_reaches_every_logged_in_client_of_the_channel_only(wsx, json_
     data = {"event": "news", "n": [1, 2, 3], "text": "zażółć"}
     r = wsx.api("POST", f"{CHANNELS}/{a['id']}/broadcast", {"data": data})
     assert r.status == 200, r
-    assert r.json() == {"sent": 2}
+    assert r.json()["sent"] == 2, r
     ids = set()
     for s in (a1, a2):
         msg = s.recv_rqc()
@@ -546,7 +548,7 @@ def test_broadcast_reaches_every_logged_in_client_of_the_channel_only(wsx, json_
     lurker.expect_nothing(0.5)
     # and the other way round
     r = wsx.api("POST", f"{CHANNELS}/{b['id']}/broadcast", {"data": "to b"})
-    assert r.json() == {"sent": 1}
+    assert r.json()["sent"] == 1, r
     assert b1.recv_rqc()["data"] == "to b"
     a1.expect_nothing(0.5)
     a2.expect_nothing(0.5)

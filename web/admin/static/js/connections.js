@@ -1,4 +1,5 @@
-/* connections.js - the clients of one channel on this server, at
+/* connections.js - the clients of one channel on every server of the cluster (each
+ * row names its server; a server that did not answer is named under the table), at
  * /zato/channel/web-socket/{id}/connections/: search by client ID, live refresh every
  * 2 s (pausable; rows are updated in place so focus and clicks survive a refresh),
  * Disconnect after a confirmation (the client is closed with 4005) and Invoke: a
@@ -91,8 +92,15 @@ function render(data) {
   }
   if (!items.length) {
     tbody.append(h('tr', { class: 'empty' }, h('td', { colspan: COLUMNS.length + 1 },
-      query ? 'No results' : 'No connections to this channel on this server')));
+      query ? 'No results' : 'No connections to this channel')));
   }
+  /* the servers that did not answer: their clients are missing from the list */
+  const silent = (data.servers || []).filter((s) => !s.ok);
+  const note = $('#servers-note');
+  note.hidden = !silent.length;
+  note.replaceChildren(...(silent.length ? ['Not listed: the clients of ',
+    ...silent.flatMap((s, i) => [i ? ', ' : '', h('code', {}, s.name), ` (${s.error})`]),
+    ', which did not answer.'] : []));
   const n = data.total ?? items.length;
   $('#count').textContent = `${n} connection${n === 1 ? '' : 's'}`;
   $('#refreshed').textContent = 'Refreshed ' + formatLocal(new Date());
@@ -216,7 +224,7 @@ async function main() {
     document.title = `Connections of ${ch.name} · wsx`;
     $('#page-title').replaceChildren('Connections of ', h('code', {}, ch.name));
     $('#page-lead').replaceChildren('The clients logged in to ', h('span', { class: 'mono' }, ch.address),
-      ' on this server. ', h('a', { href: link(PATHS.edit(ch.id)) }, 'Edit the channel'));
+      ' on every server of the cluster. ', h('a', { href: link(PATHS.edit(ch.id)) }, 'Edit the channel'));
   } catch (e) {
     showMessage('error', e.message);
     tbody.replaceChildren();
