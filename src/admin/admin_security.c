@@ -61,8 +61,8 @@ static int store_secret(security_def_t *def, wsx_slice_t secret, http_reply_t *o
         rc = security_secret_seal(secret.ptr, secret.len, def->sealed, sizeof def->sealed);
         if (rc < 0) {
             admin_reply_error(out, 500, "internal", NULL,
-                              "cannot encrypt the JWT secret: is the server key (DATA/secret.key) "
-                              "loaded?");
+                              "cannot encrypt the JWT secret: the sealing key (derived "
+                              "from the cluster secret) is not set");
             return -1;
         }
     } else {

@@ -16,7 +16,6 @@
 #include "common/err.h"
 #include "security/security_internal.h"
 
-#define KEY_FILE "secret.key"
 #define KEY_BYTES crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -58,78 +57,19 @@ security_type_t security_type_parse(const char *s)
     return SECURITY_NONE;
 }
 
-/* ---- the server key ---------------------------------------------------------------- */
+/* ---- the sealing key ---------------------------------------------------------------- */
 
-/* Write a new key file: O_EXCL, so two servers starting at once on one data
- * directory do not each write their own key (the loser reads the winner's). */
-static int key_create(const char *path, const char *dir, char *err, size_t errlen)
+int security_key_derive(const uint8_t *cluster_secret, size_t len)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return errno == EEXIST
-                   ? 1
-                   : wsx_errf(err, errlen, WSX_EIO, "cannot create %s: %s", path, strerror(errno));
-    uint8_t key[KEY_BYTES];
-    randombytes_buf(key, sizeof key);
-    ssize_t n = write(fd, key, sizeof key);
-    int saved = errno;
-    sodium_memzero(key, sizeof key);
-    if (n != (ssize_t)sizeof key || fsync(fd) != 0) {
-        if (n >= 0 && n != (ssize_t)sizeof key)
-            saved = ENOSPC;
-        close(fd);
-        unlink(path);
-        return wsx_errf(err, errlen, WSX_EIO, "cannot write %s: %s", path, strerror(saved));
-    }
-    close(fd);
-    /* The new directory entry must survive a crash too, or a JWT secret sealed
-     * after this start could never be opened again. */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
-}
-
-int security_key_load(const char *data_dir, char *err, size_t errlen)
-{
-    if (sodium_init() < 0)
-        return wsx_errf(err, errlen, WSX_EIO, "cannot initialise libsodium");
-    char path[4096];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", data_dir, KEY_FILE) >= sizeof path)
-        return wsx_errf(err, errlen, WSX_EINVAL, "the data directory path is too long");
-    int rc = key_create(path, data_dir, err, errlen);
-    if (rc < 0)
-        return rc;
-
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return wsx_errf(err, errlen, WSX_EIO, "cannot open %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return wsx_errf(err, errlen, WSX_EIO, "%s is not a regular file", path);
-    }
-    /* Like ssh with its private keys: a key others can read is no secret. */
-    if (st.st_mode & 077) {
-        close(fd);
-        return wsx_errf(err, errlen, WSX_EINVAL,
-                        "%s is readable by other users (mode %03o); run: chmod 600 %s", path,
-                        (unsigned)(st.st_mode & 0777), path);
-    }
-    uint8_t buf[KEY_BYTES + 1];
-    ssize_t n = read(fd, buf, sizeof buf);
-    close(fd);
-    if (n != (ssize_t)KEY_BYTES) {
-        sodium_memzero(buf, sizeof buf);
-        return wsx_errf(err, errlen, WSX_EINVAL,
-                        "%s must hold exactly %d bytes but holds %lld; restore it from a backup "
-                        "(JWT secrets sealed with another key cannot be opened)",
-                        path, (int)KEY_BYTES, (long long)st.st_size);
-    }
-    memcpy(g_key, buf, KEY_BYTES);
-    sodium_memzero(buf, sizeof buf);
+    if (sodium_init() < 0 || len < 16)
+        return WSX_EINVAL;
+    static const char label[] = "wsx: the key that seals JWT secrets, v1";
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, KEY_BYTES);
+    crypto_generichash_update(&st, (const uint8_t *)label, sizeof label);
+    crypto_generichash_update(&st, cluster_secret, len);
+    crypto_generichash_final(&st, g_key, KEY_BYTES);
+    sodium_memzero(&st, sizeof st);
     g_key_loaded = 1;
     return 0;
 }

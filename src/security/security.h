@@ -55,10 +55,11 @@ typedef struct security_cred {
 const char *security_type_name(security_type_t t);
 security_type_t security_type_parse(const char *s);
 
-/* Load the server's key for sealing JWT secrets from DATA_DIR/secret.key,
- * creating it (32 random bytes, mode 0600) if missing. Process-wide; call once at
- * start. Returns 0 or a negative WSX_E* with a sentence in err. */
-int security_key_load(const char *data_dir, char *err, size_t errlen);
+/* Set the key that seals JWT secrets: derived (keyed BLAKE2b) from the cluster
+ * secret, which every server of a cluster shares already, so a definition sealed by
+ * one server opens on all of them. Process-wide; call once at start. Returns 0 or
+ * WSX_EINVAL (a secret of fewer than 16 bytes). */
+int security_key_derive(const uint8_t *cluster_secret, size_t len);
 
 /* Encrypt a secret for storage (XChaCha20-Poly1305 with the server key, base64
  * text) and back. Return 0, WSX_EINVAL (does not fit / does not decrypt). */

@@ -359,15 +359,17 @@ int server_main(int argc, char **argv)
         return 1;
     }
     char err[512];
-    /* the key that seals JWT secrets: DATA/secret.key, created on the first start */
-    if (security_key_load(o.data, err, sizeof err) < 0) {
-        fprintf(stderr, "wsx: %s\n", err);
-        return 1;
-    }
-    /* the key of server-to-server calls (cluster_sign.h): never logged */
+    /* the cluster secret (cluster_secret.h), never logged: it signs server-to-server
+     * calls, and the key that seals JWT secrets is derived from it, so every server
+     * of a cluster opens the definitions any of them wrote */
     static cluster_secret_t secret;
     if (cluster_secret_load(o.cluster_secret, &secret, err, sizeof err) < 0) {
         fprintf(stderr, "wsx: %s\n", err);
+        return 1;
+    }
+    if (security_key_derive(secret.key, secret.len) < 0) {
+        fprintf(stderr, "wsx: the cluster secret %s is too short to derive keys from\n",
+                o.cluster_secret);
         return 1;
     }
     odb_t *db = NULL;

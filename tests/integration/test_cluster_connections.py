@@ -393,3 +393,26 @@ def test_a_server_with_another_secret_is_reported_not_skipped(cluster, two_sided
         assert len(j["items"]) == sum(len(v) for v in by_server.values())
     finally:
         assert c.stop() == 0, c.log()[-4000:]
+
+
+# =========================================================================== sealed secrets
+
+def test_a_jwt_definition_made_on_a_serves_logins_on_b(cluster):
+    """The key that seals JWT secrets comes from the cluster secret, so B opens the
+    definition A wrote, and its channel listens on B too (not 'error: its security
+    definition cannot be read')."""
+    a, b = cluster["a"], cluster["b"]
+    key = "k" * 40
+    r = a.api("POST", "/api/v1/security", {"name": unique_name("jwt"), "type": "jwt",
+                                           "secret": key})
+    assert r.status == 201, r
+    sec = r.json()
+    ch = a.create_channel(data_format="json", security=sec["name"])
+    try:
+        wait_until(lambda: b.get_channel(ch["id"])["state"] == "listening",
+                   what="server B to open the JWT secret and listen")
+        states = {s["server"]: s["state"] for s in a.get_channel(ch["id"])["states"]}
+        assert states == {"srv-a": "listening", "srv-b": "listening"}, states
+    finally:
+        a.api("DELETE", f"{CHANNELS}/{ch['id']}")
+        a.api("DELETE", f"/api/v1/security/{sec['id']}")

@@ -19,10 +19,12 @@
 
 static char dir[64];
 
+static const uint8_t CLUSTER_SECRET[32] = "a cluster secret, 32 bytes long!";
+
 static void load_key(const char *d)
 {
-    char err[512] = "";
-    cr_assert_eq(security_key_load(d, err, sizeof err), 0, "security_key_load: %s", err);
+    (void)d;
+    cr_assert_eq(security_key_derive(CLUSTER_SECRET, sizeof CLUSTER_SECRET), 0);
 }
 
 static void setup(void)
@@ -49,21 +51,12 @@ static wsx_slice_t S(const char *s)
 
 /* ---- the key file ------------------------------------------------------------------ */
 
-Test(security, key_file_is_created_0600_with_32_bytes)
+Test(security, a_sealed_secret_opens_after_the_key_is_derived_again)
 {
-    char path[128];
-    snprintf(path, sizeof path, "%s/secret.key", dir);
-    struct stat st;
-    cr_assert_eq(stat(path, &st), 0);
-    cr_assert_eq(st.st_mode & 0777, 0600, "mode %o", st.st_mode & 0777);
-    cr_assert_eq(st.st_size, 32);
-}
-
-Test(security, a_sealed_secret_opens_after_the_key_is_loaded_again)
-{
-    char sealed[2 * SECURITY_SECRET_MAX + 256];
+    char sealed[512];
     cr_assert_eq(security_secret_seal((const uint8_t *)"s3cret", 6, sealed, sizeof sealed), 0);
-    load_key(dir); /* a restart: the same file, the same key */
+    /* another server of the cluster (or this one after a restart): same secret */
+    cr_assert_eq(security_key_derive(CLUSTER_SECRET, sizeof CLUSTER_SECRET), 0);
     uint8_t out[64];
     size_t n;
     cr_assert_eq(security_secret_open(sealed, out, sizeof out, &n), 0);
@@ -71,43 +64,22 @@ Test(security, a_sealed_secret_opens_after_the_key_is_loaded_again)
     cr_assert_eq(memcmp(out, "s3cret", 6), 0);
 }
 
-Test(security, another_key_cannot_open)
+Test(security, another_cluster_secret_cannot_open)
 {
-    char sealed[2 * SECURITY_SECRET_MAX + 256];
+    char sealed[512];
     cr_assert_eq(security_secret_seal((const uint8_t *)"s3cret", 6, sealed, sizeof sealed), 0);
-    char other[128];
-    snprintf(other, sizeof other, "%s/other", dir);
-    cr_assert_eq(mkdir(other, 0700), 0);
-    load_key(other);
+    static const uint8_t other[32] = "another cluster's secret, 32 b.";
+    cr_assert_eq(security_key_derive(other, sizeof other), 0);
     uint8_t out[64];
     size_t n;
     cr_assert_eq(security_secret_open(sealed, out, sizeof out, &n), WSX_EINVAL);
 }
 
-Test(security, a_key_file_of_the_wrong_size_or_mode_is_refused)
+Test(security, a_cluster_secret_too_short_to_derive_from_is_refused)
 {
-    char sub[128], path[160], err[512] = "";
-    snprintf(sub, sizeof sub, "%s/bad", dir);
-    cr_assert_eq(mkdir(sub, 0700), 0);
-    snprintf(path, sizeof path, "%s/secret.key", sub);
-    int fd = open(path, O_WRONLY | O_CREAT, 0600);
-    cr_assert_eq(write(fd, "short", 5), 5);
-    close(fd);
-    cr_assert_eq(security_key_load(sub, err, sizeof err), WSX_EINVAL);
-    cr_assert(strstr(err, "exactly 32 bytes") && strstr(err, "holds 5"), "%s", err);
-
-    uint8_t key[32] = {1};
-    fd = open(path, O_WRONLY | O_TRUNC);
-    cr_assert_eq(write(fd, key, 32), 32);
-    close(fd);
-    cr_assert_eq(chmod(path, 0644), 0);
-    cr_assert_eq(security_key_load(sub, err, sizeof err), WSX_EINVAL);
-    cr_assert(strstr(err, "chmod 600"), "%s", err);
-    cr_assert_eq(chmod(path, 0600), 0);
-    cr_assert_eq(security_key_load(sub, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(security_key_derive((const uint8_t *)"short", 5), WSX_EINVAL);
+    cr_assert_eq(security_key_derive(CLUSTER_SECRET, 16), 0);
 }
-
-/* ---- sealing -------------------------------------------------------------------------- */
 
 Test(security, seal_round_trip_hides_the_secret)
 {
