@@ -169,7 +169,7 @@ def test_inactive_refused_everywhere_active_served_deleted_gone(cluster):
     wait_everywhere(cluster.servers, port, True, "listen again")
     for srv in cluster.servers:
         echo(srv.bind_host, port, f"{srv.name} again")
-    for i in range(3):  # round robin: one per server
+    for i in range(3):  # round robin: likely one client per server
         echo(LB, port, f"through haproxy again {i}")
 
     r = c.api("DELETE", f"{CHANNELS}/{ch['id']}")
