@@ -87,22 +87,49 @@ int admin_servers_route(admin_api_t *api, const http_request_t *req, wsx_slice_t
     return 1;
 }
 
+/* The membership state of server `name` among rows, or NULL if it has no row. */
+static const char *server_state_of(const server_row_t *rows, size_t n, const char *name,
+                                   int64_t now_us, int heartbeat_s, member_state_t *st)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(rows[i].name, name) == 0) {
+            *st = member_state(rows[i].last_heartbeat, rows[i].left_at, now_us, heartbeat_s);
+            return member_state_name(*st);
+        }
+    }
+    return NULL;
+}
+
 json_t *admin_servers_channel_states(admin_api_t *api, int64_t channel_id)
 {
     channel_state_row_t *rows = NULL;
-    size_t n = 0;
+    server_row_t *servers = NULL;
+    size_t n = 0, ns = 0;
     json_t *arr = json_array();
     if (!arr || odb_channel_state_list(api->db, channel_id, &rows, &n) < 0)
         return arr; /* the channel's own "state" still says what this server did */
+    if (odb_server_list(api->db, 1, &servers, &ns) < 0)
+        ns = 0;
+    int64_t now = isotime_now_us();
     for (size_t i = 0; i < n; i++) {
-        json_t *o = json_pack("{s:o*, s:o*, s:o*}", "server", text(rows[i].server, 0), "state",
-                              text(rows[i].state, 0), "updated_at", text(rows[i].updated_at, 1));
-        if (!o || json_object_size(o) != 3 || json_array_append_new(arr, o) < 0) {
+        /* A dead server cannot correct its last report: say so rather than show a
+         * "listening" that nobody serves. */
+        member_state_t st = MEMBER_UP;
+        const char *ss = server_state_of(servers, ns, rows[i].server, now, api->heartbeat_s, &st);
+        const char *state = rows[i].state;
+        if (ss && st == MEMBER_DOWN)
+            state = "unknown: the server is down";
+        json_t *o = json_pack("{s:o*, s:o*, s:o*, s:o*, s:o*}", "server", text(rows[i].server, 0),
+                              "state", text(state, 0), "reported", text(rows[i].state, 0),
+                              "server_state", text(ss ? ss : "unknown", 0), "updated_at",
+                              text(rows[i].updated_at, 1));
+        if (!o || json_object_size(o) != 5 || json_array_append_new(arr, o) < 0) {
             json_decref(arr);
             arr = NULL;
             break;
         }
     }
+    free(servers);
     free(rows);
     return arr;
 }

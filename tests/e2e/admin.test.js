@@ -354,6 +354,15 @@ step('the channels list on a phone', async () => {
   }
 });
 
+step('the Servers page lists the cluster, this server up', async () => {
+  await page.goto(url('/zato/servers/?cluster=1'));
+  const rows = page.locator('#servers tbody tr[data-name]');
+  await waitFor(async () => (await rows.count()) >= 1, 'a row on the Servers page');
+  const text = await rows.first().innerText();
+  assert.match(text, /\bup\b/, `the server's row: ${text}`);
+  assert.match(text, /127\.0\.0\.1:\d+/, `the row names the admin address: ${text}`);
+});
+
 step('delete the channel with the confirmation: Cancel keeps it, OK deletes it, clients are refused', async () => {
   await page.goto(url(LIST));
   const question = `Are you sure you want to delete the WebSocket channel [${ORDERS}]?`;

@@ -202,6 +202,11 @@ def test_kill_9_one_server_then_it_catches_up(cluster):
     assert time.monotonic() - killed > 5, "down only once 10 heartbeats are missed"
     assert {n: s["state"] for n, s in servers_by_name(b).items()} == {
         "m1": "up", "m2": "up", "m3": "down"}
+    # a channel's per-server states do not pass m3's last report off as current
+    st = {x["server"]: x for x in a.get_channel(cluster.lb_channel["id"])["states"]}
+    assert st["m3"]["state"] == "unknown: the server is down", st
+    assert (st["m3"]["reported"], st["m3"]["server_state"]) == ("listening", "down"), st
+    assert st["m1"]["state"] == "listening" and st["m1"]["server_state"] == "up", st
 
     # changed while m3 is down: a new channel, and the HAProxy channel's echo served
     new = b.create_channel()

@@ -45,6 +45,15 @@ function stateBadge(s) {
   return h('span', { class: 'state state-' + kind }, text);
 }
 
+/* One badge with this server's state, or, in a cluster, one per server
+ * ("name: state"), so an operator sees which server failed to bind. */
+function states(ch) {
+  const all = ch.states || [];
+  if (all.length <= 1) return stateBadge(ch.state);
+  return h('ul', { class: 'states' }, all.map((s) =>
+    h('li', {}, h('span', { class: 'server-name' }, s.server + ': '), stateBadge(s.state))));
+}
+
 function row(ch) {
   const delButton = h('button', { type: 'button', class: 'link-button danger-link' }, 'Delete');
   delButton.addEventListener('click', () => remove(ch));
@@ -58,7 +67,7 @@ function row(ch) {
     : h('span', { class: 'muted' }, 'None')),
   td('New token wait time', String(ch.new_token_wait_time), 'num'),
   td('Token TTL', String(ch.token_ttl), 'num'),
-  td('State', stateBadge(ch.state)),
+  td('State', states(ch)),
   td('', [
     h('a', { href: link(PATHS.connections(ch.id)) }, 'Connections'),
     h('a', { href: link(PATHS.edit(ch.id)) }, 'Edit'),
