@@ -79,6 +79,7 @@ class Conn:
         self.eof = False
         self.close_sent = False
         self.close_got = None  # the server's close frame
+        self.partial = None  # a fragmented message from the server, so far
 
     # --- sending
 
@@ -156,12 +157,33 @@ class Conn:
             self.close_got = f
         return f
 
+    def recv_item(self, timeout=None):
+        """The next control frame or whole message: a fragmented message is put together
+        (as Autobahn does: a server may fragment what it sends), shown as one frame."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            f = self.recv_frame(max(0.0, deadline - time.monotonic()))
+            if f.opcode >= 0x8:
+                return f
+            if f.opcode == 0x0:
+                if self.partial is None:
+                    raise ProtocolViolation("the server sent a continuation with nothing to "
+                                            "continue")
+                self.partial.payload += f.payload
+            elif self.partial is not None:
+                raise ProtocolViolation("the server started a message inside another")
+            else:
+                self.partial = Got(True, 0, f.opcode, f.payload)
+            if f.fin:
+                m, self.partial = self.partial, None
+                return m
+
     def read(self, n, timeout=None):
         """Up to n frames (stopping early at a close, EOF or the timeout)."""
         out = []
         while len(out) < n and self.close_got is None and not self.eof:
             try:
-                f = self.recv_frame(timeout)
+                f = self.recv_item(timeout)
             except (TimeoutError, EOFError):
                 break
             if f.opcode == OP_CLOSE:
@@ -181,7 +203,7 @@ class Conn:
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         while self.close_got is None:
             try:
-                f = self.recv_frame(max(0.01, deadline - time.monotonic()))
+                f = self.recv_item(max(0.01, deadline - time.monotonic()))
             except TimeoutError:
                 return frames, "timeout"
             except EOFError:
