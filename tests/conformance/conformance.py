@@ -57,7 +57,7 @@ def write_doc(path, cases, server_rc):
         "in the 51 frames of 1300 octets an auto-fragmenting client would send.",
         "",
         "Not applicable: groups 12 and 13 (permessage-deflate, RFC 7692), which wsx does not",
-        "implement yet. Group 8 does not exist in Autobahn; group 11 was never published.",
+        "implement yet.",
         "",
         "| Group | Cases | Passed |",
         "|---|---|---|",
