@@ -35,7 +35,7 @@ FUZZ_REPLAY := $(FUZZ_SRCS:fuzz/%.c=build/asan/fuzz/%)
 PY     := /usr/bin/python3
 PYTEST := $(PY) -m pytest
 
-.PHONY: all run test unit fuzz-replay integration e2e fuzz bench deps clean format examples
+.PHONY: all run test unit fuzz-replay integration conformance e2e fuzz bench deps clean format examples
 all: build/wsx examples
 
 # Service plugins see only the public header: a plugin needs nothing else from wsx.
@@ -128,7 +128,7 @@ run: deps build/wsx
 	build/wsx quickstart
 
 test: deps
-	$(MAKE) --no-print-directory unit fuzz-replay integration e2e
+	$(MAKE) --no-print-directory unit fuzz-replay integration conformance e2e
 
 # the service tests load the example plugins and the variants
 build/asan/tests/service/test_service: $(EXAMPLES) $(TEST_PLUGINS)
@@ -159,6 +159,11 @@ PG_INTEGRATION := tests/integration/test_admin_api.py tests/integration/test_sec
 integration: build/asan/wsx build/wsx build/tests/alloccount.so $(EXAMPLES) $(TEST_PLUGINS)
 	WSX_BIN=$(CURDIR)/build/asan/wsx $(PYTEST) -q tests/integration
 	WSX_BIN=$(CURDIR)/build/asan/wsx WSX_TEST_ODB=postgresql $(PYTEST) -q $(PG_INTEGRATION)
+
+# The Autobahn|Testsuite case groups 1-7, 9, 10 (tests/conformance/) against a raw echo
+# channel of the ASan server; writes docs/conformance.md, one line per case.
+conformance: build/asan/wsx
+	WSX_BIN=$(CURDIR)/build/asan/wsx $(PY) tests/conformance/conformance.py
 
 # the web admin in Debian's Chromium (playwright-core); writes docs/screenshots/, and on a
 # failure a screenshot and the server's log to build/e2e-failures/
