@@ -30,6 +30,8 @@ typedef struct chan_cfg {
     const service_t *hook;        /* hook_service, NULL for none */
     char gateway_allowed[4096];   /* helpers.web-sockets-gateway's allow-list */
     security_cred_t cred;         /* what a login must match (type NONE: no check) */
+    struct mx_block *mx;          /* the channel's metrics; set by workers_open_channel
+                                     and workers_update_channel, callers leave it */
 } chan_cfg_t;
 
 typedef struct worker worker_t;
@@ -54,6 +56,9 @@ void workers_stop_accepting(void);
 /* The connections the workers hold now, every channel's, closing ones included
  * (a quick count on each worker; the caller waits for all of them). */
 size_t workers_connections(void);
+/* Scrape time: each worker adds the bytes its connections have queued for writing
+ * to its channels' metrics blocks (metrics_add_queued). */
+void workers_queued(void);
 /* Wait until every worker has finished what it was doing and run this no-op: a
  * quiescent point. After it, no worker is still inside code it entered before
  * the call (a service being replaced, a configuration being freed). */
