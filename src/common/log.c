@@ -59,24 +59,82 @@ unsigned long log_escape(char *out, unsigned long cap, const char *s, unsigned l
     return o;
 }
 
-static void vlog(log_level_t level, const char *fmt, va_list ap)
+/* Like log_escape, for payloads: every byte outside printable ASCII as \xNN, so
+ * a binary or non-UTF-8 message cannot break the line or its encoding. */
+static unsigned long escape_bytes(char *out, unsigned long cap, const unsigned char *s,
+                                  unsigned long n, unsigned long *used)
 {
-    if (!log_enabled(level))
-        return;
-    char msg[1024], quoted[2 * sizeof msg + 8], ts[32];
+    unsigned long o = 0, i;
+    for (i = 0; i < n; i++) {
+        unsigned char ch = s[i];
+        if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
+            if (o + 1 >= cap)
+                break;
+            out[o++] = (char)ch;
+        } else if (ch == '"' || ch == '\\') {
+            if (o + 2 >= cap)
+                break;
+            out[o++] = '\\';
+            out[o++] = (char)ch;
+        } else {
+            if (o + 4 >= cap)
+                break;
+            snprintf(out + o, 5, "\\x%02x", ch);
+            o += 4;
+        }
+    }
+    out[o] = 0;
+    *used = i;
+    return o;
+}
+
+static void timestamp(char *ts, size_t cap)
+{
     struct timeval tv;
     struct tm tm;
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    size_t n = strftime(ts, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(ts + n, cap - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
+}
+
+void log_data(log_level_t level, const char *msg, const char *fields, const void *data,
+              unsigned long len, unsigned long limit)
+{
+    if (!log_enabled(level))
+        return;
+    char ts[40], chunk[4096];
+    timestamp(ts, sizeof ts);
+    unsigned long shown = len < limit ? len : limit;
+    flockfile(stderr);
+    log_escape(chunk, sizeof chunk, msg, strlen(msg));
+    fprintf(stderr, "ts=%s level=%s msg=\"%s\"%s%s bytes=%lu data=\"", ts, names[level], chunk,
+            fields && *fields ? " " : "", fields ? fields : "", len);
+    const unsigned char *p = data;
+    while (shown) {
+        unsigned long used;
+        escape_bytes(chunk, sizeof chunk, p, shown, &used);
+        fputs(chunk, stderr);
+        p += used;
+        shown -= used;
+    }
+    fputs(len > limit ? "\" truncated=true\n" : "\"\n", stderr);
+    funlockfile(stderr);
+}
+
+static void vlog(log_level_t level, const char *fmt, va_list ap)
+{
+    if (!log_enabled(level))
+        return;
+    char msg[1024], quoted[2 * sizeof msg + 8], ts[40];
+    timestamp(ts, sizeof ts);
     int n = vsnprintf(msg, sizeof msg, fmt, ap);
     if (n < 0)
         n = 0;
     if ((size_t)n >= sizeof msg)
         n = sizeof msg - 1;
     log_escape(quoted, sizeof quoted, msg, (unsigned long)n);
-    fprintf(stderr, "ts=%s.%03ldZ level=%s msg=\"%s\"\n", ts, (long)(tv.tv_usec / 1000),
-            names[level], quoted);
+    fprintf(stderr, "ts=%s level=%s msg=\"%s\"\n", ts, names[level], quoted);
 }
 
 #define LOGFN(name, level)                                                                         \

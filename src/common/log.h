@@ -22,6 +22,15 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* One event carrying a payload, for traffic logs:
+ *   ts=... level=info msg="MSG" FIELDS bytes=LEN data="..." [truncated=true]
+ * fields: extra key=value pairs, already quoted by the caller ("" for none);
+ * data: the first min(len, limit) bytes of the payload, escaped like msg (bytes
+ * that are not printable ASCII as \xNN). No allocation: written in pieces under
+ * one stderr lock. */
+void log_data(log_level_t level, const char *msg, const char *fields, const void *data,
+              unsigned long len, unsigned long limit);
+
 /* Escape s[0..n) as a logfmt quoted value's inside into out (cap bytes, always
  * NUL-terminated, cut at a whole escape). Returns the length written. */
 unsigned long log_escape(char *out, unsigned long cap, const char *s, unsigned long n);

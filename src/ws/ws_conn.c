@@ -102,6 +102,8 @@ static void conn_drop(ws_conn_t *c)
         return;
     c->state = WS_ST_DEAD;
     if (c->flags & WS_F_COUNTED) {
+        log_debug("connection closed on channel \"%s\" with code %u", c->lst->cfg->name,
+                  (unsigned)c->close_code);
         MX_ADD(c->lst->mx->open, -1);
         MX_ADD(metrics_worker(workers_self())
                    ->closes[c->close_code >= 1000 && c->close_code < 5000 ? c->close_code : 0],
@@ -178,6 +180,19 @@ static int out_append(ws_conn_t *c, const void *p, size_t n)
     return 0;
 }
 
+/* The channel's traffic log (log_messages > 0): one line per data message, the
+ * payload cut to the channel's limit. Off the hot path: only called when on. */
+__attribute__((cold, noinline)) static void log_traffic(const ws_conn_t *c, const char *dir,
+                                                        int opcode, const uint8_t *p, size_t n)
+{
+    const chan_cfg_t *cfg = c->lst->cfg;
+    char name[sizeof cfg->name * 2], fields[sizeof name + 64];
+    log_escape(name, sizeof name, cfg->name, strlen(cfg->name));
+    snprintf(fields, sizeof fields, "channel=\"%s\" dir=%s type=%s", name, dir,
+             opcode == WS_OP_BINARY ? "binary" : "text");
+    log_data(LOG_INFO, "message", fields, p, n, cfg->log_messages);
+}
+
 static int send_frame(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
 {
     uint8_t hdr[WS_FRAME_MAX_HEADER];
@@ -187,6 +202,8 @@ static int send_frame(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
     if (opcode == WS_OP_TEXT || opcode == WS_OP_BINARY) {
         MX_ADD(c->lst->mx->msgs_out, 1);
         MX_ADD(c->lst->mx->bytes_out, n);
+        if (c->lst->cfg->log_messages)
+            log_traffic(c, "out", opcode, p, n);
     }
     return 0;
 }
@@ -489,6 +506,8 @@ static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
     const chan_cfg_t *cfg = c->lst->cfg;
     MX_ADD(c->lst->mx->msgs_in, 1);
     MX_ADD(c->lst->mx->bytes_in, n);
+    if (cfg->log_messages)
+        log_traffic(c, "in", opcode, p, n);
     if (!cfg->raw) {
         wsx_session_on_message(c, p, n);
         return;

@@ -88,3 +88,21 @@ Test(log, escape_control_bytes_and_cut_at_a_whole_escape)
     cr_assert_eq(log_escape(out, 3, "a\"b", 3), 1);
     cr_assert_str_eq(out, "a");
 }
+
+static void traffic(void)
+{
+    log_data(LOG_INFO, "message", "channel=\"c\" dir=in", "ab\"\x00\xff" "cdef", 9, 5);
+    log_data(LOG_INFO, "message", "", "xy", 2, 16);
+    log_data(LOG_DEBUG, "hidden", "", "zz", 2, 16);
+}
+
+Test(log, data_cut_to_the_limit_and_escaped_byte_by_byte)
+{
+    log_set_level(LOG_INFO);
+    const char *out = capture(traffic);
+    cr_assert_not_null(strstr(out, " level=info msg=\"message\" channel=\"c\" dir=in bytes=9 "
+                                   "data=\"ab\\\"\\x00\\xff\" truncated=true\n"),
+                       "%s", out);
+    cr_assert_not_null(strstr(out, " level=info msg=\"message\" bytes=2 data=\"xy\"\n"), "%s", out);
+    cr_assert_null(strstr(out, "hidden"), "%s", out);
+}
