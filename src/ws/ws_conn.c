@@ -525,9 +525,9 @@ static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
                        .is_binary = opcode == WS_OP_BINARY};
     service_ctx_t ctx = {.env_fill = fill_peer, .env_arg = &peer};
     wsx_reply_t reply;
-    uint64_t t0 = mx_now_ns();
+    uint64_t t0 = mx_call_start(c->lst->mx);
     int rc = cfg->service ? service_call(cfg->service, &call, &reply, &ctx) : WSX_ENOTFOUND;
-    metrics_latency(c->lst->mx, mx_now_ns() - t0);
+    mx_call_end(c->lst->mx, t0);
     if (rc == WSX_ENOTFOUND) {
         log_warn("channel \"%s\": its service %s is not deployed", cfg->name,
                  cfg->service ? service_name(cfg->service) : "(unknown)");
