@@ -8,6 +8,7 @@
 
 #include "admin/admin_api.h"
 #include "admin/admin_auth.h"
+#include "metrics/metrics.h"
 #include "admin/admin_channel_json.h"
 #include "admin/admin_conn.h"
 #include "admin/admin_internal.h"
@@ -202,6 +203,35 @@ static void list_services(http_reply_t *out)
     admin_reply_json(out, 200, json_pack("{s:o, s:I}", "items", arr, "total", (json_int_t)n));
 }
 
+/* GET /metrics: the Prometheus text format, behind the same admin credentials as
+ * the API (a scraper sends Basic auth; a verified header is remembered, so a scrape
+ * costs no Argon2id). Checking them needs the ODB, as for every API call. */
+static void metrics_route(admin_api_t *api, const http_request_t *req, http_reply_t *out)
+{
+    if (!wsx_slice_eq(req->method, "GET")) {
+        admin_reply_error(out, 405, "method_not_allowed", NULL, "use GET");
+        return;
+    }
+    if (!odb_connected(api->db)) {
+        metrics_odb_error(); /* so an outage shows up in the counter */
+        admin_reply_error(out, 503, "odb_unavailable", NULL,
+                          "the operational database is unreachable: %s", odb_error(api->db));
+        return;
+    }
+    if (admin_login_check_api(api, req, out) < 0)
+        return;
+    char *body;
+    size_t len;
+    if (metrics_render(&body, &len) < 0) {
+        admin_reply_error(out, 500, "out_of_memory", NULL, "out of memory");
+        return;
+    }
+    out->status = 200;
+    out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    out->body = body;
+    out->body_len = len;
+}
+
 void admin_api_handle(void *ctx, const http_request_t *req, wsx_slice_t body, http_reply_t *out)
 {
     admin_api_t *api = ctx;
@@ -211,6 +241,10 @@ void admin_api_handle(void *ctx, const http_request_t *req, wsx_slice_t body, ht
          * it clients even before its listening sockets are seen closed */
         admin_reply_json(out, api->leaving ? 503 : 200,
                          json_pack("{s:s}", "status", api->leaving ? "leaving" : "ok"));
+        return;
+    }
+    if (wsx_slice_eq(path, "/metrics")) {
+        metrics_route(api, req, out);
         return;
     }
     if (admin_web_route(api, req, out))

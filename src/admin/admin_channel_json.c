@@ -56,6 +56,7 @@ json_t *admin_channel_to_json(const channel_t *ch)
     bad |=
         json_object_set_new(o, "pings_missed_threshold", json_integer(ch->pings_missed_threshold));
     bad |= json_object_set_new(o, "max_message_size", json_integer(ch->max_message_size));
+    bad |= json_object_set_new(o, "log_messages", json_integer(ch->log_messages));
     bad |= admin_json_set_str(o, "created_at", ch->created_at);
     bad |= admin_json_set_str(o, "updated_at", ch->updated_at);
     bad |= admin_json_set_str(o, "state", ch->state);
@@ -107,6 +108,7 @@ static const struct field {
     {"ping_interval", K_INT, offsetof(channel_t, ping_interval), 0, 0},
     {"pings_missed_threshold", K_INT, offsetof(channel_t, pings_missed_threshold), 0, 0},
     {"max_message_size", K_INT, offsetof(channel_t, max_message_size), 0, 0},
+    {"log_messages", K_INT, offsetof(channel_t, log_messages), 0, 0},
     {"created_at", K_READONLY, 0, 0, 0},
     {"updated_at", K_READONLY, 0, 0, 0},
     {"state", K_READONLY, 0, 0, 0},

@@ -18,6 +18,7 @@
  * value a person means as "practically forever". */
 #define CHANNEL_SECONDS_MAX 2147483647LL
 #define CHANNEL_COUNT_MAX 2147483647LL
+#define CHANNEL_LOG_MESSAGES_MAX 65536LL /* bytes of a message logged, at most */
 #define CHANNEL_MESSAGE_MAX (1024LL * 1024 * 1024)
 
 /* Code points shown of a value quoted back in a message; the rest becomes "...". */
@@ -497,5 +498,9 @@ int channel_validate(const channel_t *ch, channel_err_t *err)
             err, "max_message_size", "out_of_range",
             "max_message_size must be between 1 and %lld bytes (1 GiB), got %lld",
             CHANNEL_MESSAGE_MAX, (long long)ch->max_message_size);
+    if (ch->log_messages < 0 || ch->log_messages > CHANNEL_LOG_MESSAGES_MAX)
+        return channel_err_set(err, "log_messages", "out_of_range",
+                               "log_messages must be between 0 (off) and %lld bytes, got %lld",
+                               CHANNEL_LOG_MESSAGES_MAX, (long long)ch->log_messages);
     return 0;
 }

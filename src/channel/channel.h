@@ -44,6 +44,7 @@ typedef struct channel {
     int64_t ping_interval;
     int64_t pings_missed_threshold;
     int64_t max_message_size;
+    int64_t log_messages;   /* log each message's first N bytes, 0: off */
     char created_at[40];    /* ISO 8601 UTC */
     char updated_at[40];
     char state[160];        /* this server's: listening / inactive / error: ... */

@@ -20,6 +20,10 @@ static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
         int fd = sock_accept(l->io.fd);
         if (fd < 0) {
             static __thread uint64_t last_warn;
+            if (errno == EMFILE || errno == ENFILE)
+                MX_ADD(metrics_worker(workers_self())->refused[MX_REF_FD_LIMIT], 1);
+            else if (errno == ENOMEM || errno == ENOBUFS)
+                MX_ADD(metrics_worker(workers_self())->refused[MX_REF_NO_MEMORY], 1);
             if (errno == EMFILE && ev_now(loop) - last_warn >= 10000) {
                 last_warn = ev_now(loop);
                 log_warn("channel \"%s\": out of file descriptors: refusing connections "
@@ -28,7 +32,8 @@ static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
             }
             return;
         }
-        ws_conn_accept(l, fd);
+        if (ws_conn_accept(l, fd) < 0)
+            MX_ADD(metrics_worker(workers_self())->refused[MX_REF_NO_MEMORY], 1);
     }
 }
 
@@ -42,6 +47,7 @@ listener_t *listener_new(ev_loop_t *loop, int fd, chan_cfg_t *cfg, listener_t **
     }
     l->loop = loop;
     l->cfg = cfg;
+    l->mx = metrics_slot(cfg->mx, workers_self());
     l->refs = 1;
     if (ev_io_start(loop, &l->io, fd, EV_READ, on_accept) < 0) {
         close(fd);
@@ -112,4 +118,5 @@ void listener_update(listener_t *l, chan_cfg_t *cfg)
 {
     free(l->cfg);
     l->cfg = cfg;
+    l->mx = metrics_slot(cfg->mx, workers_self());
 }

@@ -7,6 +7,7 @@
 #define WSX_LISTENER_H
 
 #include "ev/ev.h"
+#include "metrics/metrics.h"
 #include "net/worker.h"
 
 typedef struct ws_conn ws_conn_t;
@@ -18,6 +19,7 @@ struct listener {
                                connections live on and it keeps its own reference */
     ev_loop_t *loop;
     chan_cfg_t *cfg;        /* owned; replaced by listener_update */
+    mx_chan_t *mx;          /* this worker's slot of the channel's metrics (never NULL) */
     ws_conn_t *conns;       /* open connections, linked through ws_conn */
     unsigned refs;          /* 1 while listening + one per connection */
     listener_t *next;       /* the worker's list: open and closing listeners */

@@ -28,6 +28,7 @@ enum {
     OPT_PING_INTERVAL,
     OPT_PINGS_MISSED,
     OPT_MAX_MESSAGE,
+    OPT_LOG_MESSAGES,
     OPT_QUERY,
     OPT_JSON,
 };
@@ -56,6 +57,7 @@ static const field_opt_t field_opts[] = {
     {OPT_PING_INTERVAL, "--ping-interval", "ping_interval", F_INTEGER},
     {OPT_PINGS_MISSED, "--pings-missed-threshold", "pings_missed_threshold", F_INTEGER},
     {OPT_MAX_MESSAGE, "--max-message-size", "max_message_size", F_INTEGER},
+    {OPT_LOG_MESSAGES, "--log-messages", "log_messages", F_INTEGER},
 };
 
 /* The options create and edit share; edit adds --rename and refuses --name. */
@@ -73,7 +75,8 @@ static const field_opt_t field_opts[] = {
     {"token-ttl", required_argument, NULL, OPT_TOKEN_TTL}, \
     {"ping-interval", required_argument, NULL, OPT_PING_INTERVAL}, \
     {"pings-missed-threshold", required_argument, NULL, OPT_PINGS_MISSED}, \
-    {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE}
+    {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE}, \
+    {"log-messages", required_argument, NULL, OPT_LOG_MESSAGES}
 /* clang-format on */
 
 static const struct option create_longopts[] = {
@@ -115,7 +118,7 @@ static const struct option delete_longopts[] = {
     "                   [--hook-service S] [--gateway-services S1,S2,...]\n"                       \
     "                   [--data-format json|raw] [--new-token-wait-time S] [--token-ttl S]\n"      \
     "                   [--ping-interval S] [--pings-missed-threshold N]\n"                        \
-    "                   [--max-message-size BYTES]\n"
+    "                   [--max-message-size BYTES] [--log-messages BYTES]\n"
 #define SYNOPSIS_LIST "wsx channel list [--query Q] [--json]\n"
 #define SYNOPSIS_GET "wsx channel get NAME [--json]\n"
 #define SYNOPSIS_EDIT                                                                              \
@@ -134,7 +137,8 @@ static const struct option delete_longopts[] = {
     "  --token-ttl S                seconds a login token lives, renewed on use (default 3600)\n"  \
     "  --ping-interval S            seconds between server pings (default 45)\n"                   \
     "  --pings-missed-threshold N   missed pings before a client is closed (default 2)\n"          \
-    "  --max-message-size BYTES     largest message accepted (default 1048576)\n"
+    "  --max-message-size BYTES     largest message accepted (default 1048576)\n"                 \
+    "  --log-messages BYTES         log each message in and out, cut to BYTES (default 0: off)\n"
 
 static const char usage_channel[] =
     "usage: wsx channel COMMAND [OPTIONS]\n"
@@ -374,6 +378,7 @@ static int cmd_get(cli_http_t *h, cmd_t *cmd)
         "ping_interval",
         "pings_missed_threshold",
         "max_message_size",
+        "log_messages",
         "state",
         "created_at",
         "updated_at",

@@ -13,6 +13,7 @@
 #include "channel/listener.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "metrics/metrics.h"
 #include "net/worker.h"
 #include "ws/ws_conn.h"
 
@@ -33,7 +34,7 @@ typedef struct countdown {
     int pending;
 } countdown_t;
 
-enum { CMD_OPEN, CMD_CLOSE, CMD_UPDATE, CMD_SYNC, CMD_PAUSE, CMD_COUNT, CMD_STOP };
+enum { CMD_OPEN, CMD_CLOSE, CMD_UPDATE, CMD_SYNC, CMD_PAUSE, CMD_COUNT, CMD_QUEUED, CMD_STOP };
 
 typedef struct cmd {
     int kind;
@@ -44,6 +45,7 @@ typedef struct cmd {
     uint16_t code;
     char reason[64];
     size_t *count; /* CMD_COUNT: each worker adds its connections (atomically) */
+    struct mx_block *mx; /* CMD_OPEN, CMD_UPDATE: set in each worker's cfg copy */
 } cmd_t;
 
 static worker_t *worker_of(ev_loop_t *loop)
@@ -109,6 +111,14 @@ static void run_cmd(ev_loop_t *loop, void *arg)
         __atomic_fetch_add(cmd->count, n, __ATOMIC_RELAXED);
         break;
     }
+    case CMD_QUEUED:
+        for (l = w->listeners; l; l = l->next) {
+            uint64_t n = 0;
+            for (ws_conn_t *c = l->conns; c; c = ws_conn_next(c))
+                n += ws_conn_queued(c);
+            metrics_add_queued(l->cfg->mx, n);
+        }
+        break;
     case CMD_STOP:
         /* every listener, closing ones too; their connections are freed after
          * this iteration, and each listener with its last one */
@@ -142,8 +152,10 @@ static void broadcast(const cmd_t *tmpl, const int *fds)
         }
         *cmd = *tmpl;
         cmd->done = &cd;
-        if (cfg)
+        if (cfg) {
             *cfg = *tmpl->cfg;
+            cfg->mx = tmpl->mx;
+        }
         cmd->cfg = cfg;
         cmd->fd = fds ? fds[i] : -1;
         if (ev_post(g_workers[i].loop, run_cmd, cmd) < 0) {
@@ -159,9 +171,30 @@ static void broadcast(const cmd_t *tmpl, const int *fds)
     pthread_mutex_destroy(&cd.m);
 }
 
+/* The channel's metrics block, created on its first opening and kept after it
+ * closes so its counters only grow. */
+static struct mx_block *chan_metrics(const chan_cfg_t *cfg)
+{
+    struct mx_block *b =
+        metrics_channel(cfg->id, cfg->name, cfg->service ? service_name(cfg->service) : "");
+    if (!b) {
+        log_error("out of memory while sending a command to the workers");
+        abort();
+    }
+    return b;
+}
+
+void workers_queued(void)
+{
+    if (!g_nworkers || g_stopped)
+        return; /* no loop runs commands any more */
+    cmd_t c = {.kind = CMD_QUEUED};
+    broadcast(&c, NULL);
+}
+
 void workers_open_channel(const chan_cfg_t *cfg, const int *fds)
 {
-    cmd_t c = {.kind = CMD_OPEN, .cfg = (chan_cfg_t *)cfg};
+    cmd_t c = {.kind = CMD_OPEN, .cfg = (chan_cfg_t *)cfg, .mx = chan_metrics(cfg)};
     broadcast(&c, fds);
 }
 
@@ -174,7 +207,7 @@ void workers_close_channel(int64_t id, uint16_t code, const char *reason)
 
 void workers_update_channel(const chan_cfg_t *cfg)
 {
-    cmd_t c = {.kind = CMD_UPDATE, .cfg = (chan_cfg_t *)cfg};
+    cmd_t c = {.kind = CMD_UPDATE, .cfg = (chan_cfg_t *)cfg, .mx = chan_metrics(cfg)};
     broadcast(&c, NULL);
 }
 
@@ -229,7 +262,7 @@ static void *worker_main(void *arg)
 int workers_start(int n)
 {
     g_workers = calloc((size_t)n, sizeof *g_workers);
-    if (!g_workers)
+    if (!g_workers || metrics_init(n) < 0)
         return WSX_ENOMEM;
     for (int i = 0; i < n; i++) {
         worker_t *w = &g_workers[i];
@@ -272,4 +305,5 @@ void workers_free(void)
     free(g_workers);
     g_workers = NULL;
     g_nworkers = 0;
+    metrics_free();
 }

@@ -23,6 +23,7 @@ typedef struct chan_cfg {
     int raw;                      /* data_format raw */
     const service_t *service;     /* NULL: unknown (answered with an error) */
     uint64_t max_message_size;
+    uint32_t log_messages;        /* log each message's first N bytes; 0: off */
     uint64_t new_token_wait_ms;   /* also bounds the HTTP handshake */
     uint64_t ping_interval_ms;
     uint32_t pings_missed_threshold;
@@ -30,6 +31,8 @@ typedef struct chan_cfg {
     const service_t *hook;        /* hook_service, NULL for none */
     char gateway_allowed[4096];   /* helpers.web-sockets-gateway's allow-list */
     security_cred_t cred;         /* what a login must match (type NONE: no check) */
+    struct mx_block *mx;          /* the channel's metrics; set by workers_open_channel
+                                     and workers_update_channel, callers leave it */
 } chan_cfg_t;
 
 typedef struct worker worker_t;
@@ -54,6 +57,9 @@ void workers_stop_accepting(void);
 /* The connections the workers hold now, every channel's, closing ones included
  * (a quick count on each worker; the caller waits for all of them). */
 size_t workers_connections(void);
+/* Scrape time: each worker adds the bytes its connections have queued for writing
+ * to its channels' metrics blocks (metrics_add_queued). */
+void workers_queued(void);
 /* Wait until every worker has finished what it was doing and run this no-op: a
  * quiescent point. After it, no worker is still inside code it entered before
  * the call (a service being replaced, a configuration being freed). */

@@ -1,6 +1,7 @@
 /* odb.c - odb.h's front: picks the backend from the URL's scheme, hands every
  * other call to the backend's table of functions, and holds what both backends
  * share (a redacted URL for logs, the search-term splitter). */
+#include "metrics/metrics.h"
 #include "odb/odb_internal.h"
 
 #include <stdio.h>
@@ -119,6 +120,15 @@ void odb_copy_text(char *dst, size_t cap, const char *src, size_t n)
 
 /* ---- dispatch ----------------------------------------------------------------------- */
 
+/* A failed database call (WSX_EIO: the backend's error, a lost connection) is
+ * counted for wsx_odb_errors_total; "not found" and conflicts are answers. */
+static int counted(int rc)
+{
+    if (rc == WSX_EIO)
+        metrics_odb_error();
+    return rc;
+}
+
 void odb_close(odb_t *db)
 {
     if (db)
@@ -127,7 +137,7 @@ void odb_close(odb_t *db)
 
 int odb_schema_version(odb_t *db)
 {
-    return db->ops->schema_version(db);
+    return counted(db->ops->schema_version(db));
 }
 int odb_listen_fd(odb_t *db)
 {
@@ -147,142 +157,142 @@ const char *odb_error(odb_t *db)
 }
 int odb_reconnect(odb_t *db)
 {
-    return db->ops->reconnect(db);
+    return counted(db->ops->reconnect(db));
 }
 
 int odb_channel_insert(odb_t *db, channel_t *ch, char *conflict)
 {
-    return db->ops->channel_insert(db, ch, conflict);
+    return counted(db->ops->channel_insert(db, ch, conflict));
 }
 
 int odb_channel_update(odb_t *db, channel_t *ch, char *conflict)
 {
-    return db->ops->channel_update(db, ch, conflict);
+    return counted(db->ops->channel_update(db, ch, conflict));
 }
 
 int odb_channel_delete(odb_t *db, int64_t id)
 {
-    return db->ops->channel_delete(db, id);
+    return counted(db->ops->channel_delete(db, id));
 }
 
 int odb_channel_get(odb_t *db, int64_t id, channel_t *out)
 {
-    return db->ops->channel_get(db, id, out);
+    return counted(db->ops->channel_get(db, id, out));
 }
 
 int odb_channel_get_by_name(odb_t *db, int64_t cluster_id, const char *name, channel_t *out)
 {
-    return db->ops->channel_get_by_name(db, cluster_id, name, out);
+    return counted(db->ops->channel_get_by_name(db, cluster_id, name, out));
 }
 
 int odb_channel_list(odb_t *db, int64_t cluster_id, const char *query, int64_t offset,
                      int64_t limit, channel_t **items, size_t *n, int64_t *total)
 {
-    return db->ops->channel_list(db, cluster_id, query, offset, limit, items, n, total);
+    return counted(db->ops->channel_list(db, cluster_id, query, offset, limit, items, n, total));
 }
 
 int odb_channel_all(odb_t *db, channel_t **items, size_t *n)
 {
-    return db->ops->channel_all(db, items, n);
+    return counted(db->ops->channel_all(db, items, n));
 }
 
 int odb_config_version(odb_t *db, int64_t *out)
 {
-    return db->ops->config_version(db, out);
+    return counted(db->ops->config_version(db, out));
 }
 
 int odb_security_insert(odb_t *db, security_def_t *def)
 {
-    return db->ops->security_insert(db, def);
+    return counted(db->ops->security_insert(db, def));
 }
 
 int odb_security_update(odb_t *db, security_def_t *def)
 {
-    return db->ops->security_update(db, def);
+    return counted(db->ops->security_update(db, def));
 }
 
 int odb_security_delete(odb_t *db, int64_t id)
 {
-    return db->ops->security_delete(db, id);
+    return counted(db->ops->security_delete(db, id));
 }
 
 int odb_security_get(odb_t *db, int64_t id, security_def_t *out)
 {
-    return db->ops->security_get(db, id, out);
+    return counted(db->ops->security_get(db, id, out));
 }
 
 int odb_security_get_by_name(odb_t *db, int64_t cluster_id, const char *name, security_def_t *out)
 {
-    return db->ops->security_get_by_name(db, cluster_id, name, out);
+    return counted(db->ops->security_get_by_name(db, cluster_id, name, out));
 }
 
 int odb_security_list(odb_t *db, int64_t cluster_id, const char *query, int64_t offset,
                       int64_t limit, security_def_t **items, size_t *n, int64_t *total)
 {
-    return db->ops->security_list(db, cluster_id, query, offset, limit, items, n, total);
+    return counted(db->ops->security_list(db, cluster_id, query, offset, limit, items, n, total));
 }
 
 int odb_security_channels(odb_t *db, int64_t id, char ***names, size_t *n)
 {
-    return db->ops->security_channels(db, id, names, n);
+    return counted(db->ops->security_channels(db, id, names, n));
 }
 
 int odb_channel_state_set(odb_t *db, const char *server, int64_t channel_id, const char *state)
 {
-    return db->ops->channel_state_set(db, server, channel_id, state);
+    return counted(db->ops->channel_state_set(db, server, channel_id, state));
 }
 
 int odb_channel_state_get(odb_t *db, const char *server, int64_t channel_id, char *out, size_t cap)
 {
-    return db->ops->channel_state_get(db, server, channel_id, out, cap);
+    return counted(db->ops->channel_state_get(db, server, channel_id, out, cap));
 }
 
 int odb_channel_state_list(odb_t *db, int64_t channel_id, channel_state_row_t **items, size_t *n)
 {
-    return db->ops->channel_state_list(db, channel_id, items, n);
+    return counted(db->ops->channel_state_list(db, channel_id, items, n));
 }
 
 int odb_server_register(odb_t *db, const server_row_t *me)
 {
-    return db->ops->server_register(db, me);
+    return counted(db->ops->server_register(db, me));
 }
 
 int odb_server_heartbeat(odb_t *db, const char *name)
 {
-    return db->ops->server_heartbeat(db, name);
+    return counted(db->ops->server_heartbeat(db, name));
 }
 
 int odb_server_leave(odb_t *db, const char *name)
 {
-    return db->ops->server_leave(db, name);
+    return counted(db->ops->server_leave(db, name));
 }
 
 int odb_server_list(odb_t *db, int64_t cluster_id, server_row_t **items, size_t *n)
 {
-    return db->ops->server_list(db, cluster_id, items, n);
+    return counted(db->ops->server_list(db, cluster_id, items, n));
 }
 
 int odb_server_upsert(odb_t *db, const char *name, const char *admin_addr)
 {
-    return db->ops->server_upsert(db, name, admin_addr);
+    return counted(db->ops->server_upsert(db, name, admin_addr));
 }
 
 int odb_admin_user_count(odb_t *db, int64_t *out)
 {
-    return db->ops->admin_user_count(db, out);
+    return counted(db->ops->admin_user_count(db, out));
 }
 
 int odb_admin_user_create(odb_t *db, const char *username, const char *hash)
 {
-    return db->ops->admin_user_create(db, username, hash);
+    return counted(db->ops->admin_user_create(db, username, hash));
 }
 
 int odb_admin_user_get_hash(odb_t *db, const char *username, char *hash, size_t cap)
 {
-    return db->ops->admin_user_get_hash(db, username, hash, cap);
+    return counted(db->ops->admin_user_get_hash(db, username, hash, cap));
 }
 
 int odb_admin_user_set_hash(odb_t *db, const char *username, const char *hash)
 {
-    return db->ops->admin_user_set_hash(db, username, hash);
+    return counted(db->ops->admin_user_set_hash(db, username, hash));
 }

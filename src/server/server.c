@@ -69,16 +69,17 @@ static server_row_t g_me;      /* this server's row, as registered */
 static void usage(FILE *f, int quickstart)
 {
     if (quickstart)
-        fprintf(f, "usage: wsx quickstart [--data DIR]\n"
+        fprintf(f, "usage: wsx quickstart [--data DIR] [--log-level LEVEL]\n"
                    "  Creates the admin user and the channel \"demo\" (ws://127.0.0.1:48902/demo,\n"
                    "  service demo.echo, json) if missing, then runs the server.\n"
-                   "  --data DIR   data directory (default ./var)\n");
+                   "  --data DIR   data directory (default ./var)\n"
+                   "  --log-level LEVEL  debug, info (default), warn or error\n");
     else
         fprintf(f,
                 "usage: wsx server [--data DIR] [--odb URL] [--admin HOST:PORT]\n"
                 "                  [--workers N] [--name NAME] [--services-dir DIR]\n"
                 "                  [--bind-host HOST] [--heartbeat-seconds S] [--drain-seconds S]\n"
-                "                  [--cluster-secret-file FILE]\n"
+                "                  [--cluster-secret-file FILE] [--log-level LEVEL]\n"
                 "       wsx server list [--json]   the cluster's servers and their states\n"
                 "                                  (wsx server list --help)\n"
                 "  --data DIR           data directory (default ./var)\n"
@@ -106,7 +107,10 @@ static void usage(FILE *f, int quickstart)
                 "  --cluster-secret-file FILE  the key the servers of a cluster sign their\n"
                 "                       calls to each other with: give every server the same\n"
                 "                       file (default DIR/cluster-secret, created with 32\n"
-                "                       random bytes, mode 0600, when missing)\n");
+                "                       random bytes, mode 0600, when missing)\n"
+                "  --log-level LEVEL    the least severe events logged: debug, info (default),\n"
+                "                       warn or error; one event per line on stderr, key=value\n"
+                "                       (ts=... level=... msg=\"...\")\n");
 }
 
 static int parse_opts(int argc, char **argv, server_opts_t *o)
@@ -120,6 +124,7 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         {"bind-host", required_argument, NULL, 'b'},
         {"heartbeat-seconds", required_argument, NULL, 'H'},
         {"drain-seconds", required_argument, NULL, 'D'},
+        {"log-level", required_argument, NULL, 'L'},
         {0, 0, 0, 0}};
     o->quickstart = strcmp(argv[0], "quickstart") == 0;
     o->data = "var";
@@ -138,7 +143,7 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (o->quickstart && c != 'd' && c != 'h')
+        if (o->quickstart && c != 'd' && c != 'h' && c != 'L')
             c = '?';
         switch (c) {
         case 'd':
@@ -183,6 +188,16 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
                 return 2;
             }
             *(c == 'H' ? &o->heartbeat_s : &o->drain_s) = (int)n;
+            break;
+        }
+        case 'L': {
+            int level = log_level_parse(optarg);
+            if (level < 0) {
+                fprintf(stderr, "wsx: --log-level must be debug, info, warn or error, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            log_set_level((log_level_t)level);
             break;
         }
         case 'n':

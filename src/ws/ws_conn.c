@@ -31,6 +31,7 @@
 #include <time.h>
 #include "ws/ws_frame.h"
 #include "ws/ws_handshake.h"
+#include "net/worker.h"
 
 #define RBUF_SIZE (64 * 1024)
 #define HEAD_MAX 8192            /* request head limit: then 431 */
@@ -100,6 +101,14 @@ static void conn_drop(ws_conn_t *c)
     if (c->state == WS_ST_DEAD)
         return;
     c->state = WS_ST_DEAD;
+    if (c->flags & WS_F_COUNTED) {
+        log_debug("connection closed on channel \"%s\" with code %u", c->lst->cfg->name,
+                  (unsigned)c->close_code);
+        MX_ADD(c->lst->mx->open, -1);
+        MX_ADD(metrics_worker(workers_self())
+                   ->closes[c->close_code >= 1000 && c->close_code < 5000 ? c->close_code : 0],
+               1);
+    }
     if (c->auth_job)
         wsx_auth_cancel(c->auth_job);
     if (c->sess)
@@ -171,12 +180,31 @@ static int out_append(ws_conn_t *c, const void *p, size_t n)
     return 0;
 }
 
+/* The channel's traffic log (log_messages > 0): one line per data message, the
+ * payload cut to the channel's limit. Off the hot path: only called when on. */
+__attribute__((cold, noinline)) static void log_traffic(const ws_conn_t *c, const char *dir,
+                                                        int opcode, const uint8_t *p, size_t n)
+{
+    const chan_cfg_t *cfg = c->lst->cfg;
+    char name[sizeof cfg->name * 2], fields[sizeof name + 64];
+    log_escape(name, sizeof name, cfg->name, strlen(cfg->name));
+    snprintf(fields, sizeof fields, "channel=\"%s\" dir=%s type=%s", name, dir,
+             opcode == WS_OP_BINARY ? "binary" : "text");
+    log_data(LOG_INFO, "message", fields, p, n, cfg->log_messages);
+}
+
 static int send_frame(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
 {
     uint8_t hdr[WS_FRAME_MAX_HEADER];
     size_t hl = ws_frame_encode_header(hdr, 1, opcode, n, NULL);
     if (out_append(c, hdr, hl) < 0 || (n && out_append(c, p, n) < 0))
         return WSX_ENOMEM;
+    if (opcode == WS_OP_TEXT || opcode == WS_OP_BINARY) {
+        MX_ADD(c->lst->mx->msgs_out, 1);
+        MX_ADD(c->lst->mx->bytes_out, n);
+        if (c->lst->cfg->log_messages)
+            log_traffic(c, "out", opcode, p, n);
+    }
     return 0;
 }
 
@@ -233,6 +261,13 @@ void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason)
 static void http_error(ws_conn_t *c, int status, const char *extra)
 {
     const char *text, *body;
+    int why = status == 404   ? MX_HS_NOT_FOUND
+              : status == 401 ? MX_HS_UNAUTHORIZED
+              : status == 431 ? MX_HS_TOO_LARGE
+              : status == 503 ? MX_HS_BUSY
+              : extra         ? MX_HS_BAD_VERSION /* 400 naming the version we speak */
+                              : MX_HS_BAD_REQUEST;
+    MX_ADD(metrics_worker(workers_self())->hs_fail[why], 1);
     switch (status) {
     case 404:
         text = "Not Found";
@@ -271,7 +306,8 @@ static void open_ws(ws_conn_t *c, const char *resp, size_t n)
     const chan_cfg_t *cfg = c->lst->cfg;
     out_append(c, resp, n);
     c->state = WS_ST_OPEN;
-    c->flags |= WS_F_PONG_SEEN;
+    c->flags |= WS_F_PONG_SEEN | WS_F_COUNTED;
+    MX_ADD(c->lst->mx->open, 1);
     /* raw channels: no login, so the new-token wait ends with the handshake and
      * the ping timer takes over; json channels keep the new-token wait running
      * until create-session */
@@ -468,6 +504,10 @@ static void fill_peer(void *arg)
 static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
 {
     const chan_cfg_t *cfg = c->lst->cfg;
+    MX_ADD(c->lst->mx->msgs_in, 1);
+    MX_ADD(c->lst->mx->bytes_in, n);
+    if (cfg->log_messages)
+        log_traffic(c, "in", opcode, p, n);
     if (!cfg->raw) {
         wsx_session_on_message(c, p, n);
         return;
@@ -485,7 +525,9 @@ static void deliver(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
                        .is_binary = opcode == WS_OP_BINARY};
     service_ctx_t ctx = {.env_fill = fill_peer, .env_arg = &peer};
     wsx_reply_t reply;
+    uint64_t t0 = mx_call_start(c->lst->mx);
     int rc = cfg->service ? service_call(cfg->service, &call, &reply, &ctx) : WSX_ENOTFOUND;
+    mx_call_end(c->lst->mx, t0);
     if (rc == WSX_ENOTFOUND) {
         log_warn("channel \"%s\": its service %s is not deployed", cfg->name,
                  cfg->service ? service_name(cfg->service) : "(unknown)");
@@ -860,6 +902,8 @@ static void on_timer(ev_loop_t *loop, ev_timer_t *t)
         ev_timer_start(loop, &c->timer, cfg->ping_interval_ms, on_timer);
         return;
     default: /* handshake not finished in time, or the peer never closed */
+        if (c->state == WS_ST_HTTP)
+            MX_ADD(metrics_worker(workers_self())->hs_fail[MX_HS_TIMEOUT], 1);
         conn_drop(c);
         return;
     }
@@ -875,6 +919,7 @@ int ws_conn_accept(listener_t *l, int fd)
     c->lst = l;
     c->state = WS_ST_HTTP;
     c->accepted_us = isotime_now_us();
+    MX_ADD(l->mx->accepted, 1);
     c->close_code = 1006; /* until a close frame says otherwise */
     if (ev_io_start(l->loop, &c->io, fd, EV_READ, on_io) < 0) {
         close(fd);
@@ -889,6 +934,11 @@ int ws_conn_accept(listener_t *l, int fd)
     /* the new-token wait time also bounds the HTTP handshake */
     ev_timer_start(l->loop, &c->timer, l->cfg->new_token_wait_ms, on_timer);
     return 0;
+}
+
+size_t ws_conn_queued(const ws_conn_t *c)
+{
+    return c->out_len - c->out_off;
 }
 
 int ws_conn_send_frame(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)

@@ -22,6 +22,8 @@ void ws_conn_close(ws_conn_t *c, uint16_t code, const char *reason);
  * frames went out); freed after the loop iteration. */
 void ws_conn_abort(ws_conn_t *c);
 
+/* Bytes queued for writing that the kernel has not taken yet. */
+size_t ws_conn_queued(const ws_conn_t *c);
 /* The next connection of the listener's list (for iterating while closing). */
 ws_conn_t *ws_conn_next(ws_conn_t *c);
 

@@ -43,6 +43,7 @@ enum {
     WS_F_DROP_AFTER_FLUSH = 4,
     WS_F_STALLED = 8,
     WS_F_PAUSED = 16, /* input is held back until ws_conn_resume */
+    WS_F_COUNTED = 32, /* upgraded: counted in its channel's open gauge */
 };
 
 /* Queue one unfragmented frame. Returns 0 or WSX_ENOMEM. */

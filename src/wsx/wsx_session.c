@@ -540,7 +540,9 @@ static void invoke(ws_conn_t *c, const wsx_envelope_t *e)
                        .input_len = in.len, .is_json = 1};
     wsx_reply_t r;
     service_ctx_t ctx = {.gateway_allowed = cfg->gateway_allowed};
+    uint64_t t0 = mx_call_start(c->lst->mx);
     int rc = cfg->service ? service_call(cfg->service, &call, &r, &ctx) : WSX_ENOTFOUND;
+    mx_call_end(c->lst->mx, t0);
     if (rc == WSX_ENOTFOUND) {
         static __thread uint64_t last_log;
         uint64_t now = ev_now(c->lst->loop);

@@ -85,6 +85,7 @@ Test(admin_channel_json, to_json_fields)
                           "ping_interval",
                           "pings_missed_threshold",
                           "max_message_size",
+                          "log_messages",
                           "created_at",
                           "updated_at",
                           "state"};

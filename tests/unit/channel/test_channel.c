@@ -424,6 +424,19 @@ Test(channel_validate, times_and_counts)
     CHECK_POSITIVE(pings_missed_threshold);
 }
 
+Test(channel_validate, log_messages)
+{
+    channel_t ch = valid();
+    cr_assert_eq(ch.log_messages, 0, "off by default");
+    ch.log_messages = 65536;
+    ok(&ch);
+    ch.log_messages = 65537;
+    invalid(&ch, "log_messages", "out_of_range",
+            "log_messages must be between 0 (off) and 65536 bytes, got 65537");
+    ch.log_messages = -1;
+    invalid(&ch, "log_messages", "out_of_range", "got -1");
+}
+
 Test(channel_validate, max_message_size)
 {
     channel_t ch = valid();

@@ -85,12 +85,12 @@ static void iso_timestamp(const char *t)
 
 Test(odb, migrating_twice_changes_nothing)
 {
-    cr_assert_eq(odb_schema_version(db), 3);
+    cr_assert_eq(odb_schema_version(db), 4);
     reopen();
     reopen();
-    cr_assert_eq(odb_schema_version(db), 3);
-    cr_assert_eq(sql_int("SELECT COUNT(*) FROM schema_version"), 3);
-    cr_assert_eq(sql_int("SELECT MAX(version) FROM schema_version"), 3);
+    cr_assert_eq(odb_schema_version(db), 4);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM schema_version"), 4);
+    cr_assert_eq(sql_int("SELECT MAX(version) FROM schema_version"), 4);
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM cluster WHERE id = 1 AND name = 'default'"), 1);
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM config_version"), 1);
     cr_assert_eq(version(), 0);
@@ -144,6 +144,7 @@ Test(odb, insert_get_update_delete)
     ch.ping_interval = 30;
     ch.pings_missed_threshold = 4;
     ch.max_message_size = 4096;
+    ch.log_messages = 300;
     cr_assert_eq(odb_channel_insert(db, &ch, NULL), 0);
     cr_assert_gt(ch.id, 0);
     iso_timestamp(ch.created_at);
@@ -168,6 +169,7 @@ Test(odb, insert_get_update_delete)
     cr_assert_eq(got.ping_interval, 30);
     cr_assert_eq(got.pings_missed_threshold, 4);
     cr_assert_eq(got.max_message_size, 4096);
+    cr_assert_eq(got.log_messages, 300);
     cr_assert_str_eq(got.created_at, ch.created_at);
     cr_assert_str_eq(got.updated_at, ch.updated_at);
     cr_assert_str_eq(got.state, "", "state is per server, not part of the row");
@@ -186,6 +188,7 @@ Test(odb, insert_get_update_delete)
     got.gateway_services[0] = '\0';
     strcpy(got.name, "orders-v2");
     strcpy(got.address, "wss://[::1]:48903/v2");
+    got.log_messages = 0;
     strcpy(got.created_at, "tampered");
     cr_assert_eq(odb_channel_update(db, &got, NULL), 0);
     cr_assert_str_eq(got.created_at, ch.created_at, "created_at is kept");
@@ -196,6 +199,7 @@ Test(odb, insert_get_update_delete)
     cr_assert_eq(again.is_active, 1);
     cr_assert_str_eq(again.security, "");
     cr_assert_str_eq(again.address, "wss://[::1]:48903/v2");
+    cr_assert_eq(again.log_messages, 0, "traffic logging switched off");
     cr_assert_str_eq(again.created_at, ch.created_at);
     cr_assert_str_eq(again.updated_at, got.updated_at);
     cr_assert_eq(again.security_id, 0);
@@ -688,10 +692,11 @@ Test(odb, migrations_from_a_version_1_database)
 {
     make_v1_database();
     reopen();
-    cr_assert_eq(odb_schema_version(db), 3);
+    cr_assert_eq(odb_schema_version(db), 4);
     channel_t ch;
     cr_assert_eq(odb_channel_get_by_name(db, 1, "open", &ch), 0);
     cr_assert_eq(ch.is_active, 1, "a channel without security is untouched");
+    cr_assert_eq(ch.log_messages, 0, "migration 004: traffic logs off for existing channels");
     cr_assert_str_eq(ch.security, "");
     cr_assert_eq(ch.security_id, 0);
     cr_assert_str_eq(ch.hook_service, "");

@@ -91,6 +91,7 @@ function collect() {
     ping_interval: int('ping_interval'),
     pings_missed_threshold: int('pings_missed_threshold'),
     max_message_size: int('max_message_size'),
+    log_messages: int('log_messages'),
     hook_service: field('hook_service').value || null,
     gateway_services: gateway,
   };
@@ -102,7 +103,7 @@ function fill(ch) {
   field('address').value = ch.address;
   field('data_format').value = ch.data_format;
   for (const k of ['new_token_wait_time', 'token_ttl', 'ping_interval', 'pings_missed_threshold',
-    'max_message_size']) {
+    'max_message_size', 'log_messages']) {
     field(k).value = ch[k];
   }
   field('gateway_services').value = (ch.gateway_services || []).join(', ');
