@@ -70,7 +70,7 @@ static void usage(FILE *f, int quickstart)
 {
     if (quickstart)
         fprintf(f, "usage: wsx quickstart [--data DIR] [--log-level LEVEL]\n"
-                   "  Creates the admin user and the channel \"demo\" (ws://127.0.0.1:48902/demo,\n"
+                   "  Creates the admin user and the channel \"demo\" (ws://127.0.0.1:8184/demo,\n"
                    "  service demo.echo, json) if missing, then runs the server.\n"
                    "  --data DIR   data directory (default ./var)\n"
                    "  --log-level LEVEL  debug, info (default), warn or error\n");
@@ -237,18 +237,18 @@ static int ensure_demo(odb_t *db)
         return 0;
     channel_defaults(&ch);
     snprintf(ch.name, sizeof ch.name, "demo");
-    snprintf(ch.address, sizeof ch.address, "ws://127.0.0.1:48902/demo");
+    snprintf(ch.address, sizeof ch.address, "ws://127.0.0.1:8184/demo");
     snprintf(ch.service, sizeof ch.service, "demo.echo");
     snprintf(ch.data_format, sizeof ch.data_format, "json");
     char conflict[CHANNEL_NAME_MAX * 4 + 1] = "";
     int rc = odb_channel_insert(db, &ch, conflict);
     if (rc == WSX_EPORTUSED) {
-        log_warn("quickstart: port 48902 is already used by channel \"%s\"; not creating \"demo\"",
+        log_warn("quickstart: port 8184 is already used by channel \"%s\"; not creating \"demo\"",
                  conflict);
         return 0;
     }
     if (rc == 0)
-        log_info("quickstart: created channel \"demo\" on ws://127.0.0.1:48902/demo (demo.echo)");
+        log_info("quickstart: created channel \"demo\" on ws://127.0.0.1:8184/demo (demo.echo)");
     return rc;
 }
 

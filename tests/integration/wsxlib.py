@@ -67,8 +67,8 @@ def connect_refused(port, host="127.0.0.1", timeout=5.0):
 
 def port_is_free(port):
     """Nobody listens on 127.0.0.1:port and we could bind it the way the server does
-    (SO_REUSEADDR: a connection of an earlier test in TIME_WAIT on that port, likely
-    for quickstart's fixed 48902 inside the ephemeral range, does not stop it)."""
+    (SO_REUSEADDR: a connection of an earlier test in TIME_WAIT on that port does not
+    stop it; a live client socket on it does)."""
     if not connect_refused(port):
         return False
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
