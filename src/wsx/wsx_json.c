@@ -251,13 +251,15 @@ static inline const uint8_t *scan_literal(const uint8_t *p, const uint8_t *end, 
     return fail(s, p + k, k == avail ? E_END : E_LITERAL);
 }
 
-/* One value starting exactly at p (no whitespace before it). Containers are walked
- * with the bit stack; everything else is a leaf scan. Returns the byte after the
- * value. */
-static const uint8_t *scan_value(const uint8_t *p, const uint8_t *end, scan_t *s)
+/* One value starting exactly at p (no whitespace before it), inside `outer` open
+ * containers (0 at the top; 1 for a member of the object an iterator walks, so the
+ * depth limit counts from the message's top as wsx_json_validate does). Containers
+ * are walked with the bit stack; everything else is a leaf scan. Returns the byte
+ * after the value. */
+static const uint8_t *scan_value(const uint8_t *p, const uint8_t *end, scan_t *s, unsigned outer)
 {
     uint64_t is_obj = 0; /* bit 0: the innermost open container is an object */
-    unsigned depth = 0;
+    unsigned depth = outer;
 
 value:
     if (p == end)
@@ -304,7 +306,7 @@ value:
         return NULL;
 
 next:
-    if (depth == 0)
+    if (depth == outer)
         return p;
     p = skip_ws(p, end);
     if (p == end)
@@ -353,7 +355,7 @@ int wsx_json_validate(const uint8_t *buf, size_t len, size_t *err_off, const cha
 {
     const uint8_t *end = buf + len;
     scan_t s;
-    const uint8_t *p = scan_value(skip_ws(buf, end), end, &s);
+    const uint8_t *p = scan_value(skip_ws(buf, end), end, &s, 0);
 
     if (p) {
         p = skip_ws(p, end);
@@ -451,7 +453,7 @@ int wsx_json_iter_next(wsx_json_iter_t *it, wsx_slice_t *key, wsx_slice_t *val, 
     }
     p = skip_ws(p + 1, end);
     const uint8_t *v = p;
-    p = scan_value(p, end, &s);
+    p = scan_value(p, end, &s, 1);
     if (!p)
         return report(it->buf, &s, err_off, why);
     *val = wsx_slice(v, (size_t)(p - v));

@@ -69,7 +69,9 @@ typedef struct wsx_json_iter {
     int known_valid; /* set by wsx_json_iter_init_valid: no checks */
 } wsx_json_iter_t;
 
-/* Start a checking walk at buf[off], which must be the object's '{'. */
+/* Start a checking walk at buf[off], which must be the object's '{'. The object
+ * counts as one level of WSX_JSON_MAX_DEPTH: a walk over a message's top-level
+ * object refuses what wsx_json_validate refuses. */
 void wsx_json_iter_init(wsx_json_iter_t *it, const uint8_t *buf, size_t len, size_t off);
 
 /* Start a walk without checks over obj, a valid object (leading whitespace allowed).

@@ -406,3 +406,30 @@ Test(envelope, attrs_from_a_message)
     assert_attr(a[0], "region", "eu");
     assert_attr(a[1], "v", "2");
 }
+
+/* Found by fuzz_envelope: a member value nested 64 deep inside the top-level object
+ * is 65 levels in all. The member walk must count the object itself, so the
+ * envelope refuses what wsx_json_validate refuses, with the same sentence. */
+Test(envelope, depth_limit_counts_the_top_level_object)
+{
+    char msg[8 * (WSX_JSON_MAX_DEPTH + 2) + 64], *p = msg;
+    p += sprintf(p, "{\"x\":");
+    for (int i = 0; i < WSX_JSON_MAX_DEPTH; i++)
+        p += sprintf(p, "[");
+    for (int i = 0; i < WSX_JSON_MAX_DEPTH; i++)
+        p += sprintf(p, "]");
+    sprintf(p, "}");
+    size_t off;
+    const char *why;
+    cr_assert_eq(wsx_json_validate((const uint8_t *)msg, strlen(msg), &off, &why), WSX_EINVAL);
+    char want[96];
+    snprintf(want, sizeof want, "invalid JSON at byte %zu: %s", off, why);
+    expect_error(msg, want);
+
+    /* One level less is fine for both (and the envelope then misses meta). */
+    memmove(msg + 5, msg + 6, strlen(msg + 6) + 1);
+    char *last = strrchr(msg, ']');
+    memmove(last, last + 1, strlen(last + 1) + 1);
+    cr_assert_eq(wsx_json_validate((const uint8_t *)msg, strlen(msg), NULL, NULL), 0, "%s", msg);
+    expect_error(msg, "meta is missing");
+}
