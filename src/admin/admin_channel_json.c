@@ -57,6 +57,11 @@ json_t *admin_channel_to_json(const channel_t *ch)
         json_object_set_new(o, "pings_missed_threshold", json_integer(ch->pings_missed_threshold));
     bad |= json_object_set_new(o, "max_message_size", json_integer(ch->max_message_size));
     bad |= json_object_set_new(o, "log_messages", json_integer(ch->log_messages));
+    bad |= json_object_set_new(o, "max_connections", json_integer(ch->max_connections));
+    bad |= admin_json_set_str(o, "slow_consumer_policy", ch->slow_consumer_policy);
+    bad |= json_object_set_new(o, "slow_consumer_seconds", json_integer(ch->slow_consumer_seconds));
+    bad |= json_object_set_new(o, "write_queue_high_water",
+                               json_integer(ch->write_queue_high_water));
     bad |= admin_json_set_str(o, "created_at", ch->created_at);
     bad |= admin_json_set_str(o, "updated_at", ch->updated_at);
     bad |= admin_json_set_str(o, "state", ch->state);
@@ -109,6 +114,11 @@ static const struct field {
     {"pings_missed_threshold", K_INT, offsetof(channel_t, pings_missed_threshold), 0, 0},
     {"max_message_size", K_INT, offsetof(channel_t, max_message_size), 0, 0},
     {"log_messages", K_INT, offsetof(channel_t, log_messages), 0, 0},
+    {"max_connections", K_INT, offsetof(channel_t, max_connections), 0, 0},
+    {"slow_consumer_policy", K_TEXT, offsetof(channel_t, slow_consumer_policy),
+     CAP(slow_consumer_policy), 0},
+    {"slow_consumer_seconds", K_INT, offsetof(channel_t, slow_consumer_seconds), 0, 0},
+    {"write_queue_high_water", K_INT, offsetof(channel_t, write_queue_high_water), 0, 0},
     {"created_at", K_READONLY, 0, 0, 0},
     {"updated_at", K_READONLY, 0, 0, 0},
     {"state", K_READONLY, 0, 0, 0},
@@ -135,7 +145,10 @@ static int take_text(const struct field *f, const json_t *v, channel_t *ch, chan
 {
     char g[GOT_BUF];
     char *dst = (char *)ch + f->off;
-    int is_format = strcmp(f->key, "data_format") == 0;
+    /* the fields that take one of a few words: their one message for any bad value */
+    const char *words = strcmp(f->key, "data_format") == 0 ? "\"json\" or \"raw\""
+                        : strcmp(f->key, "slow_consumer_policy") == 0 ? "\"close\" or \"drop\""
+                                                                      : NULL;
 
     if (json_is_null(v)) {
         if (nullable(f)) {
@@ -146,10 +159,9 @@ static int take_text(const struct field *f, const json_t *v, channel_t *ch, chan
             return channel_err_set(err, f->key, "required", "%s is required", f->key);
     }
     if (!json_is_string(v)) {
-        if (is_format)
-            return channel_err_set(err, f->key, "invalid",
-                                   "data_format must be \"json\" or \"raw\", got %s",
-                                   got(v, g, sizeof g));
+        if (words)
+            return channel_err_set(err, f->key, "invalid", "%s must be %s, got %s", f->key,
+                                   words, got(v, g, sizeof g));
         return channel_err_set(err, f->key, "invalid", "%s must be a string%s, got %s", f->key,
                                nullable(f) ? " or null" : "", got(v, g, sizeof g));
     }
@@ -159,10 +171,9 @@ static int take_text(const struct field *f, const json_t *v, channel_t *ch, chan
         return channel_err_set(err, f->key, "invalid",
                                "%s must not contain control characters (U+0000)", f->key);
     if (n >= f->cap) {
-        if (is_format)
-            return channel_err_set(err, f->key, "invalid",
-                                   "data_format must be \"json\" or \"raw\", got %s",
-                                   got(v, g, sizeof g));
+        if (words)
+            return channel_err_set(err, f->key, "invalid", "%s must be %s, got %s", f->key,
+                                   words, got(v, g, sizeof g));
         /* The name's limit is in characters and always fits its buffer. */
         if (strcmp(f->key, "name") == 0)
             return channel_err_set(err, f->key, "too_long",

@@ -35,6 +35,9 @@ void channel_defaults(channel_t *ch)
     ch->ping_interval = CHANNEL_DEFAULT_PING_INTERVAL;
     ch->pings_missed_threshold = CHANNEL_DEFAULT_PINGS_MISSED;
     ch->max_message_size = CHANNEL_DEFAULT_MAX_MESSAGE;
+    strcpy(ch->slow_consumer_policy, "close");
+    ch->slow_consumer_seconds = CHANNEL_DEFAULT_SLOW_CONSUMER_SECONDS;
+    ch->write_queue_high_water = CHANNEL_DEFAULT_WRITE_QUEUE_HIGH_WATER;
 }
 
 /* Cut a NUL-terminated buffer back to the last whole UTF-8 sequence, so that a
@@ -502,5 +505,24 @@ int channel_validate(const channel_t *ch, channel_err_t *err)
         return channel_err_set(err, "log_messages", "out_of_range",
                                "log_messages must be between 0 (off) and %lld bytes, got %lld",
                                CHANNEL_LOG_MESSAGES_MAX, (long long)ch->log_messages);
+    if (ch->max_connections < 0 || ch->max_connections > CHANNEL_COUNT_MAX)
+        return channel_err_set(err, "max_connections", "out_of_range",
+                               "max_connections must be between 0 (unlimited) and %lld, got %lld",
+                               CHANNEL_COUNT_MAX, (long long)ch->max_connections);
+    if (strcmp(ch->slow_consumer_policy, "close") != 0 &&
+        strcmp(ch->slow_consumer_policy, "drop") != 0)
+        return channel_err_set(err, "slow_consumer_policy", "invalid",
+                               "slow_consumer_policy must be \"close\" or \"drop\", got %s",
+                               quote(ch->slow_consumer_policy, q, sizeof q));
+    if ((rc = check_range("slow_consumer_seconds", ch->slow_consumer_seconds, CHANNEL_SECONDS_MAX,
+                          " seconds", err)))
+        return rc;
+    if (ch->write_queue_high_water < CHANNEL_WRITE_QUEUE_HIGH_WATER_MIN ||
+        ch->write_queue_high_water > CHANNEL_WRITE_QUEUE_HIGH_WATER_MAX)
+        return channel_err_set(
+            err, "write_queue_high_water", "out_of_range",
+            "write_queue_high_water must be between %lld and %lld bytes (1 GiB), got %lld",
+            CHANNEL_WRITE_QUEUE_HIGH_WATER_MIN, CHANNEL_WRITE_QUEUE_HIGH_WATER_MAX,
+            (long long)ch->write_queue_high_water);
     return 0;
 }

@@ -13,6 +13,10 @@
 #define CHANNEL_DEFAULT_PING_INTERVAL 45
 #define CHANNEL_DEFAULT_PINGS_MISSED 2
 #define CHANNEL_DEFAULT_MAX_MESSAGE (1024 * 1024)
+#define CHANNEL_DEFAULT_SLOW_CONSUMER_SECONDS 10
+#define CHANNEL_DEFAULT_WRITE_QUEUE_HIGH_WATER (4 * 1024 * 1024)
+#define CHANNEL_WRITE_QUEUE_HIGH_WATER_MIN 1024LL
+#define CHANNEL_WRITE_QUEUE_HIGH_WATER_MAX (1024LL * 1024 * 1024)
 #define CHANNEL_SERVICE_NAME_MAX 255  /* bytes of a service name */
 #define CHANNEL_GATEWAY_MAX 4096      /* bytes of gateway_services, with its NUL */
 
@@ -45,6 +49,12 @@ typedef struct channel {
     int64_t pings_missed_threshold;
     int64_t max_message_size;
     int64_t log_messages;   /* log each message's first N bytes, 0: off */
+    /* limits (README "Limits"): upgrades open at once, 0: unlimited; what to do with
+     * a client whose unsent output stays above write_queue_high_water bytes */
+    int64_t max_connections;
+    char slow_consumer_policy[8]; /* "close" (1008 after slow_consumer_seconds) or "drop" */
+    int64_t slow_consumer_seconds;
+    int64_t write_queue_high_water;
     char created_at[40];    /* ISO 8601 UTC */
     char updated_at[40];
     char state[160];        /* this server's: listening / inactive / error: ... */
@@ -58,7 +68,8 @@ typedef struct channel_err {
 } channel_err_t;
 
 /* Fill a channel with the defaults of a new one (active, json, 5 s, 3600 s, 45 s,
- * 2, 1 MiB, cluster 1). */
+ * 2, 1 MiB, cluster 1; no connection limit, slow consumers closed after 10 s above
+ * a 4 MiB write queue). */
 void channel_defaults(channel_t *ch);
 
 /* Parse "ws://HOST:PORT/PATH" (or wss://). HOST: a name, IPv4 or [IPv6]. The port
@@ -74,7 +85,8 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
  * by single spaces; security a name like the channel's; data_format json or raw; the
  * numbers positive (ping interval, thresholds and times >= 1 and at most 2^31-1, so
  * seconds never overflow when turned into smaller units; max_message_size between 1
- * and 1 GiB). Whether the services and the security definition exist, and uniqueness,
+ * and 1 GiB; max_connections 0..2^31-1; slow_consumer_policy close or drop;
+ * slow_consumer_seconds >= 1; write_queue_high_water 1 KiB..1 GiB). Whether the services and the security definition exist, and uniqueness,
  * are checked by the caller, which knows the registry and the ODB. Returns 0 or
  * WSX_EINVAL with *err filled. */
 int channel_validate(const channel_t *ch, channel_err_t *err);

@@ -89,6 +89,10 @@ static int cfg_from(reconciler_t *r, const channel_t *ch, const channel_addr_t *
     cfg->service = service_slot(ch->service); /* a slot: the service may come later */
     cfg->max_message_size = (uint64_t)ch->max_message_size;
     cfg->log_messages = (uint32_t)ch->log_messages;
+    cfg->max_connections = (uint32_t)ch->max_connections;
+    cfg->slow_drop = strcmp(ch->slow_consumer_policy, "drop") == 0;
+    cfg->slow_consumer_ms = (uint64_t)ch->slow_consumer_seconds * 1000;
+    cfg->write_queue_high_water = (uint32_t)ch->write_queue_high_water;
     cfg->new_token_wait_ms = (uint64_t)ch->new_token_wait_time * 1000;
     cfg->ping_interval_ms = (uint64_t)ch->ping_interval * 1000;
     cfg->pings_missed_threshold = (uint32_t)ch->pings_missed_threshold;

@@ -29,6 +29,10 @@ enum {
     OPT_PINGS_MISSED,
     OPT_MAX_MESSAGE,
     OPT_LOG_MESSAGES,
+    OPT_MAX_CONNECTIONS,
+    OPT_SLOW_POLICY,
+    OPT_SLOW_SECONDS,
+    OPT_HIGH_WATER,
     OPT_QUERY,
     OPT_JSON,
 };
@@ -58,6 +62,10 @@ static const field_opt_t field_opts[] = {
     {OPT_PINGS_MISSED, "--pings-missed-threshold", "pings_missed_threshold", F_INTEGER},
     {OPT_MAX_MESSAGE, "--max-message-size", "max_message_size", F_INTEGER},
     {OPT_LOG_MESSAGES, "--log-messages", "log_messages", F_INTEGER},
+    {OPT_MAX_CONNECTIONS, "--max-connections", "max_connections", F_INTEGER},
+    {OPT_SLOW_POLICY, "--slow-consumer-policy", "slow_consumer_policy", F_STRING},
+    {OPT_SLOW_SECONDS, "--slow-consumer-seconds", "slow_consumer_seconds", F_INTEGER},
+    {OPT_HIGH_WATER, "--write-queue-high-water", "write_queue_high_water", F_INTEGER},
 };
 
 /* The options create and edit share; edit adds --rename and refuses --name. */
@@ -76,7 +84,11 @@ static const field_opt_t field_opts[] = {
     {"ping-interval", required_argument, NULL, OPT_PING_INTERVAL}, \
     {"pings-missed-threshold", required_argument, NULL, OPT_PINGS_MISSED}, \
     {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE}, \
-    {"log-messages", required_argument, NULL, OPT_LOG_MESSAGES}
+    {"log-messages", required_argument, NULL, OPT_LOG_MESSAGES}, \
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS}, \
+    {"slow-consumer-policy", required_argument, NULL, OPT_SLOW_POLICY}, \
+    {"slow-consumer-seconds", required_argument, NULL, OPT_SLOW_SECONDS}, \
+    {"write-queue-high-water", required_argument, NULL, OPT_HIGH_WATER}
 /* clang-format on */
 
 static const struct option create_longopts[] = {
@@ -118,7 +130,9 @@ static const struct option delete_longopts[] = {
     "                   [--hook-service S] [--gateway-services S1,S2,...]\n"                       \
     "                   [--data-format json|raw] [--new-token-wait-time S] [--token-ttl S]\n"      \
     "                   [--ping-interval S] [--pings-missed-threshold N]\n"                        \
-    "                   [--max-message-size BYTES] [--log-messages BYTES]\n"
+    "                   [--max-message-size BYTES] [--log-messages BYTES]\n"                \
+    "                   [--max-connections N] [--slow-consumer-policy close|drop]\n"          \
+    "                   [--slow-consumer-seconds S] [--write-queue-high-water BYTES]\n"
 #define SYNOPSIS_LIST "wsx channel list [--query Q] [--json]\n"
 #define SYNOPSIS_GET "wsx channel get NAME [--json]\n"
 #define SYNOPSIS_EDIT                                                                              \
@@ -138,7 +152,14 @@ static const struct option delete_longopts[] = {
     "  --ping-interval S            seconds between server pings (default 45)\n"                   \
     "  --pings-missed-threshold N   missed pings before a client is closed (default 2)\n"          \
     "  --max-message-size BYTES     largest message accepted (default 1048576)\n"                 \
-    "  --log-messages BYTES         log each message in and out, cut to BYTES (default 0: off)\n"
+    "  --log-messages BYTES         log each message in and out, cut to BYTES (default 0: off)\n" \
+    "  --max-connections N          WebSocket connections at once; more get 503 (default 0:\n"    \
+    "                               no limit)\n"                                                  \
+    "  --slow-consumer-policy P     a client whose unsent output stays above the high-water\n"    \
+    "                               mark: close (1008, default) or drop new messages to it\n"    \
+    "  --slow-consumer-seconds S    close: seconds above the mark before 1008 (default 10)\n"    \
+    "  --write-queue-high-water BYTES  unsent output per client that counts as slow\n"          \
+    "                               (default 4194304)\n"
 
 static const char usage_channel[] =
     "usage: wsx channel COMMAND [OPTIONS]\n"
@@ -379,6 +400,10 @@ static int cmd_get(cli_http_t *h, cmd_t *cmd)
         "pings_missed_threshold",
         "max_message_size",
         "log_messages",
+        "max_connections",
+        "slow_consumer_policy",
+        "slow_consumer_seconds",
+        "write_queue_high_water",
         "state",
         "created_at",
         "updated_at",

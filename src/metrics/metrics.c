@@ -16,6 +16,7 @@ struct mx_block {
     char name[801];
     char service[256];
     uint64_t queued; /* scrape-time sum of the workers' write queues */
+    uint64_t upgraded; /* atomic: connections holding one of max_connections */
     mx_block_t *next;
     mx_chan_t slot[]; /* one per worker */
 };
@@ -30,7 +31,8 @@ static const char *const lat_bounds_txt[MX_LAT_BUCKETS] = {
 
 static const char *const hs_reason[MX_HS_N] = {
     "not_found", "bad_version", "bad_request", "unauthorized", "too_large", "busy", "timeout"};
-static const char *const ref_reason[MX_REF_N] = {"fd_limit", "no_memory"};
+static const char *const ref_reason[MX_REF_N] = {
+    "fd_limit", "no_memory", "server_limit", "peer_handshakes", "channel_limit", "memory"};
 
 static mx_worker_t *g_workers;
 static int g_n;
@@ -38,6 +40,24 @@ static mx_block_t *g_blocks;
 static uint64_t g_odb_errors;
 static __thread mx_chan_t t_dummy_chan;     /* slots for threads that are no worker */
 static __thread mx_worker_t *t_dummy_worker; /* (unit tests), lazily allocated */
+
+int metrics_open_take(mx_block_t *b, uint32_t max)
+{
+    if (!b)
+        return 1;
+    uint64_t n = __atomic_add_fetch(&b->upgraded, 1, __ATOMIC_RELAXED);
+    if (max && n > max) {
+        __atomic_sub_fetch(&b->upgraded, 1, __ATOMIC_RELAXED);
+        return 0;
+    }
+    return 1;
+}
+
+void metrics_open_release(mx_block_t *b)
+{
+    if (b)
+        __atomic_sub_fetch(&b->upgraded, 1, __ATOMIC_RELAXED);
+}
 
 int metrics_init(int nworkers)
 {
@@ -239,8 +259,13 @@ int metrics_render(char **out, size_t *len)
         put(&s, "\"} %llu\n", (unsigned long long)ld(&b->queued));
     }
 
+    chan_family(&s, "wsx_messages_dropped_total", "counter",
+                "Data messages to slow consumers dropped (slow_consumer_policy drop).",
+                offsetof(mx_chan_t, dropped));
     family(&s, "wsx_connections_refused_total", "counter",
-           "TCP connections refused before any HTTP, by reason.");
+           "Connections refused, by reason: closed at accept (fd_limit, no_memory, "
+           "server_limit, peer_handshakes) or answered 503 before the upgrade "
+           "(channel_limit, memory).");
     for (int r = 0; r < MX_REF_N; r++) {
         uint64_t t = 0;
         for (int w = 0; w < g_n; w++)

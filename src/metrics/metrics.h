@@ -21,8 +21,18 @@ enum {
     MX_HS_TIMEOUT,       /* no complete request within the new-token wait */
     MX_HS_N
 };
-/* Why a TCP connection was refused before any HTTP. */
-enum { MX_REF_FD_LIMIT, MX_REF_NO_MEMORY, MX_REF_N };
+/* Why a connection was refused: before any HTTP (closed at accept: out of file
+ * descriptors or memory, --max-connections, --max-handshakes-per-peer), or with
+ * 503 before the upgrade (the channel's max_connections, --max-memory). */
+enum {
+    MX_REF_FD_LIMIT,
+    MX_REF_NO_MEMORY,
+    MX_REF_SERVER_LIMIT,
+    MX_REF_PEER_HANDSHAKES,
+    MX_REF_CHANNEL_LIMIT,
+    MX_REF_MEMORY,
+    MX_REF_N
+};
 
 #define MX_LAT_BUCKETS 12 /* service latency, see metrics.c for the bounds */
 
@@ -33,6 +43,7 @@ typedef struct mx_chan {
     uint64_t lat[MX_LAT_BUCKETS + 1]; /* last: +Inf */
     uint64_t lat_sum_ns, lat_count;
     uint64_t calls; /* service calls, timed or not (see mx_call_start) */
+    uint64_t dropped; /* data messages to slow consumers dropped (policy drop) */
 } __attribute__((aligned(64))) mx_chan_t;
 
 typedef struct mx_block mx_block_t;
@@ -85,6 +96,11 @@ mx_block_t *metrics_channel(int64_t id, const char *name, const char *service);
 mx_chan_t *metrics_slot(mx_block_t *b, int worker);
 /* Worker thread i's own counters. */
 mx_worker_t *metrics_worker(int worker);
+/* Worker thread: take one of the channel's max_connections (0: no limit) for an
+ * upgrade. 1 if taken (give it back with metrics_open_release), 0 if all are in
+ * use. The count is the channel's, over every worker: one atomic per block. */
+int metrics_open_take(mx_block_t *b, uint32_t max);
+void metrics_open_release(mx_block_t *b);
 /* Any thread: an ODB call failed. */
 void metrics_odb_error(void);
 /* Control thread: add the bytes queued for writing on a channel (a scrape-time

@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "ev/ev.h"
 #include "http/http_server.h"
+#include "net/limits.h"
 #include "net/sock.h"
 #include "net/worker.h"
 #include "security/security.h"
@@ -53,6 +54,7 @@ typedef struct server_opts {
     int heartbeat_s;
     int drain_s;
     int quickstart;
+    limits_cfg_t limits; /* --max-connections, --max-memory, --max-handshakes-per-peer */
 } server_opts_t;
 
 static reconciler_t *g_rec;
@@ -80,6 +82,8 @@ static void usage(FILE *f, int quickstart)
                 "                  [--workers N] [--name NAME] [--services-dir DIR]\n"
                 "                  [--bind-host HOST] [--heartbeat-seconds S] [--drain-seconds S]\n"
                 "                  [--cluster-secret-file FILE] [--log-level LEVEL]\n"
+                "                  [--max-connections N] [--max-memory BYTES]\n"
+                "                  [--max-handshakes-per-peer N]\n"
                 "       wsx server list [--json]   the cluster's servers and their states\n"
                 "                                  (wsx server list --help)\n"
                 "  --data DIR           data directory (default ./var)\n"
@@ -110,7 +114,16 @@ static void usage(FILE *f, int quickstart)
                 "                       random bytes, mode 0600, when missing)\n"
                 "  --log-level LEVEL    the least severe events logged: debug, info (default),\n"
                 "                       warn or error; one event per line on stderr, key=value\n"
-                "                       (ts=... level=... msg=\"...\")\n");
+                "                       (ts=... level=... msg=\"...\")\n"
+                "  --max-connections N  TCP connections of all channels together, handshakes\n"
+                "                       included (default 0: no limit); beyond, a new one is\n"
+                "                       answered 503 and closed at once\n"
+                "  --max-memory BYTES   memory budget (K, M or G suffix: 512M): while the\n"
+                "                       server's resident size is above it, upgrades get 503;\n"
+                "                       connected clients keep working (default 0: none)\n"
+                "  --max-handshakes-per-peer N  TCP connections from one IP address that have\n"
+                "                       not finished their upgrade; beyond, a new one is closed\n"
+                "                       at once (default 256; 0: no limit)\n");
 }
 
 static int parse_opts(int argc, char **argv, server_opts_t *o)
@@ -125,6 +138,9 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         {"heartbeat-seconds", required_argument, NULL, 'H'},
         {"drain-seconds", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'L'},
+        {"max-connections", required_argument, NULL, 'C'},
+        {"max-memory", required_argument, NULL, 'M'},
+        {"max-handshakes-per-peer", required_argument, NULL, 'P'},
         {0, 0, 0, 0}};
     o->quickstart = strcmp(argv[0], "quickstart") == 0;
     o->data = "var";
@@ -140,6 +156,7 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
     o->bind_host = NULL;
     o->heartbeat_s = MEMBER_HEARTBEAT_DEFAULT_S;
     o->drain_s = DRAIN_DEFAULT_S;
+    o->limits = (limits_cfg_t){.max_handshakes_per_peer = LIMITS_DEFAULT_HANDSHAKES_PER_PEER};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -200,6 +217,30 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
             log_set_level((log_level_t)level);
             break;
         }
+        case 'C':
+        case 'P': {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(optarg, &end, 10);
+            if (!*optarg || *end || *optarg == '-' || errno || n > 100000000) {
+                fprintf(stderr, "wsx: --%s must be an integer from 0 (no limit) to 100000000, got '%s'\n",
+                        c == 'C' ? "max-connections" : "max-handshakes-per-peer", optarg);
+                return 2;
+            }
+            if (c == 'C')
+                o->limits.max_connections = n;
+            else
+                o->limits.max_handshakes_per_peer = (uint32_t)n;
+            break;
+        }
+        case 'M':
+            if (limits_parse_bytes(optarg, &o->limits.max_memory) < 0) {
+                fprintf(stderr, "wsx: --max-memory must be a number of bytes with an optional K, "
+                                "M or G suffix (0: no budget), e.g. 512M, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
         case 'n':
             snprintf(o->name, sizeof o->name, "%s", optarg);
             break;
@@ -444,6 +485,14 @@ int server_main(int argc, char **argv)
         return 1;
     }
     wsx_conns_init(o.name);
+    if (limits_start(&o.limits) < 0) {
+        fprintf(stderr, "wsx: cannot start the memory sampler\n");
+        return 1;
+    }
+    if (o.limits.max_memory && limits_rss() > o.limits.max_memory)
+        log_warn("the server's resident size (%llu bytes) is already above --max-memory "
+                 "(%llu bytes): WebSocket upgrades get 503 until it is below",
+                 (unsigned long long)limits_rss(), (unsigned long long)o.limits.max_memory);
     if (wsx_auth_start() < 0 || workers_start(o.workers) < 0) {
         fprintf(stderr, "wsx: cannot start the workers\n");
         return 1;
@@ -497,6 +546,7 @@ int server_main(int argc, char **argv)
     workers_stop();
     wsx_auth_stop();  /* its last answers land in the stopped workers' queues */
     workers_free();   /* which run them here, releasing the connections they held */
+    limits_stop();
     service_registry_stop(); /* no worker runs a plugin any more */
     ev_timer_stop(loop, &g_tick);
     if (lfd >= 0)

@@ -31,12 +31,12 @@
 #include <time.h>
 #include "ws/ws_frame.h"
 #include "ws/ws_handshake.h"
+#include "net/limits.h"
 #include "net/worker.h"
 
 #define RBUF_SIZE (64 * 1024)
 #define HEAD_MAX 8192            /* request head limit: then 431 */
 #define CLOSE_TIMEOUT_MS 3000    /* how long we wait for the peer's close */
-#define OUT_HIGH_WATER (4u << 20) /* stop reading above this much unsent output */
 #define IN_MIN_GROW 16384
 
 /* The worker thread's shared buffers. One connection is handled at a time, and
@@ -113,9 +113,16 @@ static void conn_drop(ws_conn_t *c)
         wsx_auth_cancel(c->auth_job);
     if (c->sess)
         wsx_session_closed(c); /* while the listener's settings are still at hand */
+    /* the limits it counted in (README "Limits") */
+    limits_conn_release();
+    limits_peer_release(c->peer);
+    c->peer = NULL;
+    if (c->flags & WS_F_SLOT)
+        metrics_open_release(c->lst->cfg->mx);
     ev_loop_t *loop = c->lst->loop;
     ev_io_close(loop, &c->io);
     ev_timer_stop(loop, &c->timer);
+    ev_timer_stop(loop, &c->slow_timer);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -195,6 +202,15 @@ __attribute__((cold, noinline)) static void log_traffic(const ws_conn_t *c, cons
 
 static int send_frame(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
 {
+    /* slow consumer policy drop: above the mark, new frames for this client are
+     * dropped (the newest), so its queue stays bounded while it keeps reading
+     * input; only the close frame, which ends it all, still goes in */
+    if (__builtin_expect(c->lst->cfg->slow_drop, 0) && opcode != WS_OP_CLOSE &&
+        c->out_len - c->out_off > c->lst->cfg->write_queue_high_water) {
+        if (opcode == WS_OP_TEXT || opcode == WS_OP_BINARY)
+            MX_ADD(c->lst->mx->dropped, 1);
+        return 0;
+    }
     uint8_t hdr[WS_FRAME_MAX_HEADER];
     size_t hl = ws_frame_encode_header(hdr, 1, opcode, n, NULL);
     if (out_append(c, hdr, hl) < 0 || (n && out_append(c, p, n) < 0))
@@ -300,6 +316,22 @@ static void http_error(ws_conn_t *c, int status, const char *extra)
     c->flags |= WS_F_CLOSE_AFTER_FLUSH;
 }
 
+/* A limit refuses the upgrade (README "Limits"): 503 with the reason in the body,
+ * counted by reason. */
+static void http_refuse(ws_conn_t *c, int why, const char *error)
+{
+    MX_ADD(metrics_worker(workers_self())->refused[why], 1);
+    char buf[512];
+    int n = snprintf(buf, sizeof buf,
+                     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nRetry-After: 5\r\nConnection: close\r\n\r\n"
+                     "{\"error\": \"%s\"}",
+                     strlen(error) + 13, error);
+    out_append(c, buf, (size_t)n);
+    c->state = WS_ST_CLOSING;
+    c->flags |= WS_F_CLOSE_AFTER_FLUSH;
+}
+
 /* Send the 101 and start the WebSocket. */
 static void open_ws(ws_conn_t *c, const char *resp, size_t n)
 {
@@ -307,6 +339,8 @@ static void open_ws(ws_conn_t *c, const char *resp, size_t n)
     out_append(c, resp, n);
     c->state = WS_ST_OPEN;
     c->flags |= WS_F_PONG_SEEN | WS_F_COUNTED;
+    limits_peer_release(c->peer); /* its handshake is over */
+    c->peer = NULL;
     MX_ADD(c->lst->mx->open, 1);
     /* raw channels: no login, so the new-token wait ends with the handshake and
      * the ping timer takes over; json channels keep the new-token wait running
@@ -441,6 +475,18 @@ static int upgrade(ws_conn_t *c, const http_request_t *req)
         http_error(c, 400, NULL);
         return 0;
     }
+    /* the limits on new WebSockets, before anything is set up for this one: the
+     * server's memory budget, then the channel's connection count */
+    if (limits_over_memory()) {
+        http_refuse(c, MX_REF_MEMORY, "The server is above its memory budget; try again later");
+        return 0;
+    }
+    if (!metrics_open_take(cfg->mx, cfg->max_connections)) {
+        http_refuse(c, MX_REF_CHANNEL_LIMIT,
+                    "The channel has its maximum of connections; try again later");
+        return 0;
+    }
+    c->flags |= WS_F_SLOT;
     char resp[256];
     size_t n = ws_handshake_response(resp, sizeof resp, key);
     /* kept for the services' environment (rare: only behind a proxy) */
@@ -796,6 +842,34 @@ static void conn_keep(ws_conn_t *c, uint8_t *buf, size_t len, size_t used)
     }
 }
 
+static void on_slow_timer(ev_loop_t *loop, ev_timer_t *t)
+{
+    ws_conn_t *c = (ws_conn_t *)((char *)t - offsetof(ws_conn_t, slow_timer));
+    ws_conn_check_stalled(c);
+}
+
+/* The write queue is above the channel's high-water mark. Policy close: stop
+ * reading this client (backpressure: it cannot make us queue more) and time how
+ * long it stays there. Policy drop: keep reading; send_frame drops its output. */
+static void slow_above(ws_conn_t *c, uint32_t *want)
+{
+    const chan_cfg_t *cfg = c->lst->cfg;
+    if (!cfg->slow_drop)
+        *want &= ~(uint32_t)EV_READ;
+    if (c->flags & WS_F_STALLED)
+        return;
+    c->flags |= WS_F_STALLED;
+    c->slow_since_ms = ev_now(c->lst->loop);
+    if (!cfg->slow_drop && c->state == WS_ST_OPEN)
+        ev_timer_start(c->lst->loop, &c->slow_timer, cfg->slow_consumer_ms, on_slow_timer);
+}
+
+static void slow_below(ws_conn_t *c)
+{
+    c->flags &= (uint8_t)~WS_F_STALLED;
+    ev_timer_stop(c->lst->loop, &c->slow_timer);
+}
+
 /* Send what is queued; keep the rest for EV_WRITE; apply the high-water mark; and
  * once a connection's last frame is out, half-close and wait for the peer's FIN. */
 static void conn_flush(ws_conn_t *c)
@@ -858,8 +932,12 @@ static void conn_flush(ws_conn_t *c)
     uint32_t want = c->flags & WS_F_PAUSED ? 0 : EV_READ;
     if (backlog) {
         want |= EV_WRITE;
-        if (backlog > OUT_HIGH_WATER) /* backpressure: stop reading this client */
-            want &= ~(uint32_t)EV_READ;
+        if (backlog > c->lst->cfg->write_queue_high_water)
+            slow_above(c, &want);
+        else if (c->flags & WS_F_STALLED)
+            slow_below(c);
+    } else if (c->flags & WS_F_STALLED) {
+        slow_below(c);
     }
     ev_io_set(loop, &c->io, want);
 }
@@ -909,19 +987,59 @@ static void on_timer(ev_loop_t *loop, ev_timer_t *t)
     }
 }
 
+/* --max-connections reached: answer 503 without reading the request, and close.
+ * What the client already sent is read first, so close() sends a FIN and not a
+ * reset that could overtake the answer. */
+static void refuse_at_accept(int fd)
+{
+#define FULL_BODY "{\"error\": \"The server has its maximum of connections; try again later\"}"
+    char resp[256];
+    int n = snprintf(resp, sizeof resp,
+                     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nRetry-After: 5\r\nConnection: close\r\n\r\n%s",
+                     sizeof FULL_BODY - 1, FULL_BODY);
+#undef FULL_BODY
+    char sink[4096];
+    while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
+        ;
+    (void)!send(fd, resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(fd, SHUT_WR);
+    close(fd);
+}
+
 int ws_conn_accept(listener_t *l, int fd)
 {
+    /* the server's limits at accept (README "Limits"), before any allocation */
+    if (limits_conn_take() < 0) {
+        MX_ADD(metrics_worker(workers_self())->refused[MX_REF_SERVER_LIMIT], 1);
+        refuse_at_accept(fd);
+        return 0;
+    }
+    limits_peer_t *peer;
+    int rc = limits_peer_take(fd, &peer);
+    if (rc < 0) {
+        limits_conn_release();
+        if (rc == WSX_EBUSY) /* a peer with that many handshakes open is abusive: no answer */
+            MX_ADD(metrics_worker(workers_self())->refused[MX_REF_PEER_HANDSHAKES], 1);
+        close(fd);
+        return rc == WSX_EBUSY ? 0 : rc;
+    }
     ws_conn_t *c = calloc(1, sizeof *c);
     if (!c) {
+        limits_conn_release();
+        limits_peer_release(peer);
         close(fd);
         return WSX_ENOMEM;
     }
+    c->peer = peer;
     c->lst = l;
     c->state = WS_ST_HTTP;
     c->accepted_us = isotime_now_us();
     MX_ADD(l->mx->accepted, 1);
     c->close_code = 1006; /* until a close frame says otherwise */
     if (ev_io_start(l->loop, &c->io, fd, EV_READ, on_io) < 0) {
+        limits_conn_release();
+        limits_peer_release(peer);
         close(fd);
         free(c);
         return WSX_EIO;
@@ -973,20 +1091,27 @@ void ws_conn_resume(ws_conn_t *c)
 
 int ws_conn_check_stalled(ws_conn_t *c)
 {
-    /* A client that has not drained its output back below the high-water mark
-     * for a whole ping interval is not reading: drop it (a close frame would
-     * only queue behind the backlog). */
-    if (c->out_len - c->out_off > OUT_HIGH_WATER) {
-        if (c->flags & WS_F_STALLED) {
-            log_warn("channel \"%s\": dropping a client that stopped reading", c->lst->cfg->name);
-            conn_drop(c);
-            return 1;
-        }
-        c->flags |= WS_F_STALLED;
-    } else {
-        c->flags &= (uint8_t)~WS_F_STALLED;
+    const chan_cfg_t *cfg = c->lst->cfg;
+    if (c->state != WS_ST_OPEN || cfg->slow_drop || !(c->flags & WS_F_STALLED))
+        return 0;
+    if (c->out_len - c->out_off <= cfg->write_queue_high_water) { /* drained meanwhile */
+        slow_below(c);
+        return 0;
     }
-    return 0;
+    uint64_t now = ev_now(c->lst->loop), since = now - c->slow_since_ms;
+    if (since < cfg->slow_consumer_ms) { /* a ping tick before the policy's time */
+        ev_timer_start(c->lst->loop, &c->slow_timer, cfg->slow_consumer_ms - since,
+                       on_slow_timer);
+        return 0;
+    }
+    log_warn("channel \"%s\": closing a slow consumer (%u bytes unsent for %llu s)", cfg->name,
+             (unsigned)(c->out_len - c->out_off), (unsigned long long)(since / 1000));
+    /* 1008 queued behind the backlog: if the client does not read that far
+     * within the close timeout, the TCP connection is dropped */
+    ev_timer_stop(c->lst->loop, &c->slow_timer);
+    conn_fail(c, 1008, "slow consumer: output not read");
+    conn_flush(c);
+    return 1;
 }
 
 void ws_conn_arm_timer(ws_conn_t *c, uint64_t after_ms)
