@@ -54,7 +54,7 @@ int limits_parse_bytes(const char *s, uint64_t *out)
     case 'g': case 'G': shift = 30; s++; break;
     default: break;
     }
-    if (shift && *s == 'i')
+    if (shift && s[0] == 'i' && s[1] == 'B') /* KiB, MiB, GiB */
         s++;
     if (*s == 'B' || *s == 'b')
         s++;

@@ -86,6 +86,10 @@ Test(admin_channel_json, to_json_fields)
                           "pings_missed_threshold",
                           "max_message_size",
                           "log_messages",
+                          "max_connections",
+                          "slow_consumer_policy",
+                          "slow_consumer_seconds",
+                          "write_queue_high_water",
                           "created_at",
                           "updated_at",
                           "state"};

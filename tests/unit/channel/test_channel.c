@@ -437,6 +437,38 @@ Test(channel_validate, log_messages)
     invalid(&ch, "log_messages", "out_of_range", "got -1");
 }
 
+Test(channel_validate, limits)
+{
+    channel_t ch = valid();
+    cr_assert_eq(ch.max_connections, 0, "no limit by default");
+    cr_assert_str_eq(ch.slow_consumer_policy, "close");
+    cr_assert_eq(ch.slow_consumer_seconds, 10);
+    cr_assert_eq(ch.write_queue_high_water, 4 << 20);
+    ch.max_connections = 2147483647;
+    ok(&ch);
+    ch.max_connections = -1;
+    invalid(&ch, "max_connections", "out_of_range",
+            "max_connections must be between 0 (unlimited) and 2147483647, got -1");
+    ch.max_connections = 0;
+    strcpy(ch.slow_consumer_policy, "drop");
+    ok(&ch);
+    strcpy(ch.slow_consumer_policy, "Drop");
+    invalid(&ch, "slow_consumer_policy", "invalid",
+            "slow_consumer_policy must be \"close\" or \"drop\", got \"Drop\"");
+    strcpy(ch.slow_consumer_policy, "close");
+    ch.slow_consumer_seconds = 0;
+    invalid(&ch, "slow_consumer_seconds", "out_of_range",
+            "slow_consumer_seconds must be a positive integer, got 0");
+    ch.slow_consumer_seconds = 1;
+    ch.write_queue_high_water = 1023;
+    invalid(&ch, "write_queue_high_water", "out_of_range",
+            "write_queue_high_water must be between 1024 and 1073741824 bytes (1 GiB), got 1023");
+    ch.write_queue_high_water = 1024;
+    ok(&ch);
+    ch.write_queue_high_water = (1 << 30) + 1LL;
+    invalid(&ch, "write_queue_high_water", "out_of_range", "got 1073741825");
+}
+
 Test(channel_validate, max_message_size)
 {
     channel_t ch = valid();

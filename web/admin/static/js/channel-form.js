@@ -92,6 +92,10 @@ function collect() {
     pings_missed_threshold: int('pings_missed_threshold'),
     max_message_size: int('max_message_size'),
     log_messages: int('log_messages'),
+    max_connections: int('max_connections'),
+    slow_consumer_policy: field('slow_consumer_policy').value,
+    slow_consumer_seconds: int('slow_consumer_seconds'),
+    write_queue_high_water: int('write_queue_high_water'),
     hook_service: field('hook_service').value || null,
     gateway_services: gateway,
   };
@@ -102,8 +106,10 @@ function fill(ch) {
   field('is_active').checked = !!ch.is_active;
   field('address').value = ch.address;
   field('data_format').value = ch.data_format;
+  field('slow_consumer_policy').value = ch.slow_consumer_policy || 'close';
   for (const k of ['new_token_wait_time', 'token_ttl', 'ping_interval', 'pings_missed_threshold',
-    'max_message_size', 'log_messages']) {
+    'max_message_size', 'log_messages', 'max_connections', 'slow_consumer_seconds',
+    'write_queue_high_water']) {
     field(k).value = ch[k];
   }
   field('gateway_services').value = (ch.gateway_services || []).join(', ');
