@@ -1,0 +1,438 @@
+"""Limits that hold (README "Limits"): what a flood, a slow reader or a greedy client
+can take from the server, and what every other client keeps.
+
+- the channel fields (max_connections, slow_consumer_policy, slow_consumer_seconds,
+  write_queue_high_water): validated with errors naming the field, shown, set by the
+  CLI;
+- a channel's max_connections: the next upgrade gets 503, those connected keep
+  working, and one leaving makes room;
+- --max-connections and --max-handshakes-per-peer: refused at accept, counted;
+- --max-memory: above the budget upgrades get 503, connected clients keep working;
+- 10,000 TCP connections that never upgrade are closed at the new-token wait time
+  while a client of the same channel keeps a p99 round trip under 10 ms;
+- a client that never reads: closed with 1008 (policy close), or kept with its
+  messages dropped and counted (policy drop); the server's memory stays flat;
+- a flood of 1 MiB messages to a 64 KiB channel: 1009 each, the memory flat.
+"""
+import json
+import os
+import re
+import resource
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+from wsxlib import (OP_BINARY, OP_CLOSE, RawWs, frame, free_port, read_until_eof, tcp_connect,
+                    unique_name, upgrade_request, wait_until)
+
+MIB = 1 << 20
+CHANNELS = "/api/v1/channels"
+LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def metric(srv, name, **labels):
+    """One sample of GET /metrics (0 when absent)."""
+    r = srv.api("GET", "/metrics")
+    assert r.status == 200, r
+    want = set(labels.items())
+    for ln in r.body.decode().splitlines():
+        m = LINE.match(ln)
+        if m and m.group(1) == name and set(LABEL.findall(m.group(3) or "")) == want:
+            return float(m.group(4))
+    return 0.0
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def echo(ws, payload=b"still here"):
+    ws.send_frame(OP_BINARY, payload)
+    f = ws.recv_message(timeout=10)
+    assert (f.opcode, f.payload) == (OP_BINARY, payload), f
+    return True
+
+
+def upgrade_status(port, host="127.0.0.1"):
+    """Try an upgrade from host; (status, body) of the answer (101 or a refusal)."""
+    req, _ = upgrade_request(port)
+    s = socket.socket()
+    s.bind((host, 0))
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    try:
+        s.sendall(req)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            b = s.recv(4096)
+            assert b, f"closed without an HTTP answer: {data!r}"
+            data += b
+        head, _, body = data.partition(b"\r\n\r\n")
+        m = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+        while m and len(body) < int(m.group(1)):
+            b = s.recv(4096)
+            assert b, "body shorter than Content-Length"
+            body += b
+        return int(head.split(b" ", 2)[1]), body
+    finally:
+        s.close()
+
+
+def raise_nofile(n):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(n, hard), hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+# --------------------------------------------------------------------------- the fields
+
+def test_limit_fields_defaults_validation_and_updates(wsx, channel):
+    ch = channel()
+    assert (ch["max_connections"], ch["slow_consumer_policy"], ch["slow_consumer_seconds"],
+            ch["write_queue_high_water"]) == (0, "close", 10, 4 * MIB), ch
+    bad = [("slow_consumer_policy", "sometimes",
+            'slow_consumer_policy must be "close" or "drop", got "sometimes"'),
+           ("slow_consumer_policy", 3, 'slow_consumer_policy must be "close" or "drop", got 3'),
+           ("slow_consumer_policy", "a-very-long-policy",
+            'slow_consumer_policy must be "close" or "drop"'),
+           ("max_connections", -1, "max_connections must be between 0 (unlimited)"),
+           ("slow_consumer_seconds", 0, "slow_consumer_seconds must be a positive integer"),
+           ("write_queue_high_water", 100,
+            "write_queue_high_water must be between 1024 and 1073741824 bytes"),
+           ("max_connections", "ten", "max_connections")]
+    for field, v, msg in bad:
+        r = wsx.api("POST", CHANNELS, {"name": unique_name(), "address": "ws://127.0.0.1:1/x",
+                                       "service": "demo.echo", field: v})
+        assert r.status == 400, (field, v, r)
+        assert r.error()["field"] == field, r.error()
+        assert msg in r.error()["message"], r.error()
+        r = wsx.api("PATCH", f"{CHANNELS}/{ch['id']}", {field: v})
+        assert r.status == 400 and r.error()["field"] == field, (field, v, r)
+    r = wsx.api("PATCH", f"{CHANNELS}/{ch['id']}",
+                {"max_connections": 7, "slow_consumer_policy": "drop",
+                 "slow_consumer_seconds": 3, "write_queue_high_water": 65536})
+    assert r.status == 200, r
+    got = wsx.get_channel(ch["id"])
+    assert (got["max_connections"], got["slow_consumer_policy"], got["slow_consumer_seconds"],
+            got["write_queue_high_water"]) == (7, "drop", 3, 65536), got
+
+
+def test_cli_sets_and_shows_the_limit_fields(wsx, channel):
+    name = unique_name("cli")
+    p = wsx.cli("create", "--name", name, "--address", f"ws://127.0.0.1:{free_port()}/l",
+                "--service", "demo.echo", "--inactive", "--max-connections", "5",
+                "--slow-consumer-policy", "drop", "--slow-consumer-seconds", "4",
+                "--write-queue-high-water", "131072")
+    assert p.returncode == 0, p.stderr
+    try:
+        p = wsx.cli("get", name, "--json")
+        assert p.returncode == 0, p.stderr
+        got = json.loads(p.stdout)
+        assert (got["max_connections"], got["slow_consumer_policy"], got["slow_consumer_seconds"],
+                got["write_queue_high_water"]) == (5, "drop", 4, 131072), got
+        p = wsx.cli("get", name)
+        assert p.returncode == 0 and "slow_consumer_policy" in p.stdout, p.stdout
+        p = wsx.cli("edit", name, "--slow-consumer-policy", "never")
+        assert p.returncode != 0
+        assert 'slow_consumer_policy must be "close" or "drop"' in p.stderr, p.stderr
+    finally:
+        wsx.cli("delete", name)
+
+
+# --------------------------------------------------------------------------- connections
+
+def test_channel_max_connections(wsx, channel):
+    ch = channel(max_connections=2)
+    before = metric(wsx, "wsx_connections_refused_total", reason="channel_limit")
+    a, b = RawWs(ch["port"]), RawWs(ch["port"])
+    try:
+        status, body = upgrade_status(ch["port"])
+        assert status == 503, body
+        assert b"maximum of connections" in body, body
+        assert metric(wsx, "wsx_connections_refused_total",
+                      reason="channel_limit") == before + 1
+        assert echo(a) and echo(b), "those connected keep working"
+        a.send_frame(OP_CLOSE, b"\x03\xe8")
+        a.expect_close(1000, reply=False)
+
+        def gets_in():
+            try:
+                with RawWs(ch["port"]) as c:
+                    return echo(c)
+            except AssertionError:
+                return False
+        wait_until(gets_in, timeout=10, what="a new client to get the place of the one that left")
+        assert echo(b)
+    finally:
+        a.sock.close()
+        b.sock.close()
+
+
+def test_server_max_connections_and_handshakes_per_peer(server_factory):
+    srv = server_factory(extra_args=["--max-connections", "4", "--max-handshakes-per-peer", "2"])
+    srv.start()
+    ch = srv.create_channel(new_token_wait_time=30)
+    port = ch["port"]
+    # two handshakes in progress from 127.0.0.1: the third is closed at once, unanswered
+    idle = [tcp_connect(port), tcp_connect(port)]
+    time.sleep(0.3)
+    third = tcp_connect(port)
+    assert read_until_eof(third, timeout=5) == b"", "closed without an HTTP answer"
+    third.close()
+    assert metric(srv, "wsx_connections_refused_total", reason="peer_handshakes") == 1
+    # another address is not affected, and an upgraded connection no longer counts
+    ws_other = None
+    s = socket.socket()
+    s.bind(("127.0.0.2", 0))
+    s.connect(("127.0.0.1", port))
+    req, _ = upgrade_request(port)
+    s.sendall(req)
+    assert b" 101 " in s.recv(4096)
+    ws_other = s
+    for sock in idle:
+        sock.close()
+    time.sleep(0.5)  # the server sees them go
+    with RawWs(port) as up1, RawWs(port) as up2:
+        # 3 upgraded + nothing in progress: one more TCP connection is the 4th, then full
+        assert echo(up1) and echo(up2)
+        fourth = tcp_connect(port)
+        time.sleep(0.3)
+        status, body = upgrade_status(port)
+        assert status == 503 and b"server has its maximum of connections" in body, body
+        assert metric(srv, "wsx_connections_refused_total", reason="server_limit") >= 1
+        assert echo(up1), "those connected keep working"
+        fourth.close()
+        wait_until(lambda: upgrade_status(port)[0] == 101, timeout=10,
+                   what="room again after a connection closed")
+    ws_other.close()
+
+
+def test_max_memory_budget(server_factory, tmp_path):
+    # a budget below what the server needs at start: every upgrade gets 503
+    low = server_factory(tmp_path / "low", extra_args=["--max-memory", "1M"])
+    low.start()
+    ch = low.create_channel()
+    status, body = upgrade_status(ch["port"])
+    assert status == 503, body
+    assert json.loads(body)["error"].startswith("The server is above its memory budget"), body
+    assert metric(low, "wsx_connections_refused_total", reason="memory") == 1
+    assert "above --max-memory" in low.log()
+    base = rss_mib(low.proc.pid)
+    assert low.stop() == 0
+
+    # a budget 48 MiB above that: a connected client, then a reader that never
+    # reads pushes the server above it; new upgrades get 503, the client echoes on
+    srv = server_factory(tmp_path / "mid", extra_args=["--max-memory", f"{int(base) + 48}M"])
+    srv.start()
+    ch = srv.create_channel(write_queue_high_water=256 * MIB)
+    with RawWs(ch["port"]) as ok:
+        assert echo(ok)
+        hog = RawWs(ch["port"])
+        hog.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        hog.sock.settimeout(0.5)
+        msg = frame(OP_BINARY, b"m" * (1 << 20))
+        deadline = time.time() + 60
+        while rss_mib(srv.proc.pid) < base + 64 and time.time() < deadline:
+            try:
+                hog.sock.sendall(msg)
+            except socket.timeout:
+                time.sleep(0.2)
+        assert rss_mib(srv.proc.pid) >= base + 64, "the hog did not grow the server"
+        time.sleep(0.3)  # the next sample of the resident size
+        status, body = upgrade_status(ch["port"])
+        assert status == 503 and b"memory budget" in body, body
+        assert echo(ok), "connected clients keep working above the budget"
+        hog.sock.close()
+
+
+# --------------------------------------------------------------------------- the flood
+
+FLOOD = textwrap.dedent(r"""
+    # opens N TCP connections from 127.0.0.2..50 that never send anything, prints
+    # "open" when all are, then when each was closed by the server (relative to
+    # its own connect), as JSON
+    import json, resource, selectors, socket, sys, time
+    port, n = int(sys.argv[1]), int(sys.argv[2])
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    sel = selectors.DefaultSelector()
+    opened = {}
+    for i in range(n):
+        s = socket.socket()
+        s.bind((f"127.0.0.{2 + i % 49}", 0))
+        s.connect(("127.0.0.1", port))
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ)
+        opened[s] = time.monotonic()
+    print("open", flush=True)
+    closed, early, data = [], 0, 0
+    deadline = time.monotonic() + 30
+    while opened and time.monotonic() < deadline:
+        for key, _ in sel.select(1):
+            s = key.fileobj
+            try:
+                b = s.recv(4096)
+            except ConnectionResetError:
+                b = b""
+            if b:
+                data += 1
+            closed.append(time.monotonic() - opened.pop(s))
+            sel.unregister(s)
+            s.close()
+    print(json.dumps({"closed": closed, "left": len(opened), "data": data}), flush=True)
+""")
+
+
+def test_ten_thousand_idle_connections_and_a_fast_client(server_factory, tmp_path):
+    n = 10000
+    assert raise_nofile(n + 1000) >= n + 1000, "RLIMIT_NOFILE too low for this test"
+    srv = server_factory()  # inherits the raised limit
+    srv.start()
+    ch = srv.create_channel(new_token_wait_time=2)
+    rss_before = rss_mib(srv.proc.pid)
+    with RawWs(ch["port"]) as ws:
+        echo(ws)
+        script = tmp_path / "flood.py"
+        script.write_text(FLOOD)
+        flood = subprocess.Popen([sys.executable, str(script), str(ch["port"]), str(n)],
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            # ~500 round trips spread over the flood: while the connections come in
+            # and while they are held open
+            rtts = []
+            start = time.monotonic()
+            for i in range(500):
+                t0 = time.perf_counter()
+                echo(ws, b"rt %d" % i)
+                rtts.append(time.perf_counter() - t0)
+                time.sleep(0.004)
+            assert flood.stdout.readline().strip() == "open"
+            opened_at = time.monotonic() - start
+            out = json.loads(flood.stdout.readline())
+        finally:
+            flood.kill()
+            flood.wait()
+    rtts.sort()
+    p99 = rtts[int(len(rtts) * 0.99) - 1]
+    assert p99 < 0.010, (f"p99 round trip {p99 * 1000:.1f} ms during the flood (median "
+                         f"{rtts[len(rtts) // 2] * 1000:.2f} ms, flood open after "
+                         f"{opened_at:.1f} s)")
+    assert out["left"] == 0, f"{out['left']} idle connections were never closed"
+    assert out["data"] == 0, "the server answered connections that sent nothing"
+    closed = sorted(out["closed"])
+    assert len(closed) == n
+    # closed at the new-token wait time: not before (the wheel's 50 ms tick aside),
+    # and not long after, even with 10,000 of them
+    assert closed[0] >= 1.9, f"one closed after {closed[0]:.2f} s, before the 2 s wait"
+    assert closed[-1] < 2 + 3, f"one closed only after {closed[-1]:.2f} s"
+    assert metric(srv, "wsx_handshake_failures_total", reason="timeout") >= n
+    assert metric(srv, "wsx_connections_refused_total", reason="peer_handshakes") == 0
+    grown = rss_mib(srv.proc.pid) - rss_before
+    assert grown < 200, f"the server grew {grown:.0f} MiB for 10,000 idle connections"
+
+
+# --------------------------------------------------------------------------- slow readers
+
+def push_until_stuck(ws, msg, limit=256 * MIB, seconds=20):
+    """Send echoes the client never reads until the server stops taking them."""
+    ws.sock.settimeout(0.5)
+    pushed = 0
+    deadline = time.time() + seconds
+    while pushed < limit and time.time() < deadline:
+        try:
+            ws.sock.sendall(msg)
+            pushed += len(msg)
+        except socket.timeout:
+            return pushed
+    raise AssertionError(f"the server kept reading ({pushed} bytes) from a client that "
+                         f"does not read")
+
+
+def test_slow_consumer_policy_close(wsx, channel):
+    ch = channel(slow_consumer_seconds=2, write_queue_high_water=256 * 1024, ping_interval=60)
+    rss_before = rss_mib(wsx.proc.pid)
+    closes = metric(wsx, "wsx_closes_total", code="1008")
+    msg = frame(OP_BINARY, b"s" * 65536)
+    never = RawWs(ch["port"])
+    never.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    push_until_stuck(never, msg)
+    stuck_at = time.monotonic()
+    with RawWs(ch["port"]) as other:
+        assert echo(other), "others are served meanwhile"
+
+    # 1008 is queued behind the backlog it never reads; after the close timeout
+    # the TCP connection is dropped
+    def dropped():
+        try:
+            never.sock.settimeout(0.2)
+            never.sock.sendall(msg)
+            return False
+        except socket.timeout:
+            return False
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+    wait_until(dropped, timeout=20, what="the server to drop the client that never reads")
+    assert time.monotonic() - stuck_at >= 1.5, "closed before slow_consumer_seconds"
+    never.sock.close()
+    wait_until(lambda: metric(wsx, "wsx_closes_total", code="1008") >= closes + 1,
+               what="the close counted with 1008")
+    assert "closing a slow consumer" in wsx.log()
+    grown = rss_mib(wsx.proc.pid) - rss_before
+    assert grown < 48, f"server RSS grew by {grown:.0f} MiB for a stalled client"
+
+
+def test_slow_consumer_policy_drop(wsx, channel):
+    ch = channel(slow_consumer_policy="drop", write_queue_high_water=64 * 1024,
+                 ping_interval=60)
+    rss_before = rss_mib(wsx.proc.pid)
+    ws = RawWs(ch["port"])
+    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ws.sock.settimeout(10)
+    msg = frame(OP_BINARY, b"d" * 16384)
+    # the server keeps reading this client (64 MiB in) and drops what it cannot queue
+    for _ in range(4096):
+        ws.sock.sendall(msg)
+    wait_until(lambda: metric(wsx, "wsx_messages_dropped_total", channel=ch["name"]) > 3000,
+               what="the echoes beyond the mark dropped and counted")
+    grown = rss_mib(wsx.proc.pid) - rss_before
+    assert grown < 48, f"server RSS grew by {grown:.0f} MiB for a client that does not read"
+    # the client is still connected: once it reads its backlog, a new message echoes
+    got = 0
+    ws.sock.settimeout(2)
+    try:
+        while True:
+            f = ws.recv_frame(timeout=2)
+            assert f.opcode == OP_BINARY, f
+            got += 1
+    except AssertionError:
+        pass  # nothing more within 2 s: the backlog is read
+    assert 0 < got < 4096, got
+    echo(ws, b"after the backlog")
+    ws.sock.close()
+
+
+def test_flood_of_big_messages_gets_1009_and_memory_stays_flat(wsx, channel):
+    ch = channel(max_message_size=64 * 1024)
+    msg = frame(OP_BINARY, b"B" * MIB)
+    rss_before = rss_mib(wsx.proc.pid)
+    closes = metric(wsx, "wsx_closes_total", code="1009")
+    for _ in range(100):  # 100 MiB offered in all
+        ws = RawWs(ch["port"])
+        try:
+            ws.sock.sendall(msg)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server closed after the header: the rest was never wanted
+        f = ws.recv_frame(timeout=10)
+        assert f.opcode == OP_CLOSE and f.close_code() == 1009, f
+        ws.sock.close()
+    grown = rss_mib(wsx.proc.pid) - rss_before
+    assert grown < 16, f"server RSS grew by {grown:.0f} MiB for refused 1 MiB messages"
+    assert metric(wsx, "wsx_closes_total", code="1009") >= closes + 100
