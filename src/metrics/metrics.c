@@ -9,6 +9,7 @@
 
 #include "common/err.h"
 #include "metrics/metrics.h"
+#include "net/limits.h"
 #include "net/worker.h"
 
 struct mx_block {
@@ -320,6 +321,12 @@ int metrics_render(char **out, size_t *len)
         put(&s, "\"} %llu\n", (unsigned long long)cum);
     }
 
+    family(&s, "wsx_resident_memory_bytes", "gauge",
+           "The server's resident memory (what --max-memory is compared with).");
+    put(&s, "wsx_resident_memory_bytes %llu\n", (unsigned long long)limits_rss_now());
+    family(&s, "wsx_memory_budget_bytes", "gauge",
+           "--max-memory: above it upgrades get 503 (0: no budget).");
+    put(&s, "wsx_memory_budget_bytes %llu\n", (unsigned long long)limits_max_memory());
     family(&s, "wsx_odb_errors_total", "counter", "Operational database calls that failed.");
     put(&s, "wsx_odb_errors_total %llu\n", (unsigned long long)ld(&g_odb_errors));
 

@@ -69,6 +69,10 @@ uint64_t limits_rss_now(void)
     /* statm: size resident shared ... in pages; one small read, no parsing of
      * /proc/self/status's dozens of lines */
     char buf[128];
+    if (!g_page) {
+        long pg = sysconf(_SC_PAGESIZE);
+        g_page = pg > 0 ? pg : 4096;
+    }
     int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
@@ -96,9 +100,6 @@ static void *sampler_main(void *arg)
 int limits_start(const limits_cfg_t *cfg)
 {
     g_cfg = *cfg;
-    g_page = sysconf(_SC_PAGESIZE);
-    if (g_page <= 0)
-        g_page = 4096;
     if (!g_cfg.max_memory)
         return 0;
     __atomic_store_n(&g_rss, limits_rss_now(), __ATOMIC_RELAXED);
