@@ -188,7 +188,8 @@ step('create a channel in the form, then a real WebSocket client connects to it'
   const port = await suggestedPort();
   state.ordersUrl = `ws://127.0.0.1:${port}/orders`;
   for (const [label, v] of [['New token wait time', '5'], ['Token TTL', '3600'], ['Ping interval', '45'],
-    ['Pings missed threshold', '2']]) {
+    ['Pings missed threshold', '2'], ['Max connections', '0'], ['Write queue high-water mark', '4194304'],
+    ['Slow consumer policy', 'close'], ['Slow consumer time', '10']]) {
     assert.equal(await field(page, label).inputValue(), v, `${label} defaults to ${v}`);
   }
   const sec = field(page, 'Security definition');
