@@ -3,6 +3,7 @@
  * next connection's "would block" look like a failure. */
 #include "net/tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/err.h"
 #include "ev/ev.h"
@@ -110,6 +112,50 @@ void tls_ctx_fingerprint(tls_ctx_t *ctx, char out[65])
     }
     for (unsigned i = 0; i < n; i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+tls_ctx_t *tls_client_ctx(const char *cafile, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) {
+        wsx_errf(err, errlen, WSX_ENOMEM, "cannot create a TLS context: %s", ossl_reason());
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (SSL_CTX_set_alpn_protos(ctx, ALPN_HTTP11, sizeof ALPN_HTTP11 - 1) != 0) {
+        SSL_CTX_free(ctx);
+        wsx_errf(err, errlen, WSX_ENOMEM, "cannot set ALPN: %s", ossl_reason());
+        return NULL;
+    }
+    if (cafile) {
+        if (SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1) {
+            wsx_errf(err, errlen, WSX_EINVAL, "cannot load CA certificates from %s (%s)", cafile,
+                     ossl_reason());
+            SSL_CTX_free(ctx);
+            return NULL;
+        }
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    }
+    return ctx;
+}
+
+tls_t *tls_client_new(tls_ctx_t *ctx, int fd, const char *host)
+{
+    SSL *s = SSL_new(ctx);
+    unsigned char ip[16];
+    int is_ip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
+    int verify = SSL_CTX_get_verify_mode(ctx) != SSL_VERIFY_NONE;
+    /* an address is checked against the certificate's IP names, and is no SNI name */
+    if (!s || SSL_set_fd(s, fd) != 1 || (!is_ip && SSL_set_tlsext_host_name(s, host) != 1) ||
+        (verify && !is_ip && SSL_set1_host(s, host) != 1) ||
+        (verify && is_ip && X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s), host) != 1)) {
+        ERR_clear_error();
+        SSL_free(s);
+        return NULL;
+    }
+    SSL_set_connect_state(s);
+    return s;
 }
 
 tls_t *tls_new(tls_ctx_t *ctx, int fd)

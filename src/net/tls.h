@@ -30,6 +30,16 @@ void tls_ctx_free(tls_ctx_t *ctx);
 /* The SHA-256 fingerprint of the context's certificate as 64 hex digits, for logs. */
 void tls_ctx_fingerprint(tls_ctx_t *ctx, char out[65]);
 
+/* The client side, for `wsx bench` against wss://: a context offering ALPN
+ * http/1.1 with TLS 1.2 minimum that verifies the server against the PEM CA
+ * certificates in cafile, or verifies nothing when cafile is NULL (a load
+ * generator pointed at a test server). NULL with a sentence in err. */
+tls_ctx_t *tls_client_ctx(const char *cafile, char *err, size_t errlen);
+/* A client session on the socket fd (not owned), connecting to host (SNI, and the
+ * name checked when verifying). The handshake happens inside the first
+ * tls_write/tls_read calls. NULL when out of memory. */
+tls_t *tls_client_new(tls_ctx_t *ctx, int fd, const char *host);
+
 /* A server session on the connected non-blocking socket fd (not owned: the caller
  * still closes it). The handshake happens inside the first tls_read calls.
  * NULL when out of memory. */
