@@ -391,6 +391,8 @@ static ssize_t conn_send(conn_t *c, const void *p, size_t n)
     ssize_t r = tls_write(c->tls, p, n, &want);
     if (r >= 0)
         return r;
+    if (r != WSX_EAGAIN && !c->b->first_error[0]) /* the caller counts it */
+        snprintf(c->b->first_error, sizeof c->b->first_error, "TLS: %s", tls_last_error());
     errno = r == WSX_EAGAIN ? EAGAIN : EPIPE;
     return -1;
 }
@@ -404,6 +406,8 @@ static ssize_t conn_recv(conn_t *c, void *p, size_t n)
     c->tls_want_write = r == WSX_EAGAIN && want == EV_WRITE;
     if (r >= 0)
         return r;
+    if (r != WSX_EAGAIN && !c->b->first_error[0]) /* the caller counts it */
+        snprintf(c->b->first_error, sizeof c->b->first_error, "TLS: %s", tls_last_error());
     errno = r == WSX_EAGAIN ? EAGAIN : ECONNRESET;
     return -1;
 }

@@ -179,6 +179,14 @@ void tls_free(tls_t *t)
     SSL_free(t);
 }
 
+/* Why the last session call on this thread failed, for logs and `wsx bench`. */
+static __thread char t_last_error[160];
+
+const char *tls_last_error(void)
+{
+    return t_last_error[0] ? t_last_error : "no TLS error";
+}
+
 /* Map a failed SSL_read/SSL_write. */
 static ssize_t failed(tls_t *t, int rc, uint32_t *want)
 {
@@ -197,10 +205,19 @@ static ssize_t failed(tls_t *t, int rc, uint32_t *want)
             *want = EV_READ;
             return WSX_EAGAIN;
         }
+        snprintf(t_last_error, sizeof t_last_error, "%s",
+                 errno ? strerror(errno) : "the peer closed the connection");
         return WSX_EIO;
-    default: /* a failed handshake (old protocol, untrusted client alert), a bad record */
+    default: { /* a failed handshake (old protocol, untrusted client alert), a bad record */
+        long v = SSL_get_verify_result(t);
+        if (v != X509_V_OK)
+            snprintf(t_last_error, sizeof t_last_error, "certificate verify failed: %s",
+                     X509_verify_cert_error_string(v));
+        else
+            snprintf(t_last_error, sizeof t_last_error, "%s", ossl_reason());
         ERR_clear_error();
         return WSX_EPROTO;
+    }
     }
 }
 

@@ -58,6 +58,9 @@ ssize_t tls_read(tls_t *t, void *buf, size_t len, uint32_t *want);
 ssize_t tls_write(tls_t *t, const void *buf, size_t len, uint32_t *want);
 /* Decrypted bytes held by the session that no socket event will announce. */
 int tls_pending(const tls_t *t);
+/* Why the last failed tls_read/tls_write on this thread failed (a sentence, e.g.
+ * "certificate verify failed: ..." or OpenSSL's reason). */
+const char *tls_last_error(void);
 /* Send close_notify, best effort (the caller half-closes the socket after it). */
 void tls_shutdown(tls_t *t);
 

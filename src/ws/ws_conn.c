@@ -85,7 +85,10 @@ static ssize_t tls_recv(ws_conn_t *c, void *buf, size_t len)
         c->tls_want |= (uint8_t)(w & EV_WRITE);
         errno = EAGAIN;
     } else {
-        errno = EIO; /* a failed handshake or a bad record: drop */
+        /* a failed handshake (a client refusing our certificate, TLS 1.1) or a bad
+         * record: drop */
+        log_debug("channel \"%s\": TLS: %s", c->lst->cfg->name, tls_last_error());
+        errno = EIO;
     }
     return -1;
 }
