@@ -919,7 +919,8 @@ static void conn_flush(ws_conn_t *c)
         if (backlog > OUT_HIGH_WATER) /* backpressure: stop reading this client */
             want &= ~(uint32_t)EV_READ;
     }
-    want |= c->tls_want; /* wss://: what a TLS read or write waits for */
+    /* wss://: what a TLS read or write waits for (a paused connection reads nothing) */
+    want |= c->flags & WS_F_PAUSED ? c->tls_want & (uint8_t)~EV_READ : c->tls_want;
     ev_io_set(loop, &c->io, want);
 }
 

@@ -141,7 +141,7 @@ Test(pg, servers_starting_together_migrate_once)
             }
             int v = odb_schema_version(x);
             odb_close(x);
-            _exit(v == 4 ? 0 : 2);
+            _exit(v == LATEST_VERSION ? 0 : 2);
         }
     }
     close(go[0]);
