@@ -29,7 +29,8 @@ static const char *const lat_bounds_txt[MX_LAT_BUCKETS] = {
     "0.001", "0.0025", "0.005", "0.01", "0.1", "1"};
 
 static const char *const hs_reason[MX_HS_N] = {
-    "not_found", "bad_version", "bad_request", "unauthorized", "too_large", "busy", "timeout"};
+    "not_found", "bad_version", "bad_request", "unauthorized", "too_large", "busy", "timeout",
+    "tls"};
 static const char *const ref_reason[MX_REF_N] = {"fd_limit", "no_memory"};
 
 static mx_worker_t *g_workers;

@@ -88,6 +88,8 @@ static ssize_t tls_recv(ws_conn_t *c, void *buf, size_t len)
         /* a failed handshake (a client refusing our certificate, TLS 1.1) or a bad
          * record: drop */
         log_debug("channel \"%s\": TLS: %s", c->lst->cfg->name, tls_last_error());
+        if (c->state == WS_ST_HTTP)
+            MX_ADD(metrics_worker(workers_self())->hs_fail[MX_HS_TLS], 1);
         errno = EIO;
     }
     return -1;

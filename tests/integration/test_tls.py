@@ -11,6 +11,7 @@ import http.client
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -226,7 +227,15 @@ def test_a_client_not_trusting_the_ca_fails_verification(wss_channel):
         asyncio.run(_echo(ch["wss_url"], ssl.create_default_context(), ["x"]))
 
 
-def test_tls_1_1_and_lower_are_refused(wss_channel, pki):
+def tls_failures(wsx):
+    r = wsx.api("GET", "/metrics")
+    assert r.status == 200, r
+    m = re.search(r'^wsx_handshake_failures_total\{reason="tls"\} (\d+)$', r.body.decode(), re.M)
+    assert m, "no tls reason in /metrics"
+    return int(m.group(1))
+
+
+def test_tls_1_1_and_lower_are_refused(wss_channel, pki, wsx):
     ch = wss_channel()
     ctx = client_ctx(pki)
     ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # let this client offer TLS 1.0/1.1 at all
@@ -234,10 +243,13 @@ def test_tls_1_1_and_lower_are_refused(wss_channel, pki):
         warnings.simplefilter("ignore", DeprecationWarning)
         ctx.minimum_version = ssl.TLSVersion.TLSv1
         ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    before = tls_failures(wsx)
     with pytest.raises(ssl.SSLError) as e:
         peer_serial(ch["port"], ctx)
     # the server's protocol_version alert (not a client that could not even offer it)
     assert "ALERT_PROTOCOL_VERSION" in str(e.value), e.value
+    wait_until(lambda: tls_failures(wsx) == before + 1,
+               what="wsx_handshake_failures_total{reason=\"tls\"} to count it")
     # and TLS 1.2 exactly is served
     ctx12 = client_ctx(pki, minimum_version=ssl.TLSVersion.TLSv1_2,
                        maximum_version=ssl.TLSVersion.TLSv1_2)
