@@ -58,10 +58,10 @@ json_t *admin_channel_to_json(const channel_t *ch)
     bad |= json_object_set_new(o, "max_message_size", json_integer(ch->max_message_size));
     bad |= json_object_set_new(o, "log_messages", json_integer(ch->log_messages));
     /* paths only: the key itself is read by the server and never leaves it */
-    bad |= json_object_set_new(o, "tls_cert", ch->tls_cert[0] ? json_string(ch->tls_cert)
-                                                              : json_null());
-    bad |= json_object_set_new(o, "tls_key", ch->tls_key[0] ? json_string(ch->tls_key)
-                                                            : json_null());
+    bad |= json_object_set_new(o, "tls_cert",
+                               ch->tls_cert[0] ? json_string(ch->tls_cert) : json_null());
+    bad |=
+        json_object_set_new(o, "tls_key", ch->tls_key[0] ? json_string(ch->tls_key) : json_null());
     bad |= admin_json_set_str(o, "created_at", ch->created_at);
     bad |= admin_json_set_str(o, "updated_at", ch->updated_at);
     bad |= admin_json_set_str(o, "state", ch->state);

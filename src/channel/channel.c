@@ -454,11 +454,12 @@ static int check_path(const char *field, const char *v, channel_err_t *err)
 {
     if (v[0] != '/')
         return channel_err_set(err, field, "invalid",
-                               "%s must be an absolute path (starting with /) to a PEM file", field);
+                               "%s must be an absolute path (starting with /) to a PEM file",
+                               field);
     for (const unsigned char *p = (const unsigned char *)v; *p; p++)
         if (*p < 0x20 || *p == 0x7f)
-            return channel_err_set(err, field, "invalid",
-                                   "%s must not contain control characters", field);
+            return channel_err_set(err, field, "invalid", "%s must not contain control characters",
+                                   field);
     if (strlen(v) >= CHANNEL_PATH_MAX - 1)
         return channel_err_set(err, field, "too_long", "%s must be at most %d bytes", field,
                                CHANNEL_PATH_MAX - 2);

@@ -80,9 +80,9 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
  * numbers positive (ping interval, thresholds and times >= 1 and at most 2^31-1, so
  * seconds never overflow when turned into smaller units; max_message_size between 1
  * and 1 GiB); tls_cert and tls_key required for a wss:// address (absolute paths
- * without control characters) and refused for ws://. Whether the services and the security definition exist, and uniqueness,
- * are checked by the caller, which knows the registry and the ODB. Returns 0 or
- * WSX_EINVAL with *err filled. */
+ * without control characters) and refused for ws://. Whether the services and the security
+ * definition exist, and uniqueness, are checked by the caller, which knows the registry and the
+ * ODB. Returns 0 or WSX_EINVAL with *err filled. */
 int channel_validate(const channel_t *ch, channel_err_t *err);
 
 /* A free-text name (of a channel, a security definition): valid UTF-8, no control

@@ -30,7 +30,7 @@ typedef struct actual {
     char tls_cert[CHANNEL_PATH_MAX];
     char tls_key[CHANNEL_PATH_MAX];
     unsigned tls_gen;
-    tls_ctx_t *retired;    /* a replaced context, freed once the workers let go of it */
+    tls_ctx_t *retired; /* a replaced context, freed once the workers let go of it */
 } actual_t;
 
 struct reconciler {
@@ -176,11 +176,10 @@ static void set_state(reconciler_t *r, actual_t *a, const char *state)
  * change, and once after each reconcile_reload_tls. A failed reload of the same
  * files keeps the context in use (and says why in the log); otherwise a failure
  * is the channel's error, in err. The replaced context goes to a->retired. */
-static int prepare_tls(reconciler_t *r, const channel_t *ch, actual_t *a, char *err,
-                       size_t errlen)
+static int prepare_tls(reconciler_t *r, const channel_t *ch, actual_t *a, char *err, size_t errlen)
 {
-    int same = a->tls && strcmp(a->tls_cert, ch->tls_cert) == 0 &&
-               strcmp(a->tls_key, ch->tls_key) == 0;
+    int same =
+        a->tls && strcmp(a->tls_cert, ch->tls_cert) == 0 && strcmp(a->tls_key, ch->tls_key) == 0;
     if (same && a->tls_gen == r->tls_gen)
         return 0;
     tls_ctx_t *ctx = tls_ctx_load(ch->tls_cert, ch->tls_key, err, errlen);

@@ -124,7 +124,7 @@ static const struct option delete_longopts[] = {
     "                   [--hook-service S] [--gateway-services S1,S2,...]\n"                       \
     "                   [--data-format json|raw] [--new-token-wait-time S] [--token-ttl S]\n"      \
     "                   [--ping-interval S] [--pings-missed-threshold N]\n"                        \
-    "                   [--max-message-size BYTES] [--log-messages BYTES]\n"                     \
+    "                   [--max-message-size BYTES] [--log-messages BYTES]\n"                       \
     "                   [--tls-cert FILE --tls-key FILE]\n"
 #define SYNOPSIS_LIST "wsx channel list [--query Q] [--json]\n"
 #define SYNOPSIS_GET "wsx channel get NAME [--json]\n"
@@ -144,8 +144,8 @@ static const struct option delete_longopts[] = {
     "  --token-ttl S                seconds a login token lives, renewed on use (default 3600)\n"  \
     "  --ping-interval S            seconds between server pings (default 45)\n"                   \
     "  --pings-missed-threshold N   missed pings before a client is closed (default 2)\n"          \
-    "  --max-message-size BYTES     largest message accepted (default 1048576)\n"                 \
-    "  --log-messages BYTES         log each message in and out, cut to BYTES (default 0: off)\n" \
+    "  --max-message-size BYTES     largest message accepted (default 1048576)\n"                  \
+    "  --log-messages BYTES         log each message in and out, cut to BYTES (default 0: off)\n"  \
     "  --tls-cert FILE              wss:// only: absolute path of the PEM certificate chain\n"     \
     "  --tls-key FILE               wss:// only: absolute path of the PEM private key\n"
 

@@ -50,8 +50,8 @@ struct hconn {
     int in_handler;        /* inside the handler: process() answers and moves on */
     int peer_eof;          /* the client half-closed while a reply was pending */
     char peer[INET6_ADDRSTRLEN]; /* the client's address, for the handler */
-    tls_t *tls;            /* HTTPS: the connection's session, owned */
-    int tls_want_write;    /* a TLS read waits for the socket to be writable */
+    tls_t *tls;                  /* HTTPS: the connection's session, owned */
+    int tls_want_write;          /* a TLS read waits for the socket to be writable */
 };
 
 /* Owned by whoever will complete it; the connection only points back, and its

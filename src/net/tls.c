@@ -72,23 +72,24 @@ tls_ctx_t *tls_ctx_load(const char *cert, const char *key, char *err, size_t err
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-        wsx_errf(err, errlen, WSX_EINVAL, "tls_cert %s holds no usable PEM certificate (%s)",
-                 cert, ossl_reason());
+        wsx_errf(err, errlen, WSX_EINVAL, "tls_cert %s holds no usable PEM certificate (%s)", cert,
+                 ossl_reason());
         SSL_CTX_free(ctx);
         return NULL;
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
         /* the reason only (e.g. "no start line", "key values mismatch"): never
          * anything read from the file */
-        wsx_errf(err, errlen, WSX_EINVAL, "tls_key %s holds no usable PEM private key for tls_cert %s (%s)",
-                 key, cert, ossl_reason());
+        wsx_errf(err, errlen, WSX_EINVAL,
+                 "tls_key %s holds no usable PEM private key for tls_cert %s (%s)", key, cert,
+                 ossl_reason());
         SSL_CTX_free(ctx);
         return NULL;
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
         ERR_clear_error();
-        wsx_errf(err, errlen, WSX_EINVAL, "tls_key %s does not match the certificate in tls_cert %s",
-                 key, cert);
+        wsx_errf(err, errlen, WSX_EINVAL,
+                 "tls_key %s does not match the certificate in tls_cert %s", key, cert);
         SSL_CTX_free(ctx);
         return NULL;
     }

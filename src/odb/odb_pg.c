@@ -81,11 +81,13 @@ enum stmt_id {
 
 /* Insert and update take the same numbered parameters (see channel_params). */
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_CH_INSERT] = "INSERT INTO channel (cluster_id, name, is_active, address, host, port, path, "
-                     "service, security_id, data_format, new_token_wait_time, token_ttl, "
-                     "ping_interval, pings_missed_threshold, max_message_size, created_at, "
-                     "updated_at, hook_service, gateway_services, log_messages, tls_cert, tls_key) VALUES ($1, $2, $3, $4, $5, $6, "
-                     "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, $21) RETURNING id",
+    [ST_CH_INSERT] =
+        "INSERT INTO channel (cluster_id, name, is_active, address, host, port, path, "
+        "service, security_id, data_format, new_token_wait_time, token_ttl, "
+        "ping_interval, pings_missed_threshold, max_message_size, created_at, "
+        "updated_at, hook_service, gateway_services, log_messages, tls_cert, tls_key) VALUES ($1, "
+        "$2, $3, $4, $5, $6, "
+        "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, $21) RETURNING id",
     [ST_CH_UPDATE] = "UPDATE channel SET cluster_id = $1, name = $2, is_active = $3, address = $4, "
                      "host = $5, port = $6, path = $7, service = $8, security_id = $9, "
                      "data_format = $10, new_token_wait_time = $11, token_ttl = $12, "

@@ -348,8 +348,7 @@ static void reload(void)
         char err[600];
         tls_ctx_t *ctx = tls_ctx_load(g_admin_cert, g_admin_key, err, sizeof err);
         if (!ctx) {
-            log_warn("admin listener: certificate reload failed, keeping the one in use: %s",
-                     err);
+            log_warn("admin listener: certificate reload failed, keeping the one in use: %s", err);
         } else {
             char fp[65];
             tls_ctx_fingerprint(ctx, fp);

@@ -811,7 +811,8 @@ static void conn_read(ws_conn_t *c)
         have = 0;
         cap = RBUF_SIZE;
     }
-    ssize_t n = c->tls ? tls_recv(c, buf + have, cap - have) : recv(c->io.fd, buf + have, cap - have, 0);
+    ssize_t n =
+        c->tls ? tls_recv(c, buf + have, cap - have) : recv(c->io.fd, buf + have, cap - have, 0);
     if (n <= 0) {
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
