@@ -6,7 +6,6 @@ cryptography; every client verifies them against that CA (Python websockets, Nod
 through NODE_EXTRA_CA_CERTS, libcurl in the CLI through --cacert)."""
 import asyncio
 import datetime
-import hashlib
 import http.client
 import ipaddress
 import json
@@ -15,8 +14,10 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
+import time
 import warnings
 
 import pytest
@@ -27,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from wsxlib import (ADMIN_PASSWORD, IO_TIMEOUT, NODE_CLIENT, ROOT, WSX_BIN, WsxServer,
-                    basic_auth, free_port, unique_name, wait_until)
+                    basic_auth, connect_refused, free_port, unique_name, wait_until)
 from wsxsession import check_rspa, check_rspok, message
 
 # --------------------------------------------------------------------------- test PKI
@@ -399,16 +400,24 @@ def test_sighup_reloads_the_certificate_and_open_connections_keep_going(wss_chan
     assert wsx.alive()
 
 
-def test_sighup_rereads_the_odb(wsx, channel):
-    """A change made behind the server's back (not through its API) is applied at
-    SIGHUP. The ODB's config version is bumped by any write; here the channel is
-    deactivated through the API of the server itself, then SIGHUP only has to keep
-    things consistent: its reconcile run leaves the state as the ODB says."""
-    ch = channel()
-    wsx.proc.send_signal(signal.SIGHUP)
-    wait_until(lambda: "received SIGHUP" in wsx.log(), what="SIGHUP logged")
-    assert wsx.get_channel(ch["id"])["state"] == "listening"
-    assert wsx.alive()
+def test_sighup_rereads_the_odb(server_factory):
+    """A change written into the ODB behind the server's back (no config version
+    bump, so the once-a-second poll does not see it) is applied at SIGHUP."""
+    srv = server_factory().start()
+    ch = srv.create_channel()
+    assert connect_refused(ch["port"]) is False
+    db = sqlite3.connect(str(srv.data_dir / "wsx.db"), timeout=10)
+    try:
+        with db:
+            db.execute("UPDATE channel SET is_active = 0 WHERE id = ?", (ch["id"],))
+    finally:
+        db.close()
+    time.sleep(2.5)  # two polls: they see the same config version and do nothing
+    assert connect_refused(ch["port"]) is False, "the poll should not have noticed"
+    srv.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: connect_refused(ch["port"]), what="SIGHUP to apply the ODB's change")
+    assert srv.get_channel(ch["id"])["state"] == "inactive"
+    assert "received SIGHUP" in srv.log()
 
 
 # --------------------------------------------------------------------------- admin HTTPS
