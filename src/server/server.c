@@ -121,7 +121,9 @@ static void usage(FILE *f, int quickstart)
                 "                       key (reloaded on SIGHUP, as the wss:// channels' are)\n"
                 "  --log-level LEVEL    the least severe events logged: debug, info (default),\n"
                 "                       warn or error; one event per line on stderr, key=value\n"
-                "                       (ts=... level=... msg=\"...\")\n");
+                "                       (ts=... level=... msg=\"...\")\n"
+                "  SIGHUP reloads every TLS certificate and key (new connections get them, open\n"
+                "  ones keep theirs) and re-reads the ODB\n");
 }
 
 static int parse_opts(int argc, char **argv, server_opts_t *o)
