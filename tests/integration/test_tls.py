@@ -270,6 +270,14 @@ def test_alpn_http11_is_chosen_and_h2_only_is_refused(wss_channel, pki):
         peer_serial(ch["port"], h2)
 
 
+def test_http_errors_come_back_over_tls(wss_channel, pki):
+    """A refused upgrade (wrong path) is answered inside the TLS session, like on ws://."""
+    ch = wss_channel()
+    with pytest.raises(websockets.exceptions.InvalidStatusCode) as e:
+        asyncio.run(_echo(ch["wss_url"].replace("/ws", "/elsewhere"), client_ctx(pki), ["x"]))
+    assert e.value.status_code == 404
+
+
 def test_plain_ws_to_a_wss_port_gets_no_websocket(wss_channel):
     """A client speaking plain HTTP to the TLS port is not upgraded (and the server
     survives it)."""
