@@ -15,6 +15,7 @@
 #define CHANNEL_DEFAULT_MAX_MESSAGE (1024 * 1024)
 #define CHANNEL_SERVICE_NAME_MAX 255  /* bytes of a service name */
 #define CHANNEL_GATEWAY_MAX 4096      /* bytes of gateway_services, with its NUL */
+#define CHANNEL_PATH_MAX 1024         /* bytes of tls_cert and tls_key, with the NUL */
 
 /* A parsed channel address: ws://HOST:PORT/PATH (or wss://). */
 typedef struct channel_addr {
@@ -45,6 +46,10 @@ typedef struct channel {
     int64_t pings_missed_threshold;
     int64_t max_message_size;
     int64_t log_messages;   /* log each message's first N bytes, 0: off */
+    /* wss:// only: absolute paths of the PEM certificate chain and private key,
+     * read by the server; "" for ws:// (only the key's path is ever stored) */
+    char tls_cert[CHANNEL_PATH_MAX];
+    char tls_key[CHANNEL_PATH_MAX];
     char created_at[40];    /* ISO 8601 UTC */
     char updated_at[40];
     char state[160];        /* this server's: listening / inactive / error: ... */
@@ -74,9 +79,10 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
  * by single spaces; security a name like the channel's; data_format json or raw; the
  * numbers positive (ping interval, thresholds and times >= 1 and at most 2^31-1, so
  * seconds never overflow when turned into smaller units; max_message_size between 1
- * and 1 GiB). Whether the services and the security definition exist, and uniqueness,
- * are checked by the caller, which knows the registry and the ODB. Returns 0 or
- * WSX_EINVAL with *err filled. */
+ * and 1 GiB); tls_cert and tls_key required for a wss:// address (absolute paths
+ * without control characters) and refused for ws://. Whether the services and the security
+ * definition exist, and uniqueness, are checked by the caller, which knows the registry and the
+ * ODB. Returns 0 or WSX_EINVAL with *err filled. */
 int channel_validate(const channel_t *ch, channel_err_t *err);
 
 /* A free-text name (of a channel, a security definition): valid UTF-8, no control
