@@ -27,7 +27,7 @@ typedef struct admin_api {
     const char *server_name;      /* borrowed: this server's name */
     const char *admin_url;        /* borrowed: "http://HOST:PORT" of this listener */
     char started_at[ISOTIME_LEN + 1]; /* when this server started (UTC, ISO 8601) */
-    int tls; /* the listener speaks TLS: cookies get Secure (always 0 for now) */
+    int tls;         /* the listener speaks TLS (--admin-tls-cert): cookies get Secure */
     int heartbeat_s; /* this server's --heartbeat-seconds: judges the others' (member.h) */
     int leaving;     /* set by a SIGTERM: /healthz answers 503 during the drain */
 } admin_api_t;

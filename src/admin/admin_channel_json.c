@@ -57,6 +57,11 @@ json_t *admin_channel_to_json(const channel_t *ch)
         json_object_set_new(o, "pings_missed_threshold", json_integer(ch->pings_missed_threshold));
     bad |= json_object_set_new(o, "max_message_size", json_integer(ch->max_message_size));
     bad |= json_object_set_new(o, "log_messages", json_integer(ch->log_messages));
+    /* paths only: the key itself is read by the server and never leaves it */
+    bad |= json_object_set_new(o, "tls_cert",
+                               ch->tls_cert[0] ? json_string(ch->tls_cert) : json_null());
+    bad |=
+        json_object_set_new(o, "tls_key", ch->tls_key[0] ? json_string(ch->tls_key) : json_null());
     bad |= json_object_set_new(o, "max_connections", json_integer(ch->max_connections));
     bad |= admin_json_set_str(o, "slow_consumer_policy", ch->slow_consumer_policy);
     bad |= json_object_set_new(o, "slow_consumer_seconds", json_integer(ch->slow_consumer_seconds));
@@ -114,6 +119,8 @@ static const struct field {
     {"pings_missed_threshold", K_INT, offsetof(channel_t, pings_missed_threshold), 0, 0},
     {"max_message_size", K_INT, offsetof(channel_t, max_message_size), 0, 0},
     {"log_messages", K_INT, offsetof(channel_t, log_messages), 0, 0},
+    {"tls_cert", K_TEXT, offsetof(channel_t, tls_cert), CAP(tls_cert), 0},
+    {"tls_key", K_TEXT, offsetof(channel_t, tls_key), CAP(tls_key), 0},
     {"max_connections", K_INT, offsetof(channel_t, max_connections), 0, 0},
     {"slow_consumer_policy", K_TEXT, offsetof(channel_t, slow_consumer_policy),
      CAP(slow_consumer_policy), 0},
@@ -138,7 +145,8 @@ static const struct field *find_field(const char *key)
 /* The fields where null means "none". */
 static int nullable(const struct field *f)
 {
-    return strcmp(f->key, "security") == 0 || strcmp(f->key, "hook_service") == 0;
+    return strcmp(f->key, "security") == 0 || strcmp(f->key, "hook_service") == 0 ||
+           strncmp(f->key, "tls_", 4) == 0;
 }
 
 static int take_text(const struct field *f, const json_t *v, channel_t *ch, channel_err_t *err)
@@ -152,7 +160,7 @@ static int take_text(const struct field *f, const json_t *v, channel_t *ch, chan
 
     if (json_is_null(v)) {
         if (nullable(f)) {
-            dst[0] = '\0'; /* null: no security definition, no hook */
+            dst[0] = '\0'; /* null: no security definition, no hook, no TLS file */
             return 0;
         }
         if (f->required) /* what a form sends for an empty box */

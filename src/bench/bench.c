@@ -31,6 +31,7 @@
 #include "common/err.h"
 #include "ev/ev.h"
 #include "http/http_parse.h"
+#include "net/tls.h"
 #include "ws/ws_frame.h"
 #include "ws/ws_handshake.h"
 
@@ -73,6 +74,8 @@ typedef struct opts {
     int json;
     int server_pid; /* 0: none */
     int wsx;        /* speak the WSX session protocol (a json channel) */
+    int tls;        /* wss:// */
+    const char *cacert; /* --cacert: verify the server against these CAs */
     const char *source_addrs;
 } opts_t;
 
@@ -245,11 +248,14 @@ typedef struct conn {
     int in_msg;           /* inside a fragmented echo */
     int msg_bad;          /* it differs from what was sent */
     size_t msg_off;       /* bytes of it received so far */
+    tls_t *tls;           /* wss://: the connection's TLS session */
+    int tls_want_write;   /* a TLS read waits for the socket to be writable */
 } conn_t;
 
 struct bench {
     opts_t *o;
     ev_loop_t *loop;
+    tls_ctx_t *tls; /* wss:// */
     struct sockaddr_storage addr;
     socklen_t addrlen;
     conn_t *conns;
@@ -375,11 +381,42 @@ static void conn_left_handshake(conn_t *c, int opened)
 
 /* ---- writing -------------------------------------------------------------------- */
 
+/* send()/recv() or, for wss://, the TLS session's equivalents with their
+ * conventions (-1 and errno EAGAIN: wait for the socket). */
+static ssize_t conn_send(conn_t *c, const void *p, size_t n)
+{
+    if (!c->tls)
+        return send(c->io.fd, p, n, MSG_NOSIGNAL);
+    uint32_t want = 0;
+    ssize_t r = tls_write(c->tls, p, n, &want);
+    if (r >= 0)
+        return r;
+    if (r != WSX_EAGAIN && !c->b->first_error[0]) /* the caller counts it */
+        snprintf(c->b->first_error, sizeof c->b->first_error, "TLS: %s", tls_last_error());
+    errno = r == WSX_EAGAIN ? EAGAIN : EPIPE;
+    return -1;
+}
+
+static ssize_t conn_recv(conn_t *c, void *p, size_t n)
+{
+    if (!c->tls)
+        return recv(c->io.fd, p, n, 0);
+    uint32_t want = 0;
+    ssize_t r = tls_read(c->tls, p, n, &want);
+    c->tls_want_write = r == WSX_EAGAIN && want == EV_WRITE;
+    if (r >= 0)
+        return r;
+    if (r != WSX_EAGAIN && !c->b->first_error[0]) /* the caller counts it */
+        snprintf(c->b->first_error, sizeof c->b->first_error, "TLS: %s", tls_last_error());
+    errno = r == WSX_EAGAIN ? EAGAIN : ECONNRESET;
+    return -1;
+}
+
 /* Write what is queued. Returns 0, or -1 when the connection was finished. */
 static int conn_flush(conn_t *c)
 {
     while (c->woff < c->wlen) {
-        ssize_t n = send(c->io.fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, c->wbuf + c->woff, c->wlen - c->woff);
         if (n > 0) {
             c->woff += (size_t)n;
             continue;
@@ -832,7 +869,7 @@ static void conn_read(conn_t *c)
     bench_t *b = c->b;
     for (;;) {
         size_t room = b->rcap - c->rlen;
-        ssize_t n = recv(c->io.fd, c->rbuf + c->rlen, room, 0);
+        ssize_t n = conn_recv(c, c->rbuf + c->rlen, room);
         if (n == 0) {
             on_eof(c);
             return;
@@ -840,8 +877,11 @@ static void conn_read(conn_t *c)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EAGAIN)
+            if (errno == EAGAIN) {
+                if (c->tls_want_write)
+                    ev_io_set(b->loop, &c->io, EV_READ | EV_WRITE);
                 break;
+            }
             if (c->state == C_CLOSING && c->got_close) {
                 conn_finish(c); /* a reset after the close handshake: fine */
                 return;
@@ -881,7 +921,7 @@ static void on_io(ev_loop_t *loop, ev_io_t *io, uint32_t events)
     }
     if ((events & EV_WRITE) && c->wlen > c->woff && conn_flush(c) < 0)
         return;
-    if (events & EV_READ)
+    if ((events & EV_READ) || (c->tls_want_write && (events & EV_WRITE)))
         conn_read(c);
 }
 
@@ -927,6 +967,10 @@ static void conn_finish(conn_t *c)
     if (was == C_CONNECTING || was == C_HANDSHAKE || was == C_LOGIN)
         conn_left_handshake(c, 0);
     ev_timer_stop(b->loop, &c->timer);
+    if (c->tls) {
+        tls_free(c->tls);
+        c->tls = NULL;
+    }
     ev_io_close(b->loop, &c->io);
     c->state = C_DONE;
     b->live--;
@@ -974,6 +1018,12 @@ static void conn_start(bench_t *b, conn_t *c)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     b->live++;
+    c->tls_want_write = 0;
+    if (b->tls && !(c->tls = tls_client_new(b->tls, fd, b->o->host))) {
+        c->io.fd = fd;
+        conn_fail(c, ERR_CONNECT, "%s", "out of memory for a TLS session");
+        return;
+    }
     if (ev_io_start(b->loop, &c->io, fd, EV_WRITE, on_io) < 0) {
         c->io.fd = fd;
         conn_fail(c, ERR_CONNECT, "epoll: %s", strerror(errno));
@@ -1333,7 +1383,9 @@ static void usage(FILE *f)
             "mode a server PING gets a PONG echoing its payload; the report counts pings and\n"
             "the close codes of closes the server started (4002: pings missed).\n"
             "\n"
-            "  --url URL              the target, ws://HOST[:PORT][/PATH] (required)\n"
+            "  --url URL              the target, ws://HOST[:PORT][/PATH] or wss://... (required)\n"
+            "      --cacert FILE      wss://: verify the server against the PEM CA certificates\n"
+            "                         in FILE (without it the certificate is not checked)\n"
             "  -c, --connections N    connections (default 100)\n"
             "  -s, --size BYTES       message size (default 20)\n"
             "  -p, --pipeline N       messages in flight per connection (default 1)\n"
@@ -1393,11 +1445,10 @@ static int whole(double v)
 static int parse_url(opts_t *o)
 {
     const char *u = o->url;
-    if (strncmp(u, "wss://", 6) == 0)
-        return bad_usage("%s: wss:// is not supported; use ws://", u);
-    if (strncmp(u, "ws://", 5) != 0)
-        return bad_usage("%s: the URL must start with ws://", u);
-    const char *a = u + 5;
+    o->tls = strncmp(u, "wss://", 6) == 0;
+    if (!o->tls && strncmp(u, "ws://", 5) != 0)
+        return bad_usage("%s: the URL must start with ws:// or wss://", u);
+    const char *a = u + (o->tls ? 6 : 5);
     size_t alen = strcspn(a, "/?#");
     if (alen == 0 || alen >= sizeof o->authority)
         return bad_usage("%s: no host in the URL", u);
@@ -1438,7 +1489,7 @@ static int parse_url(opts_t *o)
             return bad_usage("%s: the port must be a number from 1 to 65535", u);
         snprintf(o->port, sizeof o->port, "%d", (int)port);
     } else {
-        strcpy(o->port, "80");
+        strcpy(o->port, o->tls ? "443" : "80");
     }
     if (!o->host[0])
         return bad_usage("%s: no host in the URL", u);
@@ -1451,7 +1502,7 @@ static int parse_url(opts_t *o)
 static int parse_opts(int argc, char **argv, opts_t *o)
 {
     enum { O_URL = 256, O_BINARY, O_WARMUP, O_HOLD, O_CHURN, O_HEADER, O_JSON, O_PID, O_WSX,
-           O_SRC };
+           O_SRC, O_CACERT };
     static const struct option longs[] = {
         {"url", required_argument, 0, O_URL},
         {"connections", required_argument, 0, 'c'},
@@ -1468,6 +1519,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         {"server-pid", required_argument, 0, O_PID},
         {"wsx", no_argument, 0, O_WSX},
         {"source-addrs", required_argument, 0, O_SRC},
+        {"cacert", required_argument, 0, O_CACERT},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -1548,6 +1600,9 @@ static int parse_opts(int argc, char **argv, opts_t *o)
             break;
         case O_SRC:
             o->source_addrs = optarg;
+            break;
+        case O_CACERT:
+            o->cacert = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -1764,6 +1819,10 @@ static void free_all(bench_t *b)
             free(b->conns[i].tmpl);
         }
     free(b->text);
+    for (int i = 0; b->conns && i < b->o->conns; i++)
+        if (b->conns[i].tls)
+            tls_free(b->conns[i].tls);
+    tls_ctx_free(b->tls);
     free(b->conns);
     free(b->plain);
     free(b->request);
@@ -1807,6 +1866,14 @@ int bench_main(int argc, char **argv)
     if (getrandom(&b->rng, sizeof b->rng, 0) != sizeof b->rng || !b->rng)
         b->rng = now_ns() | 1;
 
+    if (o.tls) {
+        char terr[300];
+        if (!(b->tls = tls_client_ctx(o.cacert, terr, sizeof terr))) {
+            fprintf(stderr, "wsx bench: %s\n", terr);
+            free(b);
+            return 1;
+        }
+    }
     b->loop = ev_loop_new();
     if (!b->loop || build_request(b) < 0 || alloc_conns(b) < 0) {
         fprintf(stderr, "wsx bench: out of memory for %d connections\n", o.conns);

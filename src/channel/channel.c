@@ -451,6 +451,47 @@ static int check_range(const char *field, int64_t v, int64_t max, const char *un
     return 0;
 }
 
+/* A certificate or key path: absolute (the server's working directory is no
+ * part of the configuration), printable, and bounded. */
+static int check_path(const char *field, const char *v, channel_err_t *err)
+{
+    if (v[0] != '/')
+        return channel_err_set(err, field, "invalid",
+                               "%s must be an absolute path (starting with /) to a PEM file",
+                               field);
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return channel_err_set(err, field, "invalid", "%s must not contain control characters",
+                                   field);
+    if (strlen(v) >= CHANNEL_PATH_MAX - 1)
+        return channel_err_set(err, field, "too_long", "%s must be at most %d bytes", field,
+                               CHANNEL_PATH_MAX - 2);
+    return 0;
+}
+
+/* wss:// needs both files, ws:// takes neither (a path there would look like TLS
+ * is on when it is not). */
+static int check_tls(const channel_t *ch, channel_err_t *err)
+{
+    int wss = strncmp(ch->address, "wss://", 6) == 0;
+    static const char *const f[2] = {"tls_cert", "tls_key"};
+    const char *v[2] = {ch->tls_cert, ch->tls_key};
+    for (int i = 0; i < 2; i++) {
+        int rc;
+        if (!wss && v[i][0])
+            return channel_err_set(err, f[i], "not_allowed",
+                                   "%s is only for wss:// addresses; remove it or use wss://",
+                                   f[i]);
+        if (wss && !v[i][0])
+            return channel_err_set(err, f[i], "required",
+                                   "%s is required for a wss:// address (the path of a PEM %s)",
+                                   f[i], i ? "private key" : "certificate chain");
+        if (wss && (rc = check_path(f[i], v[i], err)))
+            return rc;
+    }
+    return 0;
+}
+
 int channel_validate(const channel_t *ch, channel_err_t *err)
 {
     char q[QUOTE_BUF];
@@ -524,5 +565,5 @@ int channel_validate(const channel_t *ch, channel_err_t *err)
             "write_queue_high_water must be between %lld and %lld bytes (1 GiB), got %lld",
             CHANNEL_WRITE_QUEUE_HIGH_WATER_MIN, CHANNEL_WRITE_QUEUE_HIGH_WATER_MAX,
             (long long)ch->write_queue_high_water);
-    return 0;
+    return check_tls(ch, err);
 }

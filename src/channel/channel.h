@@ -19,6 +19,7 @@
 #define CHANNEL_WRITE_QUEUE_HIGH_WATER_MAX (1024LL * 1024 * 1024)
 #define CHANNEL_SERVICE_NAME_MAX 255  /* bytes of a service name */
 #define CHANNEL_GATEWAY_MAX 4096      /* bytes of gateway_services, with its NUL */
+#define CHANNEL_PATH_MAX 1024         /* bytes of tls_cert and tls_key, with the NUL */
 
 /* A parsed channel address: ws://HOST:PORT/PATH (or wss://). */
 typedef struct channel_addr {
@@ -49,6 +50,10 @@ typedef struct channel {
     int64_t pings_missed_threshold;
     int64_t max_message_size;
     int64_t log_messages;   /* log each message's first N bytes, 0: off */
+    /* wss:// only: absolute paths of the PEM certificate chain and private key,
+     * read by the server; "" for ws:// (only the key's path is ever stored) */
+    char tls_cert[CHANNEL_PATH_MAX];
+    char tls_key[CHANNEL_PATH_MAX];
     /* limits (README "Limits"): upgrades open at once, 0: unlimited; what to do with
      * a client whose unsent output stays above write_queue_high_water bytes */
     int64_t max_connections;
@@ -85,8 +90,10 @@ int channel_addr_parse(const char *addr, channel_addr_t *out, channel_err_t *err
  * by single spaces; security a name like the channel's; data_format json or raw; the
  * numbers positive (ping interval, thresholds and times >= 1 and at most 2^31-1, so
  * seconds never overflow when turned into smaller units; max_message_size between 1
- * and 1 GiB; max_connections 0..2^31-1; slow_consumer_policy close or drop;
- * slow_consumer_seconds >= 1; write_queue_high_water 1 KiB..1 GiB). Whether the services and the security definition exist, and uniqueness,
+ * and 1 GiB); tls_cert and tls_key required for a wss:// address (absolute paths
+ * without control characters) and refused for ws://; max_connections 0..2^31-1;
+ * slow_consumer_policy close or drop; slow_consumer_seconds >= 1; write_queue_high_water
+ * 1 KiB..1 GiB. Whether the services and the security definition exist, and uniqueness,
  * are checked by the caller, which knows the registry and the ODB. Returns 0 or
  * WSX_EINVAL with *err filled. */
 int channel_validate(const channel_t *ch, channel_err_t *err);

@@ -24,6 +24,13 @@ typedef struct actual {
     char state[160];
     int recorded;          /* state is in the ODB (a write may fail while it is down) */
     int seen;              /* mark for the sweep of deleted channels */
+    /* wss://: the context the workers hand new connections (owned; NULL for ws://),
+     * the files it was loaded from and the reload generation it was loaded in */
+    tls_ctx_t *tls;
+    char tls_cert[CHANNEL_PATH_MAX];
+    char tls_key[CHANNEL_PATH_MAX];
+    unsigned tls_gen;
+    tls_ctx_t *retired; /* a replaced context, freed once the workers let go of it */
 } actual_t;
 
 struct reconciler {
@@ -35,6 +42,7 @@ struct reconciler {
     int64_t version; /* config version at the last run */
     int errors;      /* channels in error at the last run */
     int leaving;     /* reconcile_stop_accepting was called: bind nothing any more */
+    unsigned tls_gen; /* bumped by reconcile_reload_tls: load every certificate again */
 };
 
 reconciler_t *reconcile_new(odb_t *db, const char *server_name)
@@ -53,10 +61,20 @@ void reconcile_set_bind_host(reconciler_t *r, const char *host)
     snprintf(r->bind_host, sizeof r->bind_host, "%s", host ? host : "");
 }
 
+static void drop_tls(actual_t *a)
+{
+    tls_ctx_free(a->tls);
+    tls_ctx_free(a->retired);
+    a->tls = a->retired = NULL;
+    a->tls_cert[0] = a->tls_key[0] = '\0';
+}
+
 void reconcile_free(reconciler_t *r)
 {
     if (!r)
         return;
+    for (size_t i = 0; i < r->n; i++)
+        drop_tls(&r->items[i]);
     free(r->items);
     free(r);
 }
@@ -158,7 +176,53 @@ static void set_state(reconciler_t *r, actual_t *a, const char *state)
     }
 }
 
+/* A wss:// channel's certificate: loaded when first needed, when its files
+ * change, and once after each reconcile_reload_tls. A failed reload of the same
+ * files keeps the context in use (and says why in the log); otherwise a failure
+ * is the channel's error, in err. The replaced context goes to a->retired. */
+static int prepare_tls(reconciler_t *r, const channel_t *ch, actual_t *a, char *err, size_t errlen)
+{
+    int same =
+        a->tls && strcmp(a->tls_cert, ch->tls_cert) == 0 && strcmp(a->tls_key, ch->tls_key) == 0;
+    if (same && a->tls_gen == r->tls_gen)
+        return 0;
+    tls_ctx_t *ctx = tls_ctx_load(ch->tls_cert, ch->tls_key, err, errlen);
+    if (!ctx) {
+        if (same) {
+            log_warn("channel \"%s\": certificate reload failed, keeping the one in use: %s",
+                     ch->name, err);
+            a->tls_gen = r->tls_gen;
+            return 0;
+        }
+        return WSX_EINVAL;
+    }
+    char fp[65];
+    tls_ctx_fingerprint(ctx, fp);
+    log_info("channel \"%s\": certificate %s loaded (SHA-256 %s)", ch->name, ch->tls_cert, fp);
+    tls_ctx_free(a->retired);
+    a->retired = a->tls;
+    a->tls = ctx;
+    snprintf(a->tls_cert, sizeof a->tls_cert, "%s", ch->tls_cert);
+    snprintf(a->tls_key, sizeof a->tls_key, "%s", ch->tls_key);
+    a->tls_gen = r->tls_gen;
+    return 0;
+}
+
+static void apply_one(reconciler_t *r, const channel_t *ch, actual_t *a);
+
+/* apply_one, then free what the workers no longer use: the workers_* calls
+ * return once every worker runs with the new settings, and a connection made
+ * with an old context holds its own reference to it. */
 static void apply(reconciler_t *r, const channel_t *ch, actual_t *a)
+{
+    apply_one(r, ch, a);
+    if (!a->open)
+        drop_tls(a);
+    tls_ctx_free(a->retired);
+    a->retired = NULL;
+}
+
+static void apply_one(reconciler_t *r, const channel_t *ch, actual_t *a)
 {
     channel_addr_t addr;
     channel_err_t verr;
@@ -183,9 +247,17 @@ static void apply(reconciler_t *r, const channel_t *ch, actual_t *a)
         log_info("channel \"%s\" moved to %s", ch->name, ch->address);
     }
     if (addr.tls) {
-        close_listeners(a, "channel address changed");
-        set_state(r, a, "error: wss:// is not served by this version");
-        return;
+        char err[CHANNEL_PATH_MAX * 2 + 200], state[sizeof a->state];
+        if (prepare_tls(r, ch, a, err, sizeof err) < 0) {
+            close_listeners(a, "channel certificate unavailable");
+            if (snprintf(state, sizeof state, "error: %s", err) >= (int)sizeof state)
+                memcpy(state + sizeof state - 4, "...", 4); /* the log has it whole */
+            if (strcmp(a->state, state) != 0)
+                log_warn("channel \"%s\": %s", ch->name, err);
+            set_state(r, a, state);
+            return;
+        }
+        cfg.tls = a->tls;
     }
     if (a->open && cfg.raw != a->cfg.raw) {
         /* raw and json connections are different beasts (a json one has a session
@@ -262,6 +334,7 @@ int reconcile_run(reconciler_t *r)
     for (size_t i = 0; i < r->n;) {
         if (!r->items[i].seen) {
             close_listeners(&r->items[i], "channel deleted");
+            drop_tls(&r->items[i]);
             r->items[i] = r->items[--r->n];
         } else {
             i++;
@@ -292,6 +365,12 @@ int reconcile_poll(reconciler_t *r)
     if (version == r->version && r->errors == 0)
         return 0;
     return reconcile_run(r);
+}
+
+void reconcile_reload_tls(reconciler_t *r)
+{
+    r->tls_gen++;
+    r->version = -1; /* the next poll runs, even if nothing else changed */
 }
 
 void reconcile_stop_accepting(reconciler_t *r)

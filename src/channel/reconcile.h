@@ -29,6 +29,11 @@ int reconcile_run(reconciler_t *r);
 /* Run only if the ODB's config version moved since the last run, or a channel is
  * in error (to retry its bind). For the periodic timer. */
 int reconcile_poll(reconciler_t *r);
+/* SIGHUP: load every wss:// channel's certificate and key again at the next run
+ * (new connections get the new ones, open connections keep theirs; a reload
+ * that fails keeps the certificate in use and logs why). Call reconcile_run
+ * after it to apply it now. */
+void reconcile_reload_tls(reconciler_t *r);
 
 /* This server's state of a channel ("listening", "inactive", "error: ...",
  * "draining: the server is leaving", "stopped"), or "unknown" before the

@@ -28,6 +28,7 @@ enum {
     CLI_HTTP_OPT_USER,
     CLI_HTTP_OPT_PASSWORD_FILE,
     CLI_HTTP_OPT_PASSWORD, /* refused: a password in argv shows in `ps` */
+    CLI_HTTP_OPT_CACERT,
     CLI_HTTP_OPT_FIRST_FREE = 0x1100,
 };
 
@@ -39,7 +40,8 @@ enum {
     {"url", required_argument, NULL, CLI_HTTP_OPT_URL}, \
     {"user", required_argument, NULL, CLI_HTTP_OPT_USER}, \
     {"password-file", required_argument, NULL, CLI_HTTP_OPT_PASSWORD_FILE}, \
-    {"password", required_argument, NULL, CLI_HTTP_OPT_PASSWORD}
+    {"password", required_argument, NULL, CLI_HTTP_OPT_PASSWORD}, \
+    {"cacert", required_argument, NULL, CLI_HTTP_OPT_CACERT}
 
 /* Their lines for a command's --help. */
 #define CLI_HTTP_USAGE \
@@ -47,7 +49,9 @@ enum {
     "  --url URL            admin API address (env WSX_URL, default " CLI_HTTP_DEFAULT_URL ")\n" \
     "  --user U             admin user (env WSX_USER, default " CLI_HTTP_DEFAULT_USER ")\n" \
     "  --password-file F    read the password from F, a trailing newline ignored\n" \
-    "                       (default ./" CLI_HTTP_DEFAULT_PASSWORD_FILE "; env WSX_PASSWORD wins)\n"
+    "                       (default ./" CLI_HTTP_DEFAULT_PASSWORD_FILE "; env WSX_PASSWORD wins)\n" \
+    "  --cacert FILE        https:// URL: trust the CA certificates in FILE (PEM) to verify\n" \
+    "                       the server (env WSX_CACERT; default the system's CAs)\n"
 /* clang-format on */
 
 /* The connection options as given on the command line; NULL when not given. The strings
@@ -56,6 +60,7 @@ typedef struct cli_http_opts {
     const char *url;
     const char *user;
     const char *password_file;
+    const char *cacert;
 } cli_http_opts_t;
 
 /* A connection to the admin API: base URL, credentials and one reusable curl handle

@@ -29,6 +29,8 @@ enum {
     OPT_PINGS_MISSED,
     OPT_MAX_MESSAGE,
     OPT_LOG_MESSAGES,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
     OPT_MAX_CONNECTIONS,
     OPT_SLOW_POLICY,
     OPT_SLOW_SECONDS,
@@ -62,6 +64,8 @@ static const field_opt_t field_opts[] = {
     {OPT_PINGS_MISSED, "--pings-missed-threshold", "pings_missed_threshold", F_INTEGER},
     {OPT_MAX_MESSAGE, "--max-message-size", "max_message_size", F_INTEGER},
     {OPT_LOG_MESSAGES, "--log-messages", "log_messages", F_INTEGER},
+    {OPT_TLS_CERT, "--tls-cert", "tls_cert", F_STRING_OR_NULL},
+    {OPT_TLS_KEY, "--tls-key", "tls_key", F_STRING_OR_NULL},
     {OPT_MAX_CONNECTIONS, "--max-connections", "max_connections", F_INTEGER},
     {OPT_SLOW_POLICY, "--slow-consumer-policy", "slow_consumer_policy", F_STRING},
     {OPT_SLOW_SECONDS, "--slow-consumer-seconds", "slow_consumer_seconds", F_INTEGER},
@@ -85,6 +89,8 @@ static const field_opt_t field_opts[] = {
     {"pings-missed-threshold", required_argument, NULL, OPT_PINGS_MISSED}, \
     {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE}, \
     {"log-messages", required_argument, NULL, OPT_LOG_MESSAGES}, \
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT}, \
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY}, \
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS}, \
     {"slow-consumer-policy", required_argument, NULL, OPT_SLOW_POLICY}, \
     {"slow-consumer-seconds", required_argument, NULL, OPT_SLOW_SECONDS}, \
@@ -130,7 +136,8 @@ static const struct option delete_longopts[] = {
     "                   [--hook-service S] [--gateway-services S1,S2,...]\n"                       \
     "                   [--data-format json|raw] [--new-token-wait-time S] [--token-ttl S]\n"      \
     "                   [--ping-interval S] [--pings-missed-threshold N]\n"                        \
-    "                   [--max-message-size BYTES] [--log-messages BYTES]\n"                \
+    "                   [--max-message-size BYTES] [--log-messages BYTES]\n"                       \
+    "                   [--tls-cert FILE --tls-key FILE]\n"                                     \
     "                   [--max-connections N] [--slow-consumer-policy close|drop]\n"          \
     "                   [--slow-consumer-seconds S] [--write-queue-high-water BYTES]\n"
 #define SYNOPSIS_LIST "wsx channel list [--query Q] [--json]\n"
@@ -151,8 +158,10 @@ static const struct option delete_longopts[] = {
     "  --token-ttl S                seconds a login token lives, renewed on use (default 3600)\n"  \
     "  --ping-interval S            seconds between server pings (default 45)\n"                   \
     "  --pings-missed-threshold N   missed pings before a client is closed (default 2)\n"          \
-    "  --max-message-size BYTES     largest message accepted (default 1048576)\n"                 \
-    "  --log-messages BYTES         log each message in and out, cut to BYTES (default 0: off)\n" \
+    "  --max-message-size BYTES     largest message accepted (default 1048576)\n"                  \
+    "  --log-messages BYTES         log each message in and out, cut to BYTES (default 0: off)\n"  \
+    "  --tls-cert FILE              wss:// only: absolute path of the PEM certificate chain\n"     \
+    "  --tls-key FILE               wss:// only: absolute path of the PEM private key\n"       \
     "  --max-connections N          WebSocket connections at once; more get 503 (default 0:\n"    \
     "                               no limit)\n"                                                  \
     "  --slow-consumer-policy P     a client whose unsent output stays above the high-water\n"    \
@@ -400,6 +409,8 @@ static int cmd_get(cli_http_t *h, cmd_t *cmd)
         "pings_missed_threshold",
         "max_message_size",
         "log_messages",
+        "tls_cert",
+        "tls_key",
         "max_connections",
         "slow_consumer_policy",
         "slow_consumer_seconds",

@@ -21,6 +21,7 @@ struct cli_http {
     char *url; /* base URL without trailing '/' */
     char *user;
     char *password; /* wiped on close */
+    char *cacert;   /* --cacert / WSX_CACERT, or NULL: the system's CAs */
     long timeout_s; /* 0: TIMEOUT_S */
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -36,6 +37,9 @@ int cli_http_option(cli_http_opts_t *o, int opt, const char *arg, const char **m
         return 1;
     case CLI_HTTP_OPT_PASSWORD_FILE:
         o->password_file = arg;
+        return 1;
+    case CLI_HTTP_OPT_CACERT:
+        o->cacert = arg;
         return 1;
     case CLI_HTTP_OPT_PASSWORD:
         *msg = "--password is not accepted (it would show in the process list): "
@@ -131,6 +135,12 @@ cli_http_t *cli_http_open(const cli_http_opts_t *o)
         cli_http_close(h);
         return NULL;
     }
+    const char *ca = o->cacert ? o->cacert : getenv("WSX_CACERT");
+    if (ca && *ca && !(h->cacert = strdup(ca))) {
+        fprintf(stderr, "wsx: out of memory\n");
+        cli_http_close(h);
+        return NULL;
+    }
     h->password = find_password(o);
     if (!h->password) {
         cli_http_close(h);
@@ -158,6 +168,7 @@ void cli_http_close(cli_http_t *h)
     }
     free(h->user);
     free(h->url);
+    free(h->cacert);
     free(h);
 }
 
@@ -238,6 +249,8 @@ int cli_http_request(cli_http_t *h, const char *method, const char *path, const 
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout_s ? h->timeout_s : TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+    if (h->cacert) /* verification stays on: only the trusted CAs change */
+        curl_easy_setopt(c, CURLOPT_CAINFO, h->cacert);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     /* The handle is reused: reset the method each time. Redirects are not followed, so

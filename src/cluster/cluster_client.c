@@ -288,6 +288,11 @@ static int prepare(cluster_client_t *c, call_t *k, const cluster_call_t *call)
     curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L); /* the target goes out as it was signed */
     curl_easy_setopt(e, CURLOPT_PROXY, "");      /* never through an http_proxy */
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    /* an https:// admin address signed by a private CA (--admin-tls-cert): the
+     * same WSX_CACERT the CLI reads */
+    const char *ca = getenv("WSX_CACERT");
+    if (ca && *ca)
+        curl_easy_setopt(e, CURLOPT_CAINFO, ca);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)k->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)k->timeout_ms);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, k->headers);

@@ -1,7 +1,8 @@
 /* http_server.c - the admin plane's HTTP/1.1 server: one buffer per connection
  * (requests are small and rare), a handler per request, keep-alive. Runs on the
  * control thread; handlers may block briefly on the ODB, and defer a reply that
- * waits for something else (http_server_defer). */
+ * waits for something else (http_server_defer). With http_server_set_tls it is
+ * HTTPS: the socket is read and written through a TLS session (net/tls.h). */
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include "common/err.h"
 #include "http/http_server.h"
 #include "net/sock.h"
+#include "net/tls.h"
 
 #define HEAD_MAX 16384
 #define IDLE_MS 30000
@@ -28,6 +30,7 @@ struct http_server {
     http_handler_fn fn;
     void *ctx;
     hconn_t *conns;
+    tls_ctx_t *tls; /* borrowed (http_server_set_tls); NULL: plain HTTP */
 };
 
 struct hconn {
@@ -47,6 +50,8 @@ struct hconn {
     int in_handler;        /* inside the handler: process() answers and moves on */
     int peer_eof;          /* the client half-closed while a reply was pending */
     char peer[INET6_ADDRSTRLEN]; /* the client's address, for the handler */
+    tls_t *tls;                  /* HTTPS: the connection's session, owned */
+    int tls_want_write;          /* a TLS read waits for the socket to be writable */
 };
 
 /* Owned by whoever will complete it; the connection only points back, and its
@@ -103,6 +108,10 @@ static void hconn_close(hconn_t *c)
     }
     int fd = c->io.fd;
     ev_io_stop(c->srv->loop, &c->io);
+    if (c->tls) {
+        tls_free(c->tls);
+        c->tls = NULL;
+    }
     close(fd);
     ev_timer_stop(c->srv->loop, &c->idle);
     if (c->prev)
@@ -114,10 +123,37 @@ static void hconn_close(hconn_t *c)
     ev_defer(c->srv->loop, &c->free_d, hconn_free);
 }
 
+/* recv/send, or their TLS equivalents with the same conventions (-1 and errno
+ * EAGAIN: wait for the socket). */
+static ssize_t conn_recv(hconn_t *c, void *buf, size_t len)
+{
+    if (!c->tls)
+        return recv(c->io.fd, buf, len, 0);
+    uint32_t want = 0;
+    ssize_t n = tls_read(c->tls, buf, len, &want);
+    c->tls_want_write = n == WSX_EAGAIN && want == EV_WRITE;
+    if (n >= 0)
+        return n;
+    errno = n == WSX_EAGAIN ? EAGAIN : EIO;
+    return -1;
+}
+
+static ssize_t conn_send(hconn_t *c, const void *buf, size_t len)
+{
+    if (!c->tls)
+        return send(c->io.fd, buf, len, MSG_NOSIGNAL);
+    uint32_t want = 0;
+    ssize_t n = tls_write(c->tls, buf, len, &want);
+    if (n >= 0)
+        return n;
+    errno = n == WSX_EAGAIN ? EAGAIN : EPIPE;
+    return -1;
+}
+
 static void hconn_flush(hconn_t *c)
 {
     while (c->out_off < c->out_len) {
-        ssize_t n = send(c->io.fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, c->out + c->out_off, c->out_len - c->out_off);
         if (n < 0) {
             if (errno == EAGAIN) {
                 ev_io_set(c->srv->loop, &c->io, EV_WRITE);
@@ -251,6 +287,17 @@ int http_reply_add_header(http_reply_t *out, const char *fmt, ...)
     return 0;
 }
 
+void http_server_set_tls(http_server_t *s, tls_ctx_t *ctx)
+{
+    s->tls = ctx;
+}
+
+int http_server_is_tls(const http_reply_t *out)
+{
+    const hconn_t *c = out->priv;
+    return c && c->tls;
+}
+
 const char *http_server_peer(const http_reply_t *out)
 {
     const hconn_t *c = out->priv;
@@ -294,7 +341,10 @@ static void on_conn(ev_loop_t *loop, ev_io_t *io, uint32_t events)
         hconn_close(c); /* reset while we wait: nobody to answer (and no busy loop) */
         return;
     }
-    if (events & EV_WRITE) {
+    if (c->tls_want_write && (events & EV_WRITE)) {
+        events |= EV_READ; /* the TLS read that waited for this */
+        ev_io_set(loop, &c->io, EV_READ);
+    } else if (events & EV_WRITE) {
         hconn_flush(c);
         if (c->dead)
             return;
@@ -303,6 +353,7 @@ static void on_conn(ev_loop_t *loop, ev_io_t *io, uint32_t events)
             return;
         }
     }
+again:
     if (!(events & EV_READ) || c->out_len)
         return;
     size_t limit = HEAD_MAX + c->srv->max_body;
@@ -326,10 +377,13 @@ static void on_conn(ev_loop_t *loop, ev_io_t *io, uint32_t events)
         c->in = p;
         c->in_cap = cap;
     }
-    ssize_t n = recv(c->io.fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+    ssize_t n = conn_recv(c, c->in + c->in_len, c->in_cap - c->in_len);
     if (n <= 0) {
-        if (n < 0 && errno == EAGAIN)
+        if (n < 0 && errno == EAGAIN) {
+            if (c->tls_want_write)
+                ev_io_set(loop, &c->io, EV_READ | EV_WRITE);
             return;
+        }
         if (n == 0 && c->pending) {
             /* a half-close: the client may still read the reply it waits for */
             c->peer_eof = 1;
@@ -342,6 +396,9 @@ static void on_conn(ev_loop_t *loop, ev_io_t *io, uint32_t events)
     c->in_len += (size_t)n;
     ev_timer_start(loop, &c->idle, IDLE_MS, on_idle);
     process(c);
+    /* HTTPS: the session may hold decrypted bytes no socket event will announce */
+    if (!c->dead && c->tls && !c->pending && tls_pending(c->tls))
+        goto again;
 }
 
 static void on_idle(ev_loop_t *loop, ev_timer_t *t)
@@ -388,6 +445,12 @@ static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
             continue;
         }
         c->srv = s;
+        if (s->tls && !(c->tls = tls_new(s->tls, fd))) {
+            ev_io_stop(loop, &c->io);
+            free(c);
+            close(fd);
+            continue;
+        }
         peer_name(fd, c->peer, sizeof c->peer);
         c->next = s->conns;
         if (c->next)

@@ -8,6 +8,7 @@
 
 #include "ev/ev.h"
 #include "http/http_parse.h"
+#include "net/tls.h"
 
 typedef struct http_reply {
     int status;
@@ -60,6 +61,14 @@ void http_server_complete(http_defer_t *d, http_reply_t *reply);
  * handled: out is the handler's. Static storage of that connection, valid for the
  * handler's call; "" when unknown. */
 const char *http_server_peer(const http_reply_t *out);
+
+/* HTTPS from now on: connections accepted after this call get a TLS session with
+ * ctx (borrowed: the caller keeps it alive until the next call or
+ * http_server_free; sessions hold their own reference, so a replaced context may
+ * be freed at once). NULL: plain HTTP. */
+void http_server_set_tls(http_server_t *s, tls_ctx_t *ctx);
+/* Is the request being handled served over TLS (for the cookie's Secure flag)? */
+int http_server_is_tls(const http_reply_t *out);
 
 /* The reason phrase of a status code. */
 const char *http_status_text(int status);

@@ -30,8 +30,9 @@ static const char *const lat_bounds_txt[MX_LAT_BUCKETS] = {
     "1e-05", "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005",
     "0.001", "0.0025", "0.005", "0.01", "0.1", "1"};
 
-static const char *const hs_reason[MX_HS_N] = {
-    "not_found", "bad_version", "bad_request", "unauthorized", "too_large", "busy", "timeout"};
+static const char *const hs_reason[MX_HS_N] = {"not_found",    "bad_version", "bad_request",
+                                               "unauthorized", "too_large",   "busy",
+                                               "timeout",      "tls"};
 static const char *const ref_reason[MX_REF_N] = {
     "fd_limit", "no_memory", "server_limit", "peer_handshakes", "channel_limit", "memory"};
 

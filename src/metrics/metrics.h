@@ -19,6 +19,8 @@ enum {
     MX_HS_TOO_LARGE,     /* 431: request head too large */
     MX_HS_BUSY,          /* 503: too many logins in progress */
     MX_HS_TIMEOUT,       /* no complete request within the new-token wait */
+    MX_HS_TLS,           /* wss://: the TLS handshake failed (old protocol, a client
+                            refusing our certificate, not TLS at all) */
     MX_HS_N
 };
 /* Why a connection was refused: before any HTTP (closed at accept: out of file

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "ev/ev.h"
+#include "net/tls.h"
 #include "security/security.h"
 #include "service/service.h"
 
@@ -35,6 +36,10 @@ typedef struct chan_cfg {
     const service_t *hook;        /* hook_service, NULL for none */
     char gateway_allowed[4096];   /* helpers.web-sockets-gateway's allow-list */
     security_cred_t cred;         /* what a login must match (type NONE: no check) */
+    tls_ctx_t *tls;               /* wss://: the certificate new connections get, NULL
+                                     for ws://; borrowed from the reconciler, which
+                                     frees a replaced one only after every worker has
+                                     the new settings (sessions hold their own ref) */
     struct mx_block *mx;          /* the channel's metrics; set by workers_open_channel
                                      and workers_update_channel, callers leave it */
 } chan_cfg_t;

@@ -41,8 +41,8 @@
     "c.id, c.cluster_id, c.name, c.is_active, c.address, c.service, s.name, c.data_format, "       \
     "c.new_token_wait_time, c.token_ttl, c.ping_interval, c.pings_missed_threshold, "              \
     "c.max_message_size, c.created_at, c.updated_at, c.security_id, c.hook_service, "              \
-    "c.gateway_services, c.log_messages, c.max_connections, c.slow_consumer_policy, "        \
-    "c.slow_consumer_seconds, c.write_queue_high_water"
+    "c.gateway_services, c.log_messages, c.tls_cert, c.tls_key, c.max_connections, "                 \
+    "c.slow_consumer_policy, c.slow_consumer_seconds, c.write_queue_high_water"
 #define CH_FROM " FROM channel c LEFT JOIN security_definition s ON s.id = c.security_id"
 #define SEC_COLS                                                                                   \
     "id, cluster_id, name, type, username, password_hash, secret_sealed, created_at, updated_at"
@@ -82,19 +82,22 @@ enum stmt_id {
 
 /* Insert and update take the same numbered parameters (see channel_params). */
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_CH_INSERT] = "INSERT INTO channel (cluster_id, name, is_active, address, host, port, path, "
-                     "service, security_id, data_format, new_token_wait_time, token_ttl, "
-                     "ping_interval, pings_missed_threshold, max_message_size, created_at, "
-                     "updated_at, hook_service, gateway_services, log_messages, max_connections, "
-                     "slow_consumer_policy, slow_consumer_seconds, write_queue_high_water) VALUES ($1, $2, $3, $4, $5, $6, "
-                     "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id",
+    [ST_CH_INSERT] =
+        "INSERT INTO channel (cluster_id, name, is_active, address, host, port, path, "
+        "service, security_id, data_format, new_token_wait_time, token_ttl, "
+        "ping_interval, pings_missed_threshold, max_message_size, created_at, "
+        "updated_at, hook_service, gateway_services, log_messages, tls_cert, tls_key, "
+        "max_connections, slow_consumer_policy, slow_consumer_seconds, write_queue_high_water) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, "
+        "$18, $19, $20, $21, $22, $23, $24, $25) RETURNING id",
     [ST_CH_UPDATE] = "UPDATE channel SET cluster_id = $1, name = $2, is_active = $3, address = $4, "
                      "host = $5, port = $6, path = $7, service = $8, security_id = $9, "
                      "data_format = $10, new_token_wait_time = $11, token_ttl = $12, "
                      "ping_interval = $13, pings_missed_threshold = $14, max_message_size = $15, "
                      "updated_at = $16, hook_service = $17, gateway_services = $18, "
-                     "log_messages = $19, max_connections = $20, slow_consumer_policy = $21, "
-                     "slow_consumer_seconds = $22, write_queue_high_water = $23 WHERE id = $24 "
+                     "log_messages = $19, tls_cert = $20, tls_key = $21, max_connections = $22, "
+                     "slow_consumer_policy = $23, slow_consumer_seconds = $24, "
+                     "write_queue_high_water = $25 WHERE id = $26 "
                      "RETURNING created_at",
     /* its channel_state rows go with it: ON DELETE CASCADE */
     [ST_CH_DELETE] = "DELETE FROM channel WHERE id = $1",
@@ -786,13 +789,15 @@ static void read_channel(const PGresult *r, int i, channel_t *ch)
     col_text(r, i, 16, ch->hook_service, sizeof ch->hook_service);
     col_text(r, i, 17, ch->gateway_services, sizeof ch->gateway_services);
     ch->log_messages = col_int(r, i, 18);
-    ch->max_connections = col_int(r, i, 19);
-    col_text(r, i, 20, ch->slow_consumer_policy, sizeof ch->slow_consumer_policy);
-    ch->slow_consumer_seconds = col_int(r, i, 21);
-    ch->write_queue_high_water = col_int(r, i, 22);
+    col_text(r, i, 19, ch->tls_cert, sizeof ch->tls_cert);
+    col_text(r, i, 20, ch->tls_key, sizeof ch->tls_key);
+    ch->max_connections = col_int(r, i, 21);
+    col_text(r, i, 22, ch->slow_consumer_policy, sizeof ch->slow_consumer_policy);
+    ch->slow_consumer_seconds = col_int(r, i, 23);
+    ch->write_queue_high_water = col_int(r, i, 24);
 }
 
-/* Parameters $1..$23 of ST_CH_INSERT and ST_CH_UPDATE. */
+/* Parameters $1..$25 of ST_CH_INSERT and ST_CH_UPDATE. */
 static void channel_params(params_t *p, const channel_t *ch, const channel_addr_t *a,
                            const char *now)
 {
@@ -819,6 +824,8 @@ static void channel_params(params_t *p, const channel_t *ch, const channel_addr_
     p_text_or_null(p, ch->hook_service);
     p_text(p, ch->gateway_services);
     p_int(p, ch->log_messages);
+    p_text(p, ch->tls_cert);
+    p_text(p, ch->tls_key);
     p_int(p, ch->max_connections);
     p_text(p, ch->slow_consumer_policy);
     p_int(p, ch->slow_consumer_seconds);

@@ -4,7 +4,9 @@
  * up), reconnecting to a lost ODB, the admin listener, this
  * server's row in the cluster (registered at start, a heartbeat every
  * --heartbeat-seconds) and a graceful leave on SIGTERM/SIGINT: marked left, stop
- * accepting, --drain-seconds for the clients still connected, then 1001 and exit. */
+ * accepting, --drain-seconds for the clients still connected, then 1001 and exit.
+ * SIGHUP reloads the TLS certificates (every wss:// channel's and the admin
+ * listener's) and re-reads the ODB. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -28,6 +30,7 @@
 #include "http/http_server.h"
 #include "net/limits.h"
 #include "net/sock.h"
+#include "net/tls.h"
 #include "net/worker.h"
 #include "security/security.h"
 #include "server/member.h"
@@ -54,6 +57,7 @@ typedef struct server_opts {
     int heartbeat_s;
     int drain_s;
     int quickstart;
+    const char *admin_tls_cert, *admin_tls_key; /* both or neither: HTTPS admin */
     limits_cfg_t limits; /* --max-connections, --max-memory, --max-handshakes-per-peer */
 } server_opts_t;
 
@@ -67,6 +71,9 @@ static admin_api_t *g_api;
 static int g_leaving;          /* a signal came: left the cluster, draining */
 static uint64_t g_drain_until; /* ev_now() when the drain ends */
 static server_row_t g_me;      /* this server's row, as registered */
+static http_server_t *g_http;  /* the admin listener */
+static tls_ctx_t *g_admin_tls; /* its certificate (--admin-tls-cert/key), NULL for HTTP */
+static const char *g_admin_cert, *g_admin_key;
 
 static void usage(FILE *f, int quickstart)
 {
@@ -82,6 +89,7 @@ static void usage(FILE *f, int quickstart)
                 "                  [--workers N] [--name NAME] [--services-dir DIR]\n"
                 "                  [--bind-host HOST] [--heartbeat-seconds S] [--drain-seconds S]\n"
                 "                  [--cluster-secret-file FILE] [--log-level LEVEL]\n"
+                "                  [--admin-tls-cert FILE --admin-tls-key FILE]\n"
                 "                  [--max-connections N] [--max-memory BYTES]\n"
                 "                  [--max-handshakes-per-peer N]\n"
                 "       wsx server list [--json]   the cluster's servers and their states\n"
@@ -112,6 +120,9 @@ static void usage(FILE *f, int quickstart)
                 "                       calls to each other with: give every server the same\n"
                 "                       file (default DIR/cluster-secret, created with 32\n"
                 "                       random bytes, mode 0600, when missing)\n"
+                "  --admin-tls-cert FILE, --admin-tls-key FILE  serve the admin API and the web\n"
+                "                       admin over HTTPS with this PEM certificate chain and\n"
+                "                       key (reloaded on SIGHUP, as the wss:// channels' are)\n"
                 "  --log-level LEVEL    the least severe events logged: debug, info (default),\n"
                 "                       warn or error; one event per line on stderr, key=value\n"
                 "                       (ts=... level=... msg=\"...\")\n"
@@ -123,7 +134,9 @@ static void usage(FILE *f, int quickstart)
                 "                       connected clients keep working (default 0: none)\n"
                 "  --max-handshakes-per-peer N  TCP connections from one IP address that have\n"
                 "                       not finished their upgrade; beyond, a new one is closed\n"
-                "                       at once (default 256; 0: no limit)\n");
+                "                       at once (default 256; 0: no limit)\n"
+                "  SIGHUP reloads every TLS certificate and key (new connections get them, open\n"
+                "  ones keep theirs) and re-reads the ODB\n");
 }
 
 static int parse_opts(int argc, char **argv, server_opts_t *o)
@@ -138,6 +151,8 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         {"heartbeat-seconds", required_argument, NULL, 'H'},
         {"drain-seconds", required_argument, NULL, 'D'},
         {"log-level", required_argument, NULL, 'L'},
+        {"admin-tls-cert", required_argument, NULL, 'T'},
+        {"admin-tls-key", required_argument, NULL, 'K'},
         {"max-connections", required_argument, NULL, 'C'},
         {"max-memory", required_argument, NULL, 'M'},
         {"max-handshakes-per-peer", required_argument, NULL, 'P'},
@@ -247,6 +262,12 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         case 'c':
             snprintf(o->cluster_secret, sizeof o->cluster_secret, "%s", optarg);
             break;
+        case 'T':
+            o->admin_tls_cert = optarg;
+            break;
+        case 'K':
+            o->admin_tls_key = optarg;
+            break;
         case 'h':
             usage(stdout, o->quickstart);
             return 0;
@@ -258,6 +279,11 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
     if (optind < argc) {
         fprintf(stderr, "wsx: unexpected argument '%s'\n", argv[optind]);
         usage(stderr, o->quickstart);
+        return 2;
+    }
+    if (!o->admin_tls_cert != !o->admin_tls_key) {
+        fprintf(stderr, "wsx: --admin-tls-cert and --admin-tls-key go together: give both "
+                        "(HTTPS) or neither (HTTP)\n");
         return 2;
     }
     if (!o->odb[0])
@@ -355,11 +381,39 @@ static void on_drain(ev_loop_t *loop, ev_timer_t *t)
  * so new clients are refused here and the load balancer sends them to another
  * server; connected clients keep working for the drain. A second signal, or a
  * drain of 0 s, stops now. */
+/* SIGHUP: the certificates again, from the same files (new connections get the
+ * new ones; open ones keep theirs; a failed load keeps the one in use), and the
+ * ODB re-read now rather than at the next poll. */
+static void reload(void)
+{
+    log_info("received SIGHUP: reloading the TLS certificates and the configuration");
+    if (g_admin_tls) {
+        char err[600];
+        tls_ctx_t *ctx = tls_ctx_load(g_admin_cert, g_admin_key, err, sizeof err);
+        if (!ctx) {
+            log_warn("admin listener: certificate reload failed, keeping the one in use: %s", err);
+        } else {
+            char fp[65];
+            tls_ctx_fingerprint(ctx, fp);
+            http_server_set_tls(g_http, ctx);
+            tls_ctx_free(g_admin_tls); /* its connections hold their own references */
+            g_admin_tls = ctx;
+            log_info("admin listener: certificate %s loaded (SHA-256 %s)", g_admin_cert, fp);
+        }
+    }
+    reconcile_reload_tls(g_rec);
+    reconcile_run(g_rec);
+}
+
 static void on_signal(ev_loop_t *loop, ev_io_t *io, uint32_t events)
 {
     struct signalfd_siginfo si;
     if (read(io->fd, &si, sizeof si) != sizeof si)
         return;
+    if (si.ssi_signo == SIGHUP) {
+        reload();
+        return;
+    }
     if (g_leaving) {
         log_info("received signal %u again: ending the drain now", si.ssi_signo);
         ev_loop_stop(loop);
@@ -441,7 +495,17 @@ int server_main(int argc, char **argv)
         return 1;
     }
     char *admin_url = g_admin_url;
-    snprintf(g_admin_url, sizeof g_admin_url, "http://%s", o.admin);
+    if (o.admin_tls_cert) {
+        char terr[600];
+        g_admin_cert = o.admin_tls_cert;
+        g_admin_key = o.admin_tls_key;
+        if (!(g_admin_tls = tls_ctx_load(g_admin_cert, g_admin_key, terr, sizeof terr))) {
+            fprintf(stderr, "wsx: cannot serve the admin API over HTTPS: %s\n", terr);
+            odb_close(db);
+            return 1;
+        }
+    }
+    snprintf(g_admin_url, sizeof g_admin_url, "%s://%s", g_admin_tls ? "https" : "http", o.admin);
     snprintf(g_name, sizeof g_name, "%s", o.name);
     g_db = db;
     g_heartbeat_s = o.heartbeat_s;
@@ -463,6 +527,7 @@ int server_main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -508,7 +573,8 @@ int server_main(int argc, char **argv)
                        .admin_url = g_admin_url, .sessions = admin_sessions_new(),
                        .ratelimit = admin_ratelimit_new(), .heartbeat_s = o.heartbeat_s,
                        .cluster_secret = &secret,
-                       .cluster = cluster_client_new(loop, &secret, g_name)};
+                       .cluster = cluster_client_new(loop, &secret, g_name),
+                       .tls = g_admin_tls != NULL};
     memcpy(api.started_at, g_me.started_at, sizeof api.started_at - 1); /* ISOTIME_LEN */
     g_api = &api;
     if (!api.sessions || !api.ratelimit || !api.cluster) {
@@ -516,6 +582,9 @@ int server_main(int argc, char **argv)
         return 1;
     }
     http_server_t *http = http_server_new(loop, afd, ADMIN_MAX_BODY, admin_api_handle, &api);
+    g_http = http;
+    if (http && g_admin_tls)
+        http_server_set_tls(http, g_admin_tls);
     int sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
     ev_io_t sig_io;
     if (!http || sfd < 0 || ev_io_start(loop, &sig_io, sfd, EV_READ, on_signal) < 0) {
@@ -537,6 +606,9 @@ int server_main(int argc, char **argv)
     ev_loop_run(loop);
 
     http_server_free(http);
+    g_http = NULL;
+    tls_ctx_free(g_admin_tls);
+    g_admin_tls = NULL;
     /* calls to other servers still out are answered "stopping" by the last loop run */
     cluster_client_free(api.cluster);
     admin_sessions_free(api.sessions);

@@ -7,7 +7,11 @@
  * another, then sent with one send() per read. A connection allocates only while
  * it holds a partial frame (c->in), a fragmented message (c->msg) or output the
  * kernel did not take (c->out); each is freed when it empties, so an idle
- * connection is just this struct. */
+ * connection is just this struct.
+ *
+ * TLS (wss://): the socket is read, written and closed through the connection's
+ * TLS session (net/tls.h) in place of recv/send; everything above those calls is
+ * the same, and a ws:// connection takes one branch on c->tls more. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +69,54 @@ ws_conn_t *ws_conn_next(ws_conn_t *c)
 static void on_io(ev_loop_t *loop, ev_io_t *io, uint32_t events);
 static void on_timer(ev_loop_t *loop, ev_timer_t *t);
 static void conn_flush(ws_conn_t *c);
+static void conn_read(ws_conn_t *c);
+
+/* recv() and send() of a wss:// connection, with their conventions (-1 and errno
+ * EAGAIN to wait, 0 for EOF), so the callers' code stays the same for both. What
+ * the session waits for beyond the usual events goes to c->tls_want. */
+static ssize_t tls_recv(ws_conn_t *c, void *buf, size_t len)
+{
+    uint32_t w = 0;
+    ssize_t n = tls_read(c->tls, buf, len, &w);
+    c->tls_want &= (uint8_t)~EV_WRITE;
+    if (n >= 0)
+        return n;
+    if (n == WSX_EAGAIN) {
+        c->tls_want |= (uint8_t)(w & EV_WRITE);
+        errno = EAGAIN;
+    } else {
+        /* a failed handshake (a client refusing our certificate, TLS 1.1) or a bad
+         * record: drop */
+        log_debug("channel \"%s\": TLS: %s", c->lst->cfg->name, tls_last_error());
+        if (c->state == WS_ST_HTTP)
+            MX_ADD(metrics_worker(workers_self())->hs_fail[MX_HS_TLS], 1);
+        errno = EIO;
+    }
+    return -1;
+}
+
+static ssize_t tls_send(ws_conn_t *c, const void *buf, size_t len)
+{
+    uint32_t w = 0;
+    ssize_t n = tls_write(c->tls, buf, len, &w);
+    c->tls_want &= (uint8_t)~EV_READ;
+    if (n > 0 || n == WSX_EAGAIN)
+        c->tls_want |= (uint8_t)(w & EV_READ);
+    if (n >= 0)
+        return n;
+    errno = n == WSX_EAGAIN ? EAGAIN : EPIPE;
+    return -1;
+}
+
+/* OpenSSL may hold decrypted input that no socket event will announce (a record
+ * larger than the room we read into): read it while the connection reads at all. */
+static void tls_drain(ws_conn_t *c)
+{
+    while (c->state != WS_ST_DEAD && (c->io.events & EV_READ) && tls_pending(c->tls)) {
+        conn_read(c);
+        conn_flush(c);
+    }
+}
 
 static void conn_release(ws_conn_t *c)
 {
@@ -120,6 +172,10 @@ static void conn_drop(ws_conn_t *c)
     if (c->flags & WS_F_SLOT)
         metrics_open_release(c->lst->cfg->mx);
     ev_loop_t *loop = c->lst->loop;
+    if (c->tls) {
+        tls_free(c->tls);
+        c->tls = NULL;
+    }
     ev_io_close(loop, &c->io);
     ev_timer_stop(loop, &c->timer);
     ev_timer_stop(loop, &c->slow_timer);
@@ -801,7 +857,8 @@ static void conn_read(ws_conn_t *c)
         have = 0;
         cap = RBUF_SIZE;
     }
-    ssize_t n = recv(c->io.fd, buf + have, cap - have, 0);
+    ssize_t n =
+        c->tls ? tls_recv(c, buf + have, cap - have) : recv(c->io.fd, buf + have, cap - have, 0);
     if (n <= 0) {
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
@@ -880,7 +937,8 @@ static void conn_flush(ws_conn_t *c)
     }
     ev_loop_t *loop = c->lst->loop;
     if (t_wb.len) {
-        ssize_t n = send(c->io.fd, t_wb.p, t_wb.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = c->tls ? tls_send(c, t_wb.p, t_wb.len)
+                           : send(c->io.fd, t_wb.p, t_wb.len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno != EAGAIN && errno != EINTR) {
                 t_wb.len = 0;
@@ -902,8 +960,9 @@ static void conn_flush(ws_conn_t *c)
         }
         t_wb.len = 0;
     } else if (c->out_len > c->out_off) {
-        ssize_t n = send(c->io.fd, c->out + c->out_off, c->out_len - c->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = c->tls ? tls_send(c, c->out + c->out_off, c->out_len - c->out_off)
+                           : send(c->io.fd, c->out + c->out_off, c->out_len - c->out_off,
+                                  MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
             if (errno != EAGAIN && errno != EINTR) {
                 conn_drop(c);
@@ -926,6 +985,8 @@ static void conn_flush(ws_conn_t *c)
         }
         c->flags &= (uint8_t)~WS_F_CLOSE_AFTER_FLUSH;
         c->state = WS_ST_DRAIN;
+        if (c->tls)
+            tls_shutdown(c->tls); /* close_notify before the FIN */
         shutdown(c->io.fd, SHUT_WR);
         ev_timer_start(loop, &c->timer, CLOSE_TIMEOUT_MS, on_timer);
     }
@@ -939,6 +1000,8 @@ static void conn_flush(ws_conn_t *c)
     } else if (c->flags & WS_F_STALLED) {
         slow_below(c);
     }
+    /* wss://: what a TLS read or write waits for (a paused connection reads nothing) */
+    want |= c->flags & WS_F_PAUSED ? c->tls_want & (uint8_t)~EV_READ : c->tls_want;
     ev_io_set(loop, &c->io, want);
 }
 
@@ -950,9 +1013,11 @@ static void on_io(ev_loop_t *loop, ev_io_t *io, uint32_t events)
         if (c->state == WS_ST_DEAD)
             return;
     }
-    if (events & EV_READ)
+    if ((events & EV_READ) || ((c->tls_want & EV_WRITE) && (events & EV_WRITE)))
         conn_read(c);
     conn_flush(c);
+    if (c->tls)
+        tls_drain(c);
 }
 
 static void on_timer(ev_loop_t *loop, ev_timer_t *t)
@@ -1012,7 +1077,10 @@ int ws_conn_accept(listener_t *l, int fd)
     /* the server's limits at accept (README "Limits"), before any allocation */
     if (limits_conn_take() < 0) {
         MX_ADD(metrics_worker(workers_self())->refused[MX_REF_SERVER_LIMIT], 1);
-        refuse_at_accept(fd);
+        if (l->cfg->tls) /* no plaintext answer inside a TLS handshake: just close */
+            close(fd);
+        else
+            refuse_at_accept(fd);
         return 0;
     }
     limits_peer_t *peer;
@@ -1037,9 +1105,18 @@ int ws_conn_accept(listener_t *l, int fd)
     c->accepted_us = isotime_now_us();
     MX_ADD(l->mx->accepted, 1);
     c->close_code = 1006; /* until a close frame says otherwise */
+    if (l->cfg->tls && !(c->tls = tls_new(l->cfg->tls, fd))) {
+        limits_conn_release();
+        limits_peer_release(peer);
+        close(fd);
+        free(c);
+        return WSX_ENOMEM;
+    }
     if (ev_io_start(l->loop, &c->io, fd, EV_READ, on_io) < 0) {
         limits_conn_release();
         limits_peer_release(peer);
+        if (c->tls)
+            tls_free(c->tls);
         close(fd);
         free(c);
         return WSX_EIO;
@@ -1087,6 +1164,8 @@ void ws_conn_resume(ws_conn_t *c)
     if (c->in_len)
         conn_keep(c, c->in, c->in_len, conn_input(c, c->in, c->in_len, c->in_len));
     conn_flush(c);
+    if (c->tls)
+        tls_drain(c); /* input the session held while we were paused */
 }
 
 int ws_conn_check_stalled(ws_conn_t *c)

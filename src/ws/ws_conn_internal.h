@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/utf8.h"
+#include "net/tls.h"
 #include "net/limits.h"
 #include "ws/ws_conn.h"
 
@@ -39,6 +40,9 @@ struct ws_conn {
     uint8_t state, msg_op, flags;
     uint8_t holds;       /* pending work elsewhere (a login check) that will come
                             back to this connection: it is not freed until 0 */
+    uint8_t tls_want;    /* wss://: events the TLS session waits for beyond the
+                            usual ones (EV_WRITE for a read, EV_READ for a write) */
+    tls_t *tls;          /* wss://: the TLS session, owned; NULL for ws:// */
 };
 
 enum {

@@ -5,12 +5,16 @@
  * is not JSON; probe.hook is a channel hook that refuses the client "blocked" and
  * broadcasts every other login (with the server's time) and every close to the
  * channel; probe.push pushes
- * its input to the caller. Built by make into build/examples/test/probe.so:
+ * its input to the caller; probe.sleep waits the milliseconds its input names, then
+ * answers the input (a service call in flight during a shutdown); probe.crash
+ * writes through a bad pointer (SIGSEGV inside a plugin). Built by make into build/examples/test/probe.so:
  *
  *   cc -shared -fPIC -O2 -Iinclude -o probe.so tests/integration/plugins/probe.c -ljansson */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <wsx/service.h>
@@ -154,6 +158,23 @@ static int probe_push(void *state, const wsx_call_t *call, wsx_reply_t *reply)
     return core->reply_write(reply, ok, sizeof ok - 1);
 }
 
+static int probe_sleep(void *state, const wsx_call_t *call, wsx_reply_t *reply)
+{
+    char ms[16] = "";
+    memcpy(ms, call->input, call->input_len < sizeof ms - 1 ? call->input_len : sizeof ms - 1);
+    long n = strtol(ms, NULL, 10);
+    struct timespec ts = {n / 1000, (n % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    return core->reply_write(reply, call->input, call->input_len);
+}
+
+static int probe_crash(void *state, const wsx_call_t *call, wsx_reply_t *reply)
+{
+    volatile uintptr_t bad = 16; /* volatile: the compiler cannot see it is bad */
+    *(volatile int *)bad = 1;    /* SIGSEGV, as a buggy plugin would */
+    return 0;
+}
+
 static const wsx_service_def_t services[] = {
     {"probe.env", "Answers the call's environment", probe_env},
     {"probe.status", "Answers the status and message it is given", probe_status},
@@ -161,6 +182,9 @@ static const wsx_service_def_t services[] = {
     {"probe.hook", "A hook: refuses the client \"blocked\", broadcasts logins and closes",
      probe_hook},
     {"probe.push", "Pushes its input to the caller", probe_push},
+    {"probe.sleep", "Waits the milliseconds its input names, then answers the input",
+     probe_sleep},
+    {"probe.crash", "Crashes the process with SIGSEGV", probe_crash},
 };
 
 const wsx_plugin_t wsx_plugin = {

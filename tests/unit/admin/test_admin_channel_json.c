@@ -17,6 +17,8 @@ static channel_t full(void)
     strcpy(ch.name, "Zürich orders");
     ch.is_active = 0;
     strcpy(ch.address, "wss://[::1]:48902/orders");
+    strcpy(ch.tls_cert, "/etc/wsx/orders.crt");
+    strcpy(ch.tls_key, "/etc/wsx/orders.key");
     strcpy(ch.service, "demo.echo");
     strcpy(ch.hook_service, "demo.hooks");
     strcpy(ch.gateway_services, "billing.get crm.find");
@@ -86,6 +88,8 @@ Test(admin_channel_json, to_json_fields)
                           "pings_missed_threshold",
                           "max_message_size",
                           "log_messages",
+                          "tls_cert",
+                          "tls_key",
                           "max_connections",
                           "slow_consumer_policy",
                           "slow_consumer_seconds",
@@ -156,6 +160,8 @@ Test(admin_channel_json, round_trip)
     cr_assert_eq(dst.ping_interval, 30);
     cr_assert_eq(dst.pings_missed_threshold, 4);
     cr_assert_eq(dst.max_message_size, 4096);
+    cr_assert_str_eq(dst.tls_cert, "/etc/wsx/orders.crt");
+    cr_assert_str_eq(dst.tls_key, "/etc/wsx/orders.key", "the key's path, never its contents");
     /* read-only fields are not taken from the body */
     cr_assert_eq(dst.id, 0);
     cr_assert_str_eq(dst.created_at, "");
@@ -346,7 +352,13 @@ Test(admin_channel_json, patch_changes_only_what_is_given)
 Test(admin_channel_json, put_keeps_fields_not_given)
 {
     channel_t ch = full();
-    cr_assert_eq(apply("{" BASE "}", &ch, 0), 0, "%s", e.message);
+    /* the row is wss:// with its files: a ws:// address alone leaves them, refused */
+    cr_assert_eq(apply("{" BASE "}", &ch, 0), WSX_EINVAL);
+    cr_assert_str_eq(e.field, "tls_cert", "%s", e.message);
+    ch = full();
+    cr_assert_eq(apply("{" BASE ", \"tls_cert\": null, \"tls_key\": null}", &ch, 0), 0, "%s",
+                 e.message);
+    cr_assert_str_eq(ch.tls_cert, "");
     cr_assert_str_eq(ch.name, "n");
     cr_assert_eq(ch.token_ttl, 7200, "the current row's value stays");
 }

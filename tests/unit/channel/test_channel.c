@@ -469,6 +469,27 @@ Test(channel_validate, limits)
     invalid(&ch, "write_queue_high_water", "out_of_range", "got 1073741825");
 }
 
+Test(channel_validate, tls_files_go_with_wss)
+{
+    channel_t ch = valid();
+    strcpy(ch.tls_cert, "/etc/wsx/a.crt");
+    invalid(&ch, "tls_cert", "not_allowed", "tls_cert is only for wss:// addresses");
+    ch.tls_cert[0] = '\0';
+    strcpy(ch.tls_key, "/etc/wsx/a.key");
+    invalid(&ch, "tls_key", "not_allowed", "tls_key is only for wss:// addresses");
+    ch.tls_key[0] = '\0';
+    strcpy(ch.address, "wss://127.0.0.1:48902/ws");
+    invalid(&ch, "tls_cert", "required", "tls_cert is required for a wss:// address");
+    strcpy(ch.tls_cert, "/etc/wsx/a.crt");
+    invalid(&ch, "tls_key", "required", "tls_key is required for a wss:// address");
+    strcpy(ch.tls_key, "a.key");
+    invalid(&ch, "tls_key", "invalid", "tls_key must be an absolute path");
+    strcpy(ch.tls_key, "/etc/wsx/a\nb.key");
+    invalid(&ch, "tls_key", "invalid", "control characters");
+    strcpy(ch.tls_key, "/etc/wsx/a.key");
+    ok(&ch);
+}
+
 Test(channel_validate, max_message_size)
 {
     channel_t ch = valid();

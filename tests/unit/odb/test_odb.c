@@ -18,6 +18,11 @@
 #include "odb/odb_testdb.h"
 #include "odb_migrations.h"
 
+/* The newest migration and how many there are (the files need not be contiguous
+ * while branches that each add one are merged). */
+#define LATEST_VERSION (odb_migrations[ODB_MIGRATIONS_COUNT - 1].version)
+#define MIGRATIONS ((int)ODB_MIGRATIONS_COUNT)
+
 static odb_t *db;
 
 static void reopen(void)
@@ -85,12 +90,12 @@ static void iso_timestamp(const char *t)
 
 Test(odb, migrating_twice_changes_nothing)
 {
-    cr_assert_eq(odb_schema_version(db), 5);
+    cr_assert_eq(odb_schema_version(db), LATEST_VERSION);
     reopen();
     reopen();
-    cr_assert_eq(odb_schema_version(db), 5);
-    cr_assert_eq(sql_int("SELECT COUNT(*) FROM schema_version"), 5);
-    cr_assert_eq(sql_int("SELECT MAX(version) FROM schema_version"), 5);
+    cr_assert_eq(odb_schema_version(db), LATEST_VERSION);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM schema_version"), MIGRATIONS);
+    cr_assert_eq(sql_int("SELECT MAX(version) FROM schema_version"), LATEST_VERSION);
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM cluster WHERE id = 1 AND name = 'default'"), 1);
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM config_version"), 1);
     cr_assert_eq(version(), 0);
@@ -174,6 +179,8 @@ Test(odb, insert_get_update_delete)
     cr_assert_eq(got.pings_missed_threshold, 4);
     cr_assert_eq(got.max_message_size, 4096);
     cr_assert_eq(got.log_messages, 300);
+    cr_assert_str_eq(got.tls_cert, "", "ws://: no certificate");
+    cr_assert_str_eq(got.tls_key, "");
     cr_assert_eq(got.max_connections, 1000);
     cr_assert_str_eq(got.slow_consumer_policy, "drop");
     cr_assert_eq(got.slow_consumer_seconds, 7);
@@ -196,6 +203,8 @@ Test(odb, insert_get_update_delete)
     got.gateway_services[0] = '\0';
     strcpy(got.name, "orders-v2");
     strcpy(got.address, "wss://[::1]:48903/v2");
+    strcpy(got.tls_cert, "/etc/wsx/v2.crt");
+    strcpy(got.tls_key, "/etc/wsx/v2.key");
     got.log_messages = 0;
     got.max_connections = 0;
     strcpy(got.slow_consumer_policy, "close");
@@ -211,6 +220,8 @@ Test(odb, insert_get_update_delete)
     cr_assert_str_eq(again.security, "");
     cr_assert_str_eq(again.address, "wss://[::1]:48903/v2");
     cr_assert_eq(again.log_messages, 0, "traffic logging switched off");
+    cr_assert_str_eq(again.tls_cert, "/etc/wsx/v2.crt");
+    cr_assert_str_eq(again.tls_key, "/etc/wsx/v2.key");
     cr_assert_eq(again.max_connections, 0);
     cr_assert_str_eq(again.slow_consumer_policy, "close");
     cr_assert_eq(again.slow_consumer_seconds, 7);
@@ -707,11 +718,13 @@ Test(odb, migrations_from_a_version_1_database)
 {
     make_v1_database();
     reopen();
-    cr_assert_eq(odb_schema_version(db), 5);
+    cr_assert_eq(odb_schema_version(db), LATEST_VERSION);
     channel_t ch;
     cr_assert_eq(odb_channel_get_by_name(db, 1, "open", &ch), 0);
     cr_assert_eq(ch.is_active, 1, "a channel without security is untouched");
     cr_assert_eq(ch.log_messages, 0, "migration 004: traffic logs off for existing channels");
+    cr_assert_str_eq(ch.tls_cert, "", "migration 006: no certificate on existing channels");
+    cr_assert_str_eq(ch.tls_key, "");
     cr_assert_eq(ch.max_connections, 0, "migration 005: no connection limit");
     cr_assert_str_eq(ch.slow_consumer_policy, "close", "migration 005: slow consumers closed");
     cr_assert_eq(ch.slow_consumer_seconds, 10);

@@ -92,6 +92,8 @@ function collect() {
     pings_missed_threshold: int('pings_missed_threshold'),
     max_message_size: int('max_message_size'),
     log_messages: int('log_messages'),
+    tls_cert: field('tls_cert').value.trim() || null,
+    tls_key: field('tls_key').value.trim() || null,
     max_connections: int('max_connections'),
     slow_consumer_policy: field('slow_consumer_policy').value,
     slow_consumer_seconds: int('slow_consumer_seconds'),
@@ -113,6 +115,8 @@ function fill(ch) {
     field(k).value = ch[k];
   }
   field('gateway_services').value = (ch.gateway_services || []).join(', ');
+  field('tls_cert').value = ch.tls_cert || '';
+  field('tls_key').value = ch.tls_key || '';
 }
 
 async function submit(e) {
