@@ -65,8 +65,8 @@ json_t *admin_channel_to_json(const channel_t *ch)
     bad |= json_object_set_new(o, "max_connections", json_integer(ch->max_connections));
     bad |= admin_json_set_str(o, "slow_consumer_policy", ch->slow_consumer_policy);
     bad |= json_object_set_new(o, "slow_consumer_seconds", json_integer(ch->slow_consumer_seconds));
-    bad |= json_object_set_new(o, "write_queue_high_water",
-                               json_integer(ch->write_queue_high_water));
+    bad |=
+        json_object_set_new(o, "write_queue_high_water", json_integer(ch->write_queue_high_water));
     bad |= admin_json_set_str(o, "created_at", ch->created_at);
     bad |= admin_json_set_str(o, "updated_at", ch->updated_at);
     bad |= admin_json_set_str(o, "state", ch->state);
@@ -154,7 +154,7 @@ static int take_text(const struct field *f, const json_t *v, channel_t *ch, chan
     char g[GOT_BUF];
     char *dst = (char *)ch + f->off;
     /* the fields that take one of a few words: their one message for any bad value */
-    const char *words = strcmp(f->key, "data_format") == 0 ? "\"json\" or \"raw\""
+    const char *words = strcmp(f->key, "data_format") == 0            ? "\"json\" or \"raw\""
                         : strcmp(f->key, "slow_consumer_policy") == 0 ? "\"close\" or \"drop\""
                                                                       : NULL;
 
@@ -168,8 +168,8 @@ static int take_text(const struct field *f, const json_t *v, channel_t *ch, chan
     }
     if (!json_is_string(v)) {
         if (words)
-            return channel_err_set(err, f->key, "invalid", "%s must be %s, got %s", f->key,
-                                   words, got(v, g, sizeof g));
+            return channel_err_set(err, f->key, "invalid", "%s must be %s, got %s", f->key, words,
+                                   got(v, g, sizeof g));
         return channel_err_set(err, f->key, "invalid", "%s must be a string%s, got %s", f->key,
                                nullable(f) ? " or null" : "", got(v, g, sizeof g));
     }
@@ -180,8 +180,8 @@ static int take_text(const struct field *f, const json_t *v, channel_t *ch, chan
                                "%s must not contain control characters (U+0000)", f->key);
     if (n >= f->cap) {
         if (words)
-            return channel_err_set(err, f->key, "invalid", "%s must be %s, got %s", f->key,
-                                   words, got(v, g, sizeof g));
+            return channel_err_set(err, f->key, "invalid", "%s must be %s, got %s", f->key, words,
+                                   got(v, g, sizeof g));
         /* The name's limit is in characters and always fits its buffer. */
         if (strcmp(f->key, "name") == 0)
             return channel_err_set(err, f->key, "too_long",

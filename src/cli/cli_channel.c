@@ -137,8 +137,8 @@ static const struct option delete_longopts[] = {
     "                   [--data-format json|raw] [--new-token-wait-time S] [--token-ttl S]\n"      \
     "                   [--ping-interval S] [--pings-missed-threshold N]\n"                        \
     "                   [--max-message-size BYTES] [--log-messages BYTES]\n"                       \
-    "                   [--tls-cert FILE --tls-key FILE]\n"                                     \
-    "                   [--max-connections N] [--slow-consumer-policy close|drop]\n"          \
+    "                   [--tls-cert FILE --tls-key FILE]\n"                                        \
+    "                   [--max-connections N] [--slow-consumer-policy close|drop]\n"               \
     "                   [--slow-consumer-seconds S] [--write-queue-high-water BYTES]\n"
 #define SYNOPSIS_LIST "wsx channel list [--query Q] [--json]\n"
 #define SYNOPSIS_GET "wsx channel get NAME [--json]\n"
@@ -161,13 +161,13 @@ static const struct option delete_longopts[] = {
     "  --max-message-size BYTES     largest message accepted (default 1048576)\n"                  \
     "  --log-messages BYTES         log each message in and out, cut to BYTES (default 0: off)\n"  \
     "  --tls-cert FILE              wss:// only: absolute path of the PEM certificate chain\n"     \
-    "  --tls-key FILE               wss:// only: absolute path of the PEM private key\n"       \
-    "  --max-connections N          WebSocket connections at once; more get 503 (default 0:\n"    \
-    "                               no limit)\n"                                                  \
-    "  --slow-consumer-policy P     a client whose unsent output stays above the high-water\n"    \
-    "                               mark: close (1008, default) or drop new messages to it\n"    \
-    "  --slow-consumer-seconds S    close: seconds above the mark before 1008 (default 10)\n"    \
-    "  --write-queue-high-water BYTES  unsent output per client that counts as slow\n"          \
+    "  --tls-key FILE               wss:// only: absolute path of the PEM private key\n"           \
+    "  --max-connections N          WebSocket connections at once; more get 503 (default 0:\n"     \
+    "                               no limit)\n"                                                   \
+    "  --slow-consumer-policy P     a client whose unsent output stays above the high-water\n"     \
+    "                               mark: close (1008, default) or drop new messages to it\n"      \
+    "  --slow-consumer-seconds S    close: seconds above the mark before 1008 (default 10)\n"      \
+    "  --write-queue-high-water BYTES  unsent output per client that counts as slow\n"             \
     "                               (default 4194304)\n"
 
 static const char usage_channel[] =

@@ -33,8 +33,8 @@ static const char *const lat_bounds_txt[MX_LAT_BUCKETS] = {
 static const char *const hs_reason[MX_HS_N] = {"not_found",    "bad_version", "bad_request",
                                                "unauthorized", "too_large",   "busy",
                                                "timeout",      "tls"};
-static const char *const ref_reason[MX_REF_N] = {
-    "fd_limit", "no_memory", "server_limit", "peer_handshakes", "channel_limit", "memory"};
+static const char *const ref_reason[MX_REF_N] = {"fd_limit",        "no_memory",     "server_limit",
+                                                 "peer_handshakes", "channel_limit", "memory"};
 
 static mx_worker_t *g_workers;
 static int g_n;

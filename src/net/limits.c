@@ -49,10 +49,23 @@ int limits_parse_bytes(const char *s, uint64_t *out)
     }
     unsigned shift = 0;
     switch (*s) {
-    case 'k': case 'K': shift = 10; s++; break;
-    case 'm': case 'M': shift = 20; s++; break;
-    case 'g': case 'G': shift = 30; s++; break;
-    default: break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        s++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        s++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        s++;
+        break;
+    default:
+        break;
     }
     if (shift && s[0] == 'i' && s[1] == 'B') /* KiB, MiB, GiB */
         s++;

@@ -142,9 +142,12 @@ static void usage(FILE *f, int quickstart)
 static int parse_opts(int argc, char **argv, server_opts_t *o)
 {
     static const struct option longopts[] = {
-        {"data", required_argument, NULL, 'd'},  {"odb", required_argument, NULL, 'o'},
-        {"admin", required_argument, NULL, 'a'}, {"workers", required_argument, NULL, 'w'},
-        {"name", required_argument, NULL, 'n'},  {"help", no_argument, NULL, 'h'},
+        {"data", required_argument, NULL, 'd'},
+        {"odb", required_argument, NULL, 'o'},
+        {"admin", required_argument, NULL, 'a'},
+        {"workers", required_argument, NULL, 'w'},
+        {"name", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
         {"services-dir", required_argument, NULL, 's'},
         {"cluster-secret-file", required_argument, NULL, 'c'},
         {"bind-host", required_argument, NULL, 'b'},
@@ -238,7 +241,8 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
             errno = 0;
             unsigned long long n = strtoull(optarg, &end, 10);
             if (!*optarg || *end || *optarg == '-' || errno || n > 100000000) {
-                fprintf(stderr, "wsx: --%s must be an integer from 0 (no limit) to 100000000, got '%s'\n",
+                fprintf(stderr,
+                        "wsx: --%s must be an integer from 0 (no limit) to 100000000, got '%s'\n",
                         c == 'C' ? "max-connections" : "max-handshakes-per-peer", optarg);
                 return 2;
             }
@@ -250,8 +254,9 @@ static int parse_opts(int argc, char **argv, server_opts_t *o)
         }
         case 'M':
             if (limits_parse_bytes(optarg, &o->limits.max_memory) < 0) {
-                fprintf(stderr, "wsx: --max-memory must be a number of bytes with an optional K, "
-                                "M or G suffix (0: no budget), e.g. 512M, got '%s'\n",
+                fprintf(stderr,
+                        "wsx: --max-memory must be a number of bytes with an optional K, "
+                        "M or G suffix (0: no budget), e.g. 512M, got '%s'\n",
                         optarg);
                 return 2;
             }

@@ -1179,8 +1179,7 @@ int ws_conn_check_stalled(ws_conn_t *c)
     }
     uint64_t now = ev_now(c->lst->loop), since = now - c->slow_since_ms;
     if (since < cfg->slow_consumer_ms) { /* a ping tick before the policy's time */
-        ev_timer_start(c->lst->loop, &c->slow_timer, cfg->slow_consumer_ms - since,
-                       on_slow_timer);
+        ev_timer_start(c->lst->loop, &c->slow_timer, cfg->slow_consumer_ms - since, on_slow_timer);
         return 0;
     }
     log_warn("channel \"%s\": closing a slow consumer (%u bytes unsent for %llu s)", cfg->name,

@@ -50,7 +50,7 @@ enum {
     WS_F_PONG_SEEN = 2,
     WS_F_DROP_AFTER_FLUSH = 4,
     WS_F_STALLED = 8,
-    WS_F_PAUSED = 16, /* input is held back until ws_conn_resume */
+    WS_F_PAUSED = 16,  /* input is held back until ws_conn_resume */
     WS_F_COUNTED = 32, /* upgraded: counted in its channel's open gauge */
     WS_F_SLOT = 64,    /* holds one of its channel's max_connections */
 };

@@ -34,8 +34,9 @@ Test(limits_parse_bytes, numbers_and_suffixes)
 
 Test(limits_parse_bytes, refuses_what_is_not_a_size)
 {
-    const char *bad[] = {"", "M", "-1", "+5", " 5", "5 ", "1.5G", "12X", "1T", "1MM", "1Gi",
-                         "1iB", "4294967297G", "99999999999999999999", "0x10", NULL};
+    const char *bad[] = {"",     "M",  "-1",  "+5",  " 5",  "5 ",          "1.5G",
+                         "12X",  "1T", "1MM", "1Gi", "1iB", "4294967297G", "99999999999999999999",
+                         "0x10", NULL};
     for (int i = 0; bad[i]; i++) {
         uint64_t v = 777;
         cr_assert_eq(limits_parse_bytes(bad[i], &v), WSX_EINVAL, "\"%s\" accepted", bad[i]);
