@@ -899,10 +899,20 @@ static void conn_keep(ws_conn_t *c, uint8_t *buf, size_t len, size_t used)
     }
 }
 
+/* slow_consumer_seconds above the mark (policy close): 1008, queued behind the
+ * backlog; if the client does not read that far within the close timeout, the TCP
+ * connection is dropped. */
 static void on_slow_timer(ev_loop_t *loop, ev_timer_t *t)
 {
     ws_conn_t *c = (ws_conn_t *)((char *)t - offsetof(ws_conn_t, slow_timer));
-    ws_conn_check_stalled(c);
+    const chan_cfg_t *cfg = c->lst->cfg;
+    if (c->state != WS_ST_OPEN || cfg->slow_drop ||
+        c->out_len - c->out_off <= cfg->write_queue_high_water)
+        return; /* the policy changed, or the client caught up */
+    log_warn("channel \"%s\": closing a slow consumer (%u bytes unsent for %llu s)", cfg->name,
+             (unsigned)(c->out_len - c->out_off), (unsigned long long)(cfg->slow_consumer_ms / 1000));
+    conn_fail(c, 1008, "slow consumer: output not read");
+    conn_flush(c);
 }
 
 /* The write queue is above the channel's high-water mark. Policy close: stop
@@ -916,7 +926,6 @@ static void slow_above(ws_conn_t *c, uint32_t *want)
     if (c->flags & WS_F_STALLED)
         return;
     c->flags |= WS_F_STALLED;
-    c->slow_since_ms = ev_now(c->lst->loop);
     if (!cfg->slow_drop && c->state == WS_ST_OPEN)
         ev_timer_start(c->lst->loop, &c->slow_timer, cfg->slow_consumer_ms, on_slow_timer);
 }
@@ -1030,8 +1039,7 @@ static void on_timer(ev_loop_t *loop, ev_timer_t *t)
             wsx_session_on_timer(c);
             return;
         }
-        if (ws_conn_check_stalled(c))
-            return;
+        ws_conn_check_stalled(c);
         if (!(c->flags & WS_F_PONG_SEEN) && ++c->missed >= cfg->pings_missed_threshold) {
             conn_fail(c, 4002, "Pings missed");
             conn_flush(c);
@@ -1168,28 +1176,14 @@ void ws_conn_resume(ws_conn_t *c)
         tls_drain(c); /* input the session held while we were paused */
 }
 
-int ws_conn_check_stalled(ws_conn_t *c)
+void ws_conn_check_stalled(ws_conn_t *c)
 {
+    /* the slow timer does the work; a ping tick only arms it when the policy became
+     * close while the client was already above the mark */
     const chan_cfg_t *cfg = c->lst->cfg;
-    if (c->state != WS_ST_OPEN || cfg->slow_drop || !(c->flags & WS_F_STALLED))
-        return 0;
-    if (c->out_len - c->out_off <= cfg->write_queue_high_water) { /* drained meanwhile */
-        slow_below(c);
-        return 0;
-    }
-    uint64_t now = ev_now(c->lst->loop), since = now - c->slow_since_ms;
-    if (since < cfg->slow_consumer_ms) { /* a ping tick before the policy's time */
-        ev_timer_start(c->lst->loop, &c->slow_timer, cfg->slow_consumer_ms - since, on_slow_timer);
-        return 0;
-    }
-    log_warn("channel \"%s\": closing a slow consumer (%u bytes unsent for %llu s)", cfg->name,
-             (unsigned)(c->out_len - c->out_off), (unsigned long long)(since / 1000));
-    /* 1008 queued behind the backlog: if the client does not read that far
-     * within the close timeout, the TCP connection is dropped */
-    ev_timer_stop(c->lst->loop, &c->slow_timer);
-    conn_fail(c, 1008, "slow consumer: output not read");
-    conn_flush(c);
-    return 1;
+    if (c->state == WS_ST_OPEN && !cfg->slow_drop && (c->flags & WS_F_STALLED) &&
+        !ev_timer_active(&c->slow_timer))
+        ev_timer_start(c->lst->loop, &c->slow_timer, cfg->slow_consumer_ms, on_slow_timer);
 }
 
 void ws_conn_arm_timer(ws_conn_t *c, uint64_t after_ms)

@@ -29,7 +29,6 @@ struct ws_conn {
     struct wsx_auth_job *auth_job; /* the login check under way, or NULL */
     int64_t accepted_us; /* wall clock of the TCP accept */
     ev_timer_t slow_timer;  /* slow consumer policy close: armed while above the mark */
-    uint64_t slow_since_ms; /* ev_now() when the write queue went above the mark */
     limits_peer_t *peer;    /* the peer's handshake count, held until the upgrade */
     uint32_t in_len, in_cap, in_need;
     uint32_t out_off, out_len, out_cap;
@@ -71,10 +70,10 @@ int ws_conn_unhold(ws_conn_t *c);
 /* (Re-)arm the connection's one timer; when it fires ws_conn's timer callback
  * runs (and, for an open json connection, wsx_session_on_timer). */
 void ws_conn_arm_timer(ws_conn_t *c, uint64_t after_ms);
-/* The slow consumer check (policy close): a client whose write queue has stayed
- * above the channel's high-water mark for slow_consumer_seconds is failed with
- * 1008. Run by the slow timer and at each ping tick. 1 if the client was closed
- * (its timer now belongs to the close handshake). */
-int ws_conn_check_stalled(ws_conn_t *c);
+/* The slow consumer check of a ping tick (policy close): a client whose write
+ * queue has stayed above the channel's high-water mark for slow_consumer_seconds
+ * is failed with 1008 by its slow timer; this arms that timer if the policy became
+ * close while the client was above the mark. */
+void ws_conn_check_stalled(ws_conn_t *c);
 
 #endif

@@ -264,8 +264,7 @@ void wsx_session_on_timer(ws_conn_t *c)
         return;
     }
     if (now >= s->next_ping_ms) {
-        if (ws_conn_check_stalled(c))
-            return;
+        ws_conn_check_stalled(c);
         if (!(c->flags & WS_F_PONG_SEEN) && ++c->missed >= cfg->pings_missed_threshold) {
             ws_conn_fail(c, 4002, "Pings missed");
             ws_conn_flush(c);
