@@ -11,7 +11,8 @@
 #include "net/sock.h"
 #include "ws/ws_conn.h"
 
-#define ACCEPT_BATCH 64
+#define ACCEPT_BATCH 16 /* then the loop serves the other ready sockets: a connect flood must not
+                          * keep the clients that talk waiting */
 
 static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
 {

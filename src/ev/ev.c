@@ -31,6 +31,7 @@ struct ev_loop {
     ev_timer_t *wheel[EV_SLOTS];
     uint64_t tick;      /* the last tick processed */
     size_t timers;      /* armed timers */
+    int timers_behind;  /* the last run stopped at its budget: poll I/O without waiting */
 
     ev_defer_t *defer_head, **defer_tail;
 
@@ -229,10 +230,18 @@ void ev_timer_start(ev_loop_t *loop, ev_timer_t *t, uint64_t after_ms, ev_timer_
     loop->timers++;
 }
 
-/* Fire every timer due by now, one slot per elapsed tick. */
+/* Timer callbacks per iteration. Thousands of timers can fall due in one tick (a
+ * flood of connections that never upgrade all reach their handshake deadline): the
+ * rest wait for the next iteration, after I/O is polled, so the clients that talk
+ * are not kept waiting behind them. */
+#define EV_TIMER_BUDGET 32
+
+/* Fire the timers due by now, one slot per elapsed tick, at most EV_TIMER_BUDGET. */
 static void run_timers(ev_loop_t *loop)
 {
     uint64_t now_tick = loop->now / EV_TICK_MS;
+    unsigned budget = EV_TIMER_BUDGET;
+    loop->timers_behind = 0;
     while (loop->tick < now_tick) {
         loop->tick++;
         if (loop->timers == 0) {
@@ -247,6 +256,18 @@ static void run_timers(ev_loop_t *loop)
         if (list)
             list->pprev = &list;
         while (list) {
+            if (budget == 0) {
+                /* the rest go back into the slot, behind what callbacks re-armed
+                 * there (few), and this tick is processed again next time */
+                ev_timer_t **tail = slot;
+                while (*tail)
+                    tail = &(*tail)->next;
+                *tail = list;
+                list->pprev = tail;
+                loop->tick--;
+                loop->timers_behind = 1;
+                return;
+            }
             ev_timer_t *t = list;
             list = t->next;
             if (list)
@@ -255,6 +276,7 @@ static void run_timers(ev_loop_t *loop)
             t->pprev = NULL;
             loop->timers--;
             if (t->expire_ms <= loop->now) {
+                budget--;
                 t->cb(loop, t);
             } else {
                 /* not this turn: back into the slot it came from */
@@ -301,7 +323,7 @@ int ev_loop_run(ev_loop_t *loop)
 {
     loop->stop = 0;
     while (!loop->stop) {
-        int timeout = loop->timers ? EV_TICK_MS : -1;
+        int timeout = loop->timers_behind ? 0 : loop->timers ? EV_TICK_MS : -1;
         int rc = ev_backend_poll(loop->backend, loop, timeout);
         if (rc < 0)
             return rc;

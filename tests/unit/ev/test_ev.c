@@ -157,6 +157,35 @@ static void on_defer(ev_loop_t *loop, ev_defer_t *d)
     order[norder++] = (int)(d - (ev_defer_t *)ev_loop_data(loop));
 }
 
+Test(ev_timer, many_due_at_once_fire_over_several_runs_within_the_budget)
+{
+    ev_loop_t *loop = ev_loop_new();
+    cr_assert_not_null(loop);
+    enum { N = 1000 };
+    static fired_t f[N];
+    memset(f, 0, sizeof f);
+    for (int i = 0; i < N; i++)
+        ev_timer_start(loop, &f[i].t, 100, on_fire);
+    ev_timer_stop(loop, &f[N - 1].t); /* a stopped one never fires */
+    loop->now += 200;
+    int runs = 0, total = 0;
+    do {
+        run_timers(loop);
+        runs++;
+        int n = 0;
+        for (int i = 0; i < N; i++)
+            n += f[i].count;
+        cr_assert_leq(n - total, EV_TIMER_BUDGET, "run %d fired %d timers", runs, n - total);
+        total = n;
+    } while (loop->timers_behind && runs < 100);
+    cr_assert_eq(total, N - 1, "every armed timer fired, once");
+    for (int i = 0; i < N - 1; i++)
+        cr_assert_eq(f[i].count, 1, "timer %d fired %d times", i, f[i].count);
+    cr_assert_geq(runs, (N - 1) / EV_TIMER_BUDGET);
+    cr_assert_eq(loop->timers, 0);
+    ev_loop_free(loop);
+}
+
 Test(ev_defer, runs_each_once_in_order_after_the_iteration)
 {
     ev_loop_t *loop = ev_loop_new();
