@@ -15,7 +15,6 @@ can take from the server, and what every other client keeps.
 - a flood of 1 MiB messages to a 64 KiB channel: 1009 each, the memory flat.
 """
 import json
-import os
 import re
 import resource
 import socket
