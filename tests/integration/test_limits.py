@@ -465,3 +465,34 @@ def test_flood_of_big_messages_gets_1009_and_memory_stays_flat(wsx, channel):
     grown = rss_mib(wsx.proc.pid) - rss_before
     assert grown < 16, f"server RSS grew by {grown:.0f} MiB for refused 1 MiB messages"
     assert metric(wsx, "wsx_closes_total", code="1009") >= closes + 100
+
+
+def test_slow_consumer_policy_drop_on_a_json_channel(wsx):
+    """The same policy for the session protocol: a logged-in client that stops reading
+    loses the newest responses, each counted, and keeps its session."""
+    from wsxsession import SessionEnv, login_then, message
+    env = SessionEnv(wsx)
+    try:
+        ch = env.channel(slow_consumer_policy="drop", write_queue_high_water=64 * 1024,
+                         ping_interval=60)
+        ws, token = login_then(ch)
+        data = "j" * 16384
+        n = 1000
+        for _ in range(n):
+            ws.send_json(message("invoke-service", data, token=token))
+        wait_until(lambda: metric(wsx, "wsx_messages_dropped_total", channel=ch["name"]) > 100,
+                   what="responses beyond the mark dropped and counted")
+        got = 0
+        try:
+            while True:
+                msg = ws.recv_json(timeout=2)
+                assert msg["data"] == data, msg["meta"]
+                got += 1
+        except AssertionError:
+            pass  # nothing more within 2 s: the backlog is read
+        dropped = metric(wsx, "wsx_messages_dropped_total", channel=ch["name"])
+        assert got + dropped == n, f"{got} answered + {dropped:.0f} dropped of {n}"
+        assert ws.invoke(token, "after the backlog")["data"] == "after the backlog"
+        ws.close_normally()
+    finally:
+        env.cleanup()
