@@ -20,9 +20,11 @@ import resource
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 from wsxlib import (OP_BINARY, OP_CLOSE, RawWs, frame, free_port, read_until_eof, tcp_connect,
                     unique_name, upgrade_request, wait_until)
@@ -496,3 +498,35 @@ def test_slow_consumer_policy_drop_on_a_json_channel(wsx):
         ws.close_normally()
     finally:
         env.cleanup()
+
+
+def test_channel_max_connections_over_wss(wsx):
+    """On a wss:// channel the 503 comes back inside the TLS session."""
+    import asyncio
+
+    import pytest
+    import websockets.exceptions
+    from test_tls import Pki, _echo, client_ctx
+    pki = Pki(Path(tempfile.mkdtemp()))
+    cert, key, _ = pki.issue(unique_name("srv"))
+    port = free_port()
+    r = wsx.api("POST", CHANNELS, {"name": unique_name("tls"),
+                                   "address": f"wss://127.0.0.1:{port}/ws",
+                                   "service": "demo.echo", "data_format": "raw",
+                                   "tls_cert": str(cert), "tls_key": str(key),
+                                   "max_connections": 1})
+    assert r.status == 201 and r.json()["state"] == "listening", r
+    try:
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        first = client_ctx(pki).wrap_socket(raw, server_hostname="127.0.0.1")
+        req, _ = upgrade_request(port)
+        first.sendall(req)
+        assert b" 101 " in first.recv(4096)
+        with pytest.raises(websockets.exceptions.InvalidStatusCode) as e:
+            asyncio.run(_echo(f"wss://127.0.0.1:{port}/ws", client_ctx(pki), ["x"]))
+        assert e.value.status_code == 503
+        first.sendall(frame(OP_BINARY, b"over tls"))
+        assert first.recv(4096).endswith(b"over tls"), "the connected client keeps working"
+        first.close()
+    finally:
+        wsx.api("DELETE", f"{CHANNELS}/{r.json()['id']}")
