@@ -3,7 +3,7 @@
 # sanitizer build and runs every tier; `make bench` runs the benchmarks.
 
 CC      ?= cc
-PKGS    := sqlite3 libpq jansson libsodium libssl libcrypto libcurl
+PKGS    := sqlite3 libpq jansson libsodium libssl libcrypto libcurl zlib
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS_COMMON := -std=gnu11 $(WARN) -Isrc -Iinclude -Ibuild/gen -D_GNU_SOURCE -pthread -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

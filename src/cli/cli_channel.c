@@ -29,12 +29,13 @@ enum {
     OPT_PINGS_MISSED,
     OPT_MAX_MESSAGE,
     OPT_LOG_MESSAGES,
+    OPT_PERMESSAGE_DEFLATE,
     OPT_QUERY,
     OPT_JSON,
 };
 
 /* How an option's value goes into the request body. */
-enum { F_STRING, F_STRING_OR_NULL, F_INTEGER, F_LIST };
+enum { F_STRING, F_STRING_OR_NULL, F_INTEGER, F_LIST, F_ONOFF };
 
 typedef struct field_opt {
     int opt;
@@ -58,6 +59,7 @@ static const field_opt_t field_opts[] = {
     {OPT_PINGS_MISSED, "--pings-missed-threshold", "pings_missed_threshold", F_INTEGER},
     {OPT_MAX_MESSAGE, "--max-message-size", "max_message_size", F_INTEGER},
     {OPT_LOG_MESSAGES, "--log-messages", "log_messages", F_INTEGER},
+    {OPT_PERMESSAGE_DEFLATE, "--permessage-deflate", "permessage_deflate", F_ONOFF},
 };
 
 /* The options create and edit share; edit adds --rename and refuses --name. */
@@ -76,7 +78,8 @@ static const field_opt_t field_opts[] = {
     {"ping-interval", required_argument, NULL, OPT_PING_INTERVAL}, \
     {"pings-missed-threshold", required_argument, NULL, OPT_PINGS_MISSED}, \
     {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE}, \
-    {"log-messages", required_argument, NULL, OPT_LOG_MESSAGES}
+    {"log-messages", required_argument, NULL, OPT_LOG_MESSAGES}, \
+    {"permessage-deflate", required_argument, NULL, OPT_PERMESSAGE_DEFLATE}
 /* clang-format on */
 
 static const struct option create_longopts[] = {
@@ -118,7 +121,8 @@ static const struct option delete_longopts[] = {
     "                   [--hook-service S] [--gateway-services S1,S2,...]\n"                       \
     "                   [--data-format json|raw] [--new-token-wait-time S] [--token-ttl S]\n"      \
     "                   [--ping-interval S] [--pings-missed-threshold N]\n"                        \
-    "                   [--max-message-size BYTES] [--log-messages BYTES]\n"
+    "                   [--max-message-size BYTES] [--log-messages BYTES]\n"                       \
+    "                   [--permessage-deflate on|off]\n"
 #define SYNOPSIS_LIST "wsx channel list [--query Q] [--json]\n"
 #define SYNOPSIS_GET "wsx channel get NAME [--json]\n"
 #define SYNOPSIS_EDIT                                                                              \
@@ -138,7 +142,8 @@ static const struct option delete_longopts[] = {
     "  --ping-interval S            seconds between server pings (default 45)\n"                   \
     "  --pings-missed-threshold N   missed pings before a client is closed (default 2)\n"          \
     "  --max-message-size BYTES     largest message accepted (default 1048576)\n"                 \
-    "  --log-messages BYTES         log each message in and out, cut to BYTES (default 0: off)\n"
+    "  --log-messages BYTES         log each message in and out, cut to BYTES (default 0: off)\n" \
+    "  --permessage-deflate on|off  accept clients' permessage-deflate offers (default off)\n"
 
 static const char usage_channel[] =
     "usage: wsx channel COMMAND [OPTIONS]\n"
@@ -230,6 +235,13 @@ static int set_field(json_t *body, const field_opt_t *f, const char *arg)
         if (parse_integer(arg, &n) < 0)
             return usage_error("%s needs a whole number, not '%s'", f->flag, arg);
         v = json_integer(n);
+    } else if (f->kind == F_ONOFF) {
+        if (strcmp(arg, "on") == 0 || strcmp(arg, "true") == 0)
+            v = json_true();
+        else if (strcmp(arg, "off") == 0 || strcmp(arg, "false") == 0)
+            v = json_false();
+        else
+            return usage_error("%s takes on or off, not '%s'", f->flag, arg);
     } else if (f->kind == F_STRING_OR_NULL && *arg == '\0') {
         v = json_null();
     } else if (f->kind == F_LIST) {
@@ -379,6 +391,7 @@ static int cmd_get(cli_http_t *h, cmd_t *cmd)
         "pings_missed_threshold",
         "max_message_size",
         "log_messages",
+        "permessage_deflate",
         "state",
         "created_at",
         "updated_at",

@@ -437,6 +437,16 @@ Test(channel_validate, log_messages)
     invalid(&ch, "log_messages", "out_of_range", "got -1");
 }
 
+Test(channel_validate, permessage_deflate)
+{
+    channel_t ch = valid();
+    cr_assert_eq(ch.permessage_deflate, 0, "off by default");
+    ch.permessage_deflate = 1;
+    ok(&ch);
+    ch.permessage_deflate = 2;
+    invalid(&ch, "permessage_deflate", "invalid", "permessage_deflate must be true or false, got 2");
+}
+
 Test(channel_validate, max_message_size)
 {
     channel_t ch = valid();

@@ -81,16 +81,21 @@ static void iso_timestamp(const char *t)
     cr_assert(strncmp(t, "2020", 4) > 0, "%s", t);
 }
 
+/* The newest migration the binary carries (they are embedded in order): 7 with
+ * 007_deflate.sql. */
+#define NEWEST (odb_migrations[ODB_MIGRATIONS_COUNT - 1].version)
+
 /* ---- open and migrations --------------------------------------------------------- */
 
 Test(odb, migrating_twice_changes_nothing)
 {
-    cr_assert_eq(odb_schema_version(db), 4);
+    cr_assert_eq(NEWEST, 7, "the newest migration is 007_deflate");
+    cr_assert_eq(odb_schema_version(db), NEWEST);
     reopen();
     reopen();
-    cr_assert_eq(odb_schema_version(db), 4);
-    cr_assert_eq(sql_int("SELECT COUNT(*) FROM schema_version"), 4);
-    cr_assert_eq(sql_int("SELECT MAX(version) FROM schema_version"), 4);
+    cr_assert_eq(odb_schema_version(db), NEWEST);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM schema_version"), (int)ODB_MIGRATIONS_COUNT);
+    cr_assert_eq(sql_int("SELECT MAX(version) FROM schema_version"), NEWEST);
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM cluster WHERE id = 1 AND name = 'default'"), 1);
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM config_version"), 1);
     cr_assert_eq(version(), 0);
@@ -145,6 +150,7 @@ Test(odb, insert_get_update_delete)
     ch.pings_missed_threshold = 4;
     ch.max_message_size = 4096;
     ch.log_messages = 300;
+    ch.permessage_deflate = 1;
     cr_assert_eq(odb_channel_insert(db, &ch, NULL), 0);
     cr_assert_gt(ch.id, 0);
     iso_timestamp(ch.created_at);
@@ -170,6 +176,7 @@ Test(odb, insert_get_update_delete)
     cr_assert_eq(got.pings_missed_threshold, 4);
     cr_assert_eq(got.max_message_size, 4096);
     cr_assert_eq(got.log_messages, 300);
+    cr_assert_eq(got.permessage_deflate, 1);
     cr_assert_str_eq(got.created_at, ch.created_at);
     cr_assert_str_eq(got.updated_at, ch.updated_at);
     cr_assert_str_eq(got.state, "", "state is per server, not part of the row");
@@ -189,6 +196,7 @@ Test(odb, insert_get_update_delete)
     strcpy(got.name, "orders-v2");
     strcpy(got.address, "wss://[::1]:48903/v2");
     got.log_messages = 0;
+    got.permessage_deflate = 0;
     strcpy(got.created_at, "tampered");
     cr_assert_eq(odb_channel_update(db, &got, NULL), 0);
     cr_assert_str_eq(got.created_at, ch.created_at, "created_at is kept");
@@ -200,6 +208,7 @@ Test(odb, insert_get_update_delete)
     cr_assert_str_eq(again.security, "");
     cr_assert_str_eq(again.address, "wss://[::1]:48903/v2");
     cr_assert_eq(again.log_messages, 0, "traffic logging switched off");
+    cr_assert_eq(again.permessage_deflate, 0, "permessage-deflate switched off");
     cr_assert_str_eq(again.created_at, ch.created_at);
     cr_assert_str_eq(again.updated_at, got.updated_at);
     cr_assert_eq(again.security_id, 0);
@@ -692,11 +701,12 @@ Test(odb, migrations_from_a_version_1_database)
 {
     make_v1_database();
     reopen();
-    cr_assert_eq(odb_schema_version(db), 4);
+    cr_assert_eq(odb_schema_version(db), NEWEST);
     channel_t ch;
     cr_assert_eq(odb_channel_get_by_name(db, 1, "open", &ch), 0);
     cr_assert_eq(ch.is_active, 1, "a channel without security is untouched");
     cr_assert_eq(ch.log_messages, 0, "migration 004: traffic logs off for existing channels");
+    cr_assert_eq(ch.permessage_deflate, 0, "migration 007: no compression for existing channels");
     cr_assert_str_eq(ch.security, "");
     cr_assert_eq(ch.security_id, 0);
     cr_assert_str_eq(ch.hook_service, "");

@@ -137,7 +137,7 @@ Test(pg, servers_starting_together_migrate_once)
             }
             int v = odb_schema_version(x);
             odb_close(x);
-            _exit(v == 4 ? 0 : 2);
+            _exit(v == 7 ? 0 : 2);
         }
     }
     close(go[0]);
@@ -147,8 +147,10 @@ Test(pg, servers_starting_together_migrate_once)
         cr_assert_eq(waitpid(kids[i], &status, 0), kids[i]);
         cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d: status %d", i, status);
     }
-    cr_assert_eq(sql_int("SELECT COUNT(*) FROM schema_version"), 4, "each migration once");
-    cr_assert_eq(sql_int("SELECT COUNT(DISTINCT version) FROM schema_version"), 4);
+    cr_assert_eq(sql_int("SELECT COUNT(*) FROM schema_version"), (int)ODB_MIGRATIONS_COUNT,
+                 "each migration once");
+    cr_assert_eq(sql_int("SELECT COUNT(DISTINCT version) FROM schema_version"),
+                 (int)ODB_MIGRATIONS_COUNT);
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM cluster"), 1);
     cr_assert_eq(sql_int("SELECT COUNT(*) FROM config_version"), 1);
 }
@@ -171,7 +173,7 @@ Test(pg, open_errors_name_the_server_but_never_the_password)
     char alt[600];
     snprintf(alt, sizeof alt, "postgres://%s", strstr(testdb_url, "://") + 3);
     cr_assert_eq(odb_open(alt, &x, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(odb_schema_version(x), 4);
+    cr_assert_eq(odb_schema_version(x), 7);
     odb_close(x);
 }
 
