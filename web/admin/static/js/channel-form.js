@@ -92,6 +92,7 @@ function collect() {
     pings_missed_threshold: int('pings_missed_threshold'),
     max_message_size: int('max_message_size'),
     log_messages: int('log_messages'),
+    permessage_deflate: field('permessage_deflate').checked,
     hook_service: field('hook_service').value || null,
     gateway_services: gateway,
   };
@@ -100,6 +101,7 @@ function collect() {
 function fill(ch) {
   field('name').value = ch.name;
   field('is_active').checked = !!ch.is_active;
+  field('permessage_deflate').checked = !!ch.permessage_deflate;
   field('address').value = ch.address;
   field('data_format').value = ch.data_format;
   for (const k of ['new_token_wait_time', 'token_ttl', 'ping_interval', 'pings_missed_threshold',
