@@ -164,7 +164,7 @@ integration: build/asan/wsx build/wsx build/tests/alloccount.so $(EXAMPLES) $(TE
 	WSX_BIN=$(CURDIR)/build/asan/wsx $(PYTEST) -q tests/integration
 	WSX_BIN=$(CURDIR)/build/asan/wsx WSX_TEST_ODB=postgresql $(PYTEST) -q $(PG_INTEGRATION)
 
-# The Autobahn|Testsuite case groups 1-7, 9, 10 (tests/conformance/) against a raw echo
+# The Autobahn|Testsuite case groups 1-7, 9, 10, 12, 13 (tests/conformance/) against a raw echo
 # channel of the ASan server; writes docs/conformance.md, one line per case.
 conformance: build/asan/wsx
 	WSX_BIN=$(CURDIR)/build/asan/wsx $(PY) tests/conformance/conformance.py
