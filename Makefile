@@ -119,6 +119,7 @@ build/asan/fuzz/%: fuzz/%.c fuzz/replay.c build/asan/libwsx.a
 	$(CC) $(CFLAGS_COMMON) $(ASAN_CFLAGS) $(PKG_CFLAGS) -Itests/support -o $@ $< fuzz/replay.c build/asan/libwsx.a $(LIBS)
 
 FUZZ_LIB_SRCS := $(wildcard src/common/*.c) src/http/http_parse.c src/ws/ws_frame.c src/ws/ws_handshake.c \
+                 src/ws/ws_deflate.c \
                  src/security/security_jwt.c src/wsx/wsx_json.c src/wsx/envelope.c \
                  src/channel/channel.c src/admin/admin_json.c src/admin/admin_channel_json.c \
                  src/admin/admin_security_json.c src/security/security.c src/cluster/cluster_sign.c
@@ -126,7 +127,7 @@ FUZZ_LIB_SRCS := $(wildcard src/common/*.c) src/http/http_parse.c src/ws/ws_fram
 # clang's -Wbitwise-instead-of-logical (gcc has no such warning) is off here only.
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
-	clang $(filter-out -MMD -MP,$(CFLAGS_COMMON)) -Wno-bitwise-instead-of-logical -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Itests/support -o $@ $< $(FUZZ_LIB_SRCS) -lcrypto -ljansson -lsodium
+	clang $(filter-out -MMD -MP,$(CFLAGS_COMMON)) -Wno-bitwise-instead-of-logical -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Itests/support -o $@ $< $(FUZZ_LIB_SRCS) -lcrypto -ljansson -lsodium -lz
 
 run: deps build/wsx
 	build/wsx quickstart
