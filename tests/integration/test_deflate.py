@@ -224,6 +224,24 @@ def test_decompression_bomb_is_1009_and_memory_stays_flat(wsx, channel):
         assert (inflate(f.payload) if f.rsv else f.payload) == b"\x00" * 65536
 
 
+def test_json_channel_session_over_deflate(channel):
+    """The session protocol of a json channel, compressed both ways: create-session and
+    invoke-service sent compressed, the server's answers come compressed."""
+    from wsxsession import check_rspa, check_rspok, message
+    ch = channel(data_format="json", permessage_deflate=True)
+    with DeflateWs(ch["port"], "permessage-deflate; client_no_context_takeover") as ws:
+        def request(msg):
+            ws.send_frame(OP_TEXT, compress(json.dumps(msg).encode()), rsv=4)
+            f = ws.recv_frame()
+            assert f.opcode == OP_TEXT and f.rsv == 4, f
+            return json.loads(inflate(f.payload))
+        m = message("create-session")
+        token = check_rspa(request(m), m["meta"]["id"])
+        data = {"text": "compressed both ways " * 20}
+        m = message("invoke-service", data, token=token)
+        check_rspok(request(m), m["meta"]["id"], data)
+
+
 # ---- real clients
 
 def test_python_websockets_negotiates_and_echoes(channel):
