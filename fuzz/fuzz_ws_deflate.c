@@ -72,8 +72,8 @@ static void inflation(const uint8_t *p, size_t n)
     p++, n--;
     ws_deflate_params_t keep = {0}, nct = {.client_no_context_takeover = 1};
     ws_deflate_t d1, d2;
-    ws_deflate_init(&d1, &keep);
-    ws_deflate_init(&d2, &nct);
+    ws_deflate_init(&d1, &keep, 0);
+    ws_deflate_init(&d2, &nct, 0);
     const uint8_t *out;
     size_t on = 0;
     int r1 = ws_deflate_inflate(&d1, p, n, max, &out, &on);

@@ -58,6 +58,8 @@ json_t *admin_channel_to_json(const channel_t *ch)
     bad |= json_object_set_new(o, "max_message_size", json_integer(ch->max_message_size));
     bad |= json_object_set_new(o, "log_messages", json_integer(ch->log_messages));
     bad |= json_object_set_new(o, "permessage_deflate", json_boolean(ch->permessage_deflate));
+    bad |= json_object_set_new(o, "deflate_max_window_bits",
+                               json_integer(ch->deflate_max_window_bits));
     bad |= admin_json_set_str(o, "created_at", ch->created_at);
     bad |= admin_json_set_str(o, "updated_at", ch->updated_at);
     bad |= admin_json_set_str(o, "state", ch->state);
@@ -111,6 +113,7 @@ static const struct field {
     {"max_message_size", K_INT, offsetof(channel_t, max_message_size), 0, 0},
     {"log_messages", K_INT, offsetof(channel_t, log_messages), 0, 0},
     {"permessage_deflate", K_BOOL, offsetof(channel_t, permessage_deflate), 0, 0},
+    {"deflate_max_window_bits", K_INT, offsetof(channel_t, deflate_max_window_bits), 0, 0},
     {"created_at", K_READONLY, 0, 0, 0},
     {"updated_at", K_READONLY, 0, 0, 0},
     {"state", K_READONLY, 0, 0, 0},

@@ -506,5 +506,11 @@ int channel_validate(const channel_t *ch, channel_err_t *err)
         return channel_err_set(err, "permessage_deflate", "invalid",
                                "permessage_deflate must be true or false, got %d",
                                ch->permessage_deflate);
+    if (ch->deflate_max_window_bits != 0 &&
+        (ch->deflate_max_window_bits < 9 || ch->deflate_max_window_bits > 15))
+        return channel_err_set(err, "deflate_max_window_bits", "out_of_range",
+                               "deflate_max_window_bits must be 0 (no cap) or between 9 and 15, "
+                               "got %lld",
+                               (long long)ch->deflate_max_window_bits);
     return 0;
 }

@@ -46,6 +46,7 @@ typedef struct channel {
     int64_t max_message_size;
     int64_t log_messages;   /* log each message's first N bytes, 0: off */
     int permessage_deflate; /* 1: accept a client's permessage-deflate offer */
+    int64_t deflate_max_window_bits; /* cap of the LZ77 windows, 9..15; 0: none */
     char created_at[40];    /* ISO 8601 UTC */
     char updated_at[40];
     char state[160];        /* this server's: listening / inactive / error: ... */

@@ -30,6 +30,7 @@ enum {
     OPT_MAX_MESSAGE,
     OPT_LOG_MESSAGES,
     OPT_PERMESSAGE_DEFLATE,
+    OPT_DEFLATE_BITS,
     OPT_QUERY,
     OPT_JSON,
 };
@@ -60,6 +61,7 @@ static const field_opt_t field_opts[] = {
     {OPT_MAX_MESSAGE, "--max-message-size", "max_message_size", F_INTEGER},
     {OPT_LOG_MESSAGES, "--log-messages", "log_messages", F_INTEGER},
     {OPT_PERMESSAGE_DEFLATE, "--permessage-deflate", "permessage_deflate", F_ONOFF},
+    {OPT_DEFLATE_BITS, "--deflate-max-window-bits", "deflate_max_window_bits", F_INTEGER},
 };
 
 /* The options create and edit share; edit adds --rename and refuses --name. */
@@ -79,7 +81,8 @@ static const field_opt_t field_opts[] = {
     {"pings-missed-threshold", required_argument, NULL, OPT_PINGS_MISSED}, \
     {"max-message-size", required_argument, NULL, OPT_MAX_MESSAGE}, \
     {"log-messages", required_argument, NULL, OPT_LOG_MESSAGES}, \
-    {"permessage-deflate", required_argument, NULL, OPT_PERMESSAGE_DEFLATE}
+    {"permessage-deflate", required_argument, NULL, OPT_PERMESSAGE_DEFLATE}, \
+    {"deflate-max-window-bits", required_argument, NULL, OPT_DEFLATE_BITS}
 /* clang-format on */
 
 static const struct option create_longopts[] = {
@@ -122,7 +125,7 @@ static const struct option delete_longopts[] = {
     "                   [--data-format json|raw] [--new-token-wait-time S] [--token-ttl S]\n"      \
     "                   [--ping-interval S] [--pings-missed-threshold N]\n"                        \
     "                   [--max-message-size BYTES] [--log-messages BYTES]\n"                       \
-    "                   [--permessage-deflate on|off]\n"
+    "                   [--permessage-deflate on|off] [--deflate-max-window-bits N]\n"
 #define SYNOPSIS_LIST "wsx channel list [--query Q] [--json]\n"
 #define SYNOPSIS_GET "wsx channel get NAME [--json]\n"
 #define SYNOPSIS_EDIT                                                                              \
@@ -143,7 +146,8 @@ static const struct option delete_longopts[] = {
     "  --pings-missed-threshold N   missed pings before a client is closed (default 2)\n"          \
     "  --max-message-size BYTES     largest message accepted (default 1048576)\n"                 \
     "  --log-messages BYTES         log each message in and out, cut to BYTES (default 0: off)\n" \
-    "  --permessage-deflate on|off  accept clients' permessage-deflate offers (default off)\n"
+    "  --permessage-deflate on|off  accept clients' permessage-deflate offers (default off)\n" \
+    "  --deflate-max-window-bits N  cap its LZ77 windows at 2^N bytes, 9..15 (default 0: none)\n"
 
 static const char usage_channel[] =
     "usage: wsx channel COMMAND [OPTIONS]\n"
@@ -392,6 +396,7 @@ static int cmd_get(cli_http_t *h, cmd_t *cmd)
         "max_message_size",
         "log_messages",
         "permessage_deflate",
+        "deflate_max_window_bits",
         "state",
         "created_at",
         "updated_at",

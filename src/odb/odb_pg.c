@@ -41,7 +41,7 @@
     "c.id, c.cluster_id, c.name, c.is_active, c.address, c.service, s.name, c.data_format, "       \
     "c.new_token_wait_time, c.token_ttl, c.ping_interval, c.pings_missed_threshold, "              \
     "c.max_message_size, c.created_at, c.updated_at, c.security_id, c.hook_service, "              \
-    "c.gateway_services, c.log_messages, c.permessage_deflate"
+    "c.gateway_services, c.log_messages, c.permessage_deflate, c.deflate_max_window_bits"
 #define CH_FROM " FROM channel c LEFT JOIN security_definition s ON s.id = c.security_id"
 #define SEC_COLS                                                                                   \
     "id, cluster_id, name, type, username, password_hash, secret_sealed, created_at, updated_at"
@@ -84,14 +84,15 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CH_INSERT] = "INSERT INTO channel (cluster_id, name, is_active, address, host, port, path, "
                      "service, security_id, data_format, new_token_wait_time, token_ttl, "
                      "ping_interval, pings_missed_threshold, max_message_size, created_at, "
-                     "updated_at, hook_service, gateway_services, log_messages, permessage_deflate) VALUES ($1, $2, $3, $4, $5, $6, "
-                     "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20) RETURNING id",
+                     "updated_at, hook_service, gateway_services, log_messages, permessage_deflate, deflate_max_window_bits) VALUES ($1, $2, $3, $4, $5, $6, "
+                     "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, $21) RETURNING id",
     [ST_CH_UPDATE] = "UPDATE channel SET cluster_id = $1, name = $2, is_active = $3, address = $4, "
                      "host = $5, port = $6, path = $7, service = $8, security_id = $9, "
                      "data_format = $10, new_token_wait_time = $11, token_ttl = $12, "
                      "ping_interval = $13, pings_missed_threshold = $14, max_message_size = $15, "
                      "updated_at = $16, hook_service = $17, gateway_services = $18, "
-                     "log_messages = $19, permessage_deflate = $20 WHERE id = $21 "
+                     "log_messages = $19, permessage_deflate = $20, "
+                     "deflate_max_window_bits = $21 WHERE id = $22 "
                      "RETURNING created_at",
     /* its channel_state rows go with it: ON DELETE CASCADE */
     [ST_CH_DELETE] = "DELETE FROM channel WHERE id = $1",
@@ -784,9 +785,10 @@ static void read_channel(const PGresult *r, int i, channel_t *ch)
     col_text(r, i, 17, ch->gateway_services, sizeof ch->gateway_services);
     ch->log_messages = col_int(r, i, 18);
     ch->permessage_deflate = col_int(r, i, 19) != 0;
+    ch->deflate_max_window_bits = col_int(r, i, 20);
 }
 
-/* Parameters $1..$20 of ST_CH_INSERT and ST_CH_UPDATE. */
+/* Parameters $1..$21 of ST_CH_INSERT and ST_CH_UPDATE. */
 static void channel_params(params_t *p, const channel_t *ch, const channel_addr_t *a,
                            const char *now)
 {
@@ -814,6 +816,7 @@ static void channel_params(params_t *p, const channel_t *ch, const channel_addr_
     p_text(p, ch->gateway_services);
     p_int(p, ch->log_messages);
     p_int(p, ch->permessage_deflate ? 1 : 0);
+    p_int(p, ch->deflate_max_window_bits);
 }
 
 /* The name of a channel other than self_id holding this name (ST_CH_NAME_CONFLICT)

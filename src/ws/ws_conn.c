@@ -458,12 +458,13 @@ static int upgrade(ws_conn_t *c, const http_request_t *req)
     size_t n = ws_handshake_response(resp, sizeof resp, key);
     ws_deflate_params_t pmd;
     if (cfg->permessage_deflate && n && ws_deflate_negotiate_request(req, &pmd)) {
+        ws_deflate_cap(&pmd, cfg->deflate_max_window_bits);
         /* the extension's line goes before the 101's closing blank line */
         size_t x = ws_deflate_response(&pmd, resp + n - 2, sizeof resp - n);
         if (x) {
             memcpy(resp + n - 2 + x, "\r\n", 2);
             n += x;
-            ws_deflate_init(&c->pmd, &pmd);
+            ws_deflate_init(&c->pmd, &pmd, cfg->deflate_max_window_bits);
         }
     }
     /* kept for the services' environment (rare: only behind a proxy) */

@@ -204,6 +204,16 @@ int ws_deflate_negotiate_request(const http_request_t *req, ws_deflate_params_t 
     return 0;
 }
 
+void ws_deflate_cap(ws_deflate_params_t *p, unsigned cap)
+{
+    if (cap < 9 || cap > 15)
+        return;
+    if (p->server_max_window_bits > cap)
+        p->server_max_window_bits = (uint8_t)cap;
+    if (p->client_max_window_bits == WS_DEFLATE_BITS_NOVALUE || p->client_max_window_bits > cap)
+        p->client_max_window_bits = (uint8_t)cap;
+}
+
 size_t ws_deflate_response(const ws_deflate_params_t *p, char *out, size_t cap)
 {
     char sb[32] = "", cb[32] = "";
@@ -221,7 +231,7 @@ size_t ws_deflate_response(const ws_deflate_params_t *p, char *out, size_t cap)
 
 /* ---- the streams ---- */
 
-void ws_deflate_init(ws_deflate_t *d, const ws_deflate_params_t *p)
+void ws_deflate_init(ws_deflate_t *d, const ws_deflate_params_t *p, unsigned cap)
 {
     memset(d, 0, sizeof *d);
     d->on = 1;
@@ -229,7 +239,9 @@ void ws_deflate_init(ws_deflate_t *d, const ws_deflate_params_t *p)
     d->inflate_bits = p->client_max_window_bits >= 9 ? p->client_max_window_bits : 15;
     if (p->client_max_window_bits == 8)
         d->inflate_bits = 9; /* a wider window than the client's reads its stream too */
-    d->deflate_bits = p->server_max_window_bits >= 9 ? p->server_max_window_bits : 15;
+    d->deflate_bits = p->server_max_window_bits >= 9 ? p->server_max_window_bits
+                      : cap >= 9 && cap <= 15        ? (uint8_t)cap
+                                                     : 15;
     if (p->server_max_window_bits == 8)
         d->deflate_bits = 9; /* zlib has no raw 8: 9 never matches past 250 bytes */
 }

@@ -42,6 +42,13 @@ int ws_deflate_negotiate(const uint8_t *buf, size_t len, ws_deflate_params_t *ou
  * (several header lines form one list). Returns 1 and fills *out, or 0. */
 int ws_deflate_negotiate_request(const http_request_t *req, ws_deflate_params_t *out);
 
+/* Apply a channel's window cap (9..15; 0: none) to an accepted offer: a
+ * server_max_window_bits or client_max_window_bits above it is lowered to it (RFC 7692
+ * 7.1.2: the answer may name a smaller window than the offer), and
+ * client_max_window_bits offered without a value is answered with it. A client that
+ * does not offer client_max_window_bits cannot be capped: it keeps 15. */
+void ws_deflate_cap(ws_deflate_params_t *p, unsigned cap);
+
 /* Write the response header line "Sec-WebSocket-Extensions: permessage-deflate;
  * ...\r\n" for an accepted offer into out. Returns its length, or 0 if cap is too
  * small (160 bytes is always enough). */
@@ -61,8 +68,10 @@ typedef struct ws_deflate {
     uint8_t rx;           /* the message being received has RSV1 set */
 } ws_deflate_t;
 
-/* Start a connection's extension state from the accepted offer. No allocation. */
-void ws_deflate_init(ws_deflate_t *d, const ws_deflate_params_t *p);
+/* Start a connection's extension state from the accepted (and capped) offer; `cap`
+ * (9..15, 0: none) also bounds the window wsx compresses with when the offer named
+ * none. No allocation. */
+void ws_deflate_init(ws_deflate_t *d, const ws_deflate_params_t *p, unsigned cap);
 
 /* Free the connection's inflater (if any); d is zeroed. */
 void ws_deflate_free(ws_deflate_t *d);

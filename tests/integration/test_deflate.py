@@ -87,6 +87,34 @@ def test_offers_and_answers(channel, offer, answer):
         assert ws.recv_message().payload == b"still a WebSocket"
 
 
+@pytest.mark.parametrize("offer, answer", [
+    # the client lets the server choose its window: the cap is answered
+    ("permessage-deflate; client_max_window_bits",
+     "permessage-deflate; server_no_context_takeover; client_max_window_bits=10"),
+    ("permessage-deflate; client_max_window_bits=12; server_max_window_bits=15",
+     "permessage-deflate; server_no_context_takeover; server_max_window_bits=10; "
+     "client_max_window_bits=10"),
+    ("permessage-deflate; client_max_window_bits=9",
+     "permessage-deflate; server_no_context_takeover; client_max_window_bits=9"),
+    # no client_max_window_bits in the offer: the client's window cannot be capped
+    ("permessage-deflate", "permessage-deflate; server_no_context_takeover"),
+])
+def test_window_cap(channel, offer, answer):
+    ch = channel(permessage_deflate=True, deflate_max_window_bits=10)
+    assert ch["deflate_max_window_bits"] == 10
+    with DeflateWs(ch["port"], offer) as ws:
+        assert ws.extensions == answer
+        # what the server sends inflates with a 10-bit window (a 15-bit text repeats
+        # at 2000 bytes: a larger window would reach back past 1 KiB)
+        text = os.urandom(1000).hex().encode() * 3
+        bits = int(answer.rsplit("client_max_window_bits=", 1)[1]) \
+            if "client_max_window_bits=" in answer else 15
+        ws.send_frame(OP_BINARY, compress(text, bits), rsv=4)
+        f = ws.recv_frame()
+        assert f.rsv == 4
+        assert inflate(f.payload, 10) == text
+
+
 @pytest.mark.parametrize("offer", [
     "permessage-deflate; server_no_context_takeover; server_no_context_takeover",  # repeated
     "permessage-deflate; server_max_window_bits",  # needs a value
@@ -302,6 +330,9 @@ def test_api_field(wsx, channel):
     # the change reaches new connections
     with DeflateWs(ch["port"], "permessage-deflate") as ws:
         assert ws.extensions is None
+    r = wsx.api("PATCH", f"/api/v1/channels/{ch['id']}", {"deflate_max_window_bits": 8})
+    assert r.status == 400 and r.error()["field"] == "deflate_max_window_bits", r
+    assert "must be 0 (no cap) or between 9 and 15, got 8" in r.error()["message"], r
     for bad in ("yes", 1, None):
         r = wsx.api("POST", "/api/v1/channels", {
             "name": "deflate-bad", "address": "ws://127.0.0.1:1/ws", "service": "demo.echo",
@@ -321,8 +352,13 @@ def test_cli_flag(wsx):
     p = wsx.cli("get", name, "--json")
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["permessage_deflate"] is True
-    p = wsx.cli("edit", name, "--permessage-deflate", "off")
+    p = wsx.cli("edit", name, "--permessage-deflate", "off", "--deflate-max-window-bits", "12")
     assert p.returncode == 0, p.stderr
+    p = wsx.cli("get", name, "--json")
+    got = json.loads(p.stdout)
+    assert got["permessage_deflate"] is False and got["deflate_max_window_bits"] == 12, got
+    p = wsx.cli("edit", name, "--deflate-max-window-bits", "16")
+    assert p.returncode != 0 and "deflate_max_window_bits" in p.stderr, p.stderr
     p = wsx.cli("get", name)
     assert p.returncode == 0 and "permessage_deflate" in p.stdout, p.stdout
     p = wsx.cli("edit", name, "--permessage-deflate", "maybe")

@@ -28,6 +28,7 @@ static channel_t full(void)
     ch.pings_missed_threshold = 4;
     ch.max_message_size = 4096;
     ch.permessage_deflate = 1;
+    ch.deflate_max_window_bits = 11;
     strcpy(ch.created_at, "2026-11-30T10:00:00.123456");
     strcpy(ch.updated_at, "2026-11-30T10:05:00.000001");
     strcpy(ch.state, "listening");
@@ -88,6 +89,7 @@ Test(admin_channel_json, to_json_fields)
                           "max_message_size",
                           "log_messages",
                           "permessage_deflate",
+                          "deflate_max_window_bits",
                           "created_at",
                           "updated_at",
                           "state"};
@@ -108,6 +110,7 @@ Test(admin_channel_json, to_json_fields)
     cr_assert_eq(json_integer_value(json_object_get(j, "token_ttl")), 7200);
     cr_assert_eq(json_integer_value(json_object_get(j, "max_message_size")), 4096);
     cr_assert(json_is_true(json_object_get(j, "permessage_deflate")));
+    cr_assert_eq(json_integer_value(json_object_get(j, "deflate_max_window_bits")), 11);
     cr_assert_str_eq(json_string_value(json_object_get(j, "created_at")),
                      "2026-11-30T10:00:00.123456");
     cr_assert_str_eq(json_string_value(json_object_get(j, "state")), "listening");
@@ -156,6 +159,7 @@ Test(admin_channel_json, round_trip)
     cr_assert_eq(dst.pings_missed_threshold, 4);
     cr_assert_eq(dst.max_message_size, 4096);
     cr_assert_eq(dst.permessage_deflate, 1);
+    cr_assert_eq(dst.deflate_max_window_bits, 11);
     /* read-only fields are not taken from the body */
     cr_assert_eq(dst.id, 0);
     cr_assert_str_eq(dst.created_at, "");
@@ -292,6 +296,8 @@ Test(admin_channel_json, other_type_errors)
             "permessage_deflate must be true or false, got \"on\"");
     refused("{\"permessage_deflate\": 1}", 1, "permessage_deflate", "invalid",
             "permessage_deflate must be true or false");
+    refused("{\"deflate_max_window_bits\": \"10\"}", 1, "deflate_max_window_bits", "invalid",
+            "deflate_max_window_bits");
     refused("{\"name\": 42}", 1, "name", "invalid", "name must be a string, got 42");
     refused("{\"address\": [\"ws://h:1/\"]}", 1, "address", "invalid", "address must be a string");
     refused("{\"service\": {}}", 1, "service", "invalid", "service must be a string");

@@ -151,6 +151,7 @@ Test(odb, insert_get_update_delete)
     ch.max_message_size = 4096;
     ch.log_messages = 300;
     ch.permessage_deflate = 1;
+    ch.deflate_max_window_bits = 10;
     cr_assert_eq(odb_channel_insert(db, &ch, NULL), 0);
     cr_assert_gt(ch.id, 0);
     iso_timestamp(ch.created_at);
@@ -177,6 +178,7 @@ Test(odb, insert_get_update_delete)
     cr_assert_eq(got.max_message_size, 4096);
     cr_assert_eq(got.log_messages, 300);
     cr_assert_eq(got.permessage_deflate, 1);
+    cr_assert_eq(got.deflate_max_window_bits, 10);
     cr_assert_str_eq(got.created_at, ch.created_at);
     cr_assert_str_eq(got.updated_at, ch.updated_at);
     cr_assert_str_eq(got.state, "", "state is per server, not part of the row");
@@ -197,6 +199,7 @@ Test(odb, insert_get_update_delete)
     strcpy(got.address, "wss://[::1]:48903/v2");
     got.log_messages = 0;
     got.permessage_deflate = 0;
+    got.deflate_max_window_bits = 0;
     strcpy(got.created_at, "tampered");
     cr_assert_eq(odb_channel_update(db, &got, NULL), 0);
     cr_assert_str_eq(got.created_at, ch.created_at, "created_at is kept");
@@ -209,6 +212,7 @@ Test(odb, insert_get_update_delete)
     cr_assert_str_eq(again.address, "wss://[::1]:48903/v2");
     cr_assert_eq(again.log_messages, 0, "traffic logging switched off");
     cr_assert_eq(again.permessage_deflate, 0, "permessage-deflate switched off");
+    cr_assert_eq(again.deflate_max_window_bits, 0);
     cr_assert_str_eq(again.created_at, ch.created_at);
     cr_assert_str_eq(again.updated_at, got.updated_at);
     cr_assert_eq(again.security_id, 0);
@@ -707,6 +711,7 @@ Test(odb, migrations_from_a_version_1_database)
     cr_assert_eq(ch.is_active, 1, "a channel without security is untouched");
     cr_assert_eq(ch.log_messages, 0, "migration 004: traffic logs off for existing channels");
     cr_assert_eq(ch.permessage_deflate, 0, "migration 007: no compression for existing channels");
+    cr_assert_eq(ch.deflate_max_window_bits, 0);
     cr_assert_str_eq(ch.security, "");
     cr_assert_eq(ch.security_id, 0);
     cr_assert_str_eq(ch.hook_service, "");

@@ -140,6 +140,37 @@ Test(ws_deflate_response, answers)
     cr_assert_eq(ws_deflate_response(&p, out, 20), 0, "too small a buffer");
 }
 
+Test(ws_deflate_cap, lowers_the_windows_and_answers_a_valueless_offer)
+{
+    ws_deflate_params_t p = {0, 0, 12, WS_DEFLATE_BITS_NOVALUE};
+    ws_deflate_cap(&p, 10);
+    cr_assert_eq(p.server_max_window_bits, 10);
+    cr_assert_eq(p.client_max_window_bits, 10, "the client let the server choose");
+    char out[160];
+    ws_deflate_response(&p, out, sizeof out);
+    cr_assert_str_eq(out, "Sec-WebSocket-Extensions: permessage-deflate; "
+                          "server_no_context_takeover; server_max_window_bits=10; "
+                          "client_max_window_bits=10\r\n");
+    p = (ws_deflate_params_t){0, 0, 9, 9};
+    ws_deflate_cap(&p, 12);
+    cr_assert_eq(p.server_max_window_bits, 9, "never raised");
+    cr_assert_eq(p.client_max_window_bits, 9);
+    p = (ws_deflate_params_t){0};
+    ws_deflate_cap(&p, 10);
+    cr_assert_eq(p.server_max_window_bits, 0, "not offered: the answer cannot name it");
+    cr_assert_eq(p.client_max_window_bits, 0, "not offered: the client keeps 15");
+    ws_deflate_t d;
+    ws_deflate_init(&d, &p, 10);
+    cr_assert_eq(d.deflate_bits, 10, "but wsx compresses with the smaller window");
+    cr_assert_eq(d.inflate_bits, 15);
+    p = (ws_deflate_params_t){0, 0, 0, WS_DEFLATE_BITS_NOVALUE};
+    ws_deflate_cap(&p, 0);
+    cr_assert_eq(p.client_max_window_bits, WS_DEFLATE_BITS_NOVALUE, "0: no cap");
+    ws_deflate_init(&d, &p, 0);
+    cr_assert_eq(d.deflate_bits, 15);
+    cr_assert_eq(d.inflate_bits, 15);
+}
+
 /* ---- the streams, against zlib used the way a client does ---- */
 
 /* Compress msg as a client would: raw deflate, sync flush, tail removed. */
@@ -192,7 +223,7 @@ Test(ws_deflate_streams, round_trip_with_client_context_takeover)
     fill_text();
     ws_deflate_params_t prm = {0};
     ws_deflate_t d;
-    ws_deflate_init(&d, &prm);
+    ws_deflate_init(&d, &prm, 0);
     cr_assert_null(d.inf, "nothing allocated before the first message");
     z_stream c = {0};
     cr_assert_eq(deflateInit2(&c, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
@@ -233,7 +264,7 @@ Test(ws_deflate_streams, client_no_context_takeover_uses_the_thread_inflater)
     fill_text();
     ws_deflate_params_t prm = {.client_no_context_takeover = 1};
     ws_deflate_t d;
-    ws_deflate_init(&d, &prm);
+    ws_deflate_init(&d, &prm, 0);
     uint8_t wire[8192];
     for (int i = 0; i < 2; i++) {
         z_stream c = {0};
@@ -257,7 +288,7 @@ Test(ws_deflate_streams, small_window_agreed)
      * matches stay within 256 bytes, so an 8-bit inflater reads it */
     ws_deflate_params_t prm = {.server_max_window_bits = 8, .client_max_window_bits = 8};
     ws_deflate_t d;
-    ws_deflate_init(&d, &prm);
+    ws_deflate_init(&d, &prm, 0);
     cr_assert_eq(d.deflate_bits, 9);
     const uint8_t *z;
     size_t zn;
@@ -275,7 +306,7 @@ Test(ws_deflate_streams, short_or_incompressible_messages_go_as_they_are)
 {
     ws_deflate_params_t prm = {0};
     ws_deflate_t d;
-    ws_deflate_init(&d, &prm);
+    ws_deflate_init(&d, &prm, 0);
     const uint8_t *z;
     size_t zn;
     cr_assert_eq(ws_deflate_compress(&d, (const uint8_t *)"hello", 5, &z, &zn), 0);
@@ -303,16 +334,16 @@ Test(ws_deflate_streams, a_bomb_stops_at_the_limit)
 
     ws_deflate_params_t prm = {0};
     ws_deflate_t d;
-    ws_deflate_init(&d, &prm);
+    ws_deflate_init(&d, &prm, 0);
     const uint8_t *out;
     size_t outn;
     cr_assert_eq(ws_deflate_inflate(&d, wire, n, 65536, &out, &outn), WSX_ETOOBIG);
     ws_deflate_free(&d); /* (the connection is closed after that) */
-    ws_deflate_init(&d, &prm);
+    ws_deflate_init(&d, &prm, 0);
     cr_assert_eq(ws_deflate_inflate(&d, wire, n, big - 1, &out, &outn), WSX_ETOOBIG,
                  "one byte over the limit is over");
     ws_deflate_free(&d);
-    ws_deflate_init(&d, &prm);
+    ws_deflate_init(&d, &prm, 0);
     cr_assert_eq(ws_deflate_inflate(&d, wire, n, big, &out, &outn), 0, "exactly the limit fits");
     cr_assert_eq(outn, big);
     ws_deflate_free(&d);
@@ -325,7 +356,7 @@ Test(ws_deflate_streams, corrupt_data)
 {
     ws_deflate_params_t prm = {0};
     ws_deflate_t d;
-    ws_deflate_init(&d, &prm);
+    ws_deflate_init(&d, &prm, 0);
     const uint8_t *out;
     size_t outn;
     /* BTYPE 11 is reserved */
@@ -334,7 +365,7 @@ Test(ws_deflate_streams, corrupt_data)
     ws_deflate_free(&d);
     /* a back-reference to data the server never saw: the client compressed
      * against a preset dictionary */
-    ws_deflate_init(&d, &prm);
+    ws_deflate_init(&d, &prm, 0);
     z_stream c = {0};
     cr_assert_eq(deflateInit2(&c, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
     static const char dict[] = "a dictionary the server does not have, a dictionary";
@@ -345,7 +376,7 @@ Test(ws_deflate_streams, corrupt_data)
     cr_assert_eq(ws_deflate_inflate(&d, wire, n, 1000, &out, &outn), WSX_EPROTO);
     ws_deflate_free(&d);
     /* an empty message: RFC 7692 7.2.3.6, a single 0x00 byte or nothing at all */
-    ws_deflate_init(&d, &prm);
+    ws_deflate_init(&d, &prm, 0);
     static const uint8_t empty[] = {0x00};
     cr_assert_eq(ws_deflate_inflate(&d, empty, 1, 1000, &out, &outn), 0);
     cr_assert_eq(outn, 0);

@@ -93,6 +93,7 @@ function collect() {
     max_message_size: int('max_message_size'),
     log_messages: int('log_messages'),
     permessage_deflate: field('permessage_deflate').checked,
+    deflate_max_window_bits: int('deflate_max_window_bits'),
     hook_service: field('hook_service').value || null,
     gateway_services: gateway,
   };
@@ -105,7 +106,7 @@ function fill(ch) {
   field('address').value = ch.address;
   field('data_format').value = ch.data_format;
   for (const k of ['new_token_wait_time', 'token_ttl', 'ping_interval', 'pings_missed_threshold',
-    'max_message_size', 'log_messages']) {
+    'max_message_size', 'log_messages', 'deflate_max_window_bits']) {
     field(k).value = ch[k];
   }
   field('gateway_services').value = (ch.gateway_services || []).join(', ');
