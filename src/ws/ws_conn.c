@@ -210,8 +210,12 @@ static int send_frame(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
     size_t hl = ws_frame_encode_header(hdr, 1, opcode, wn, NULL);
     if (z)
         hdr[0] |= 0x40; /* RSV1: compressed */
-    if (out_append(c, hdr, hl) < 0 || (wn && out_append(c, wire, wn) < 0))
-        return WSX_ENOMEM;
+    int rc = out_append(c, hdr, hl) < 0 || (wn && out_append(c, wire, wn) < 0) ? WSX_ENOMEM : 0;
+    if (z) /* the compressed bytes are copied out (the message itself may still be in
+            * use: an echo of an inflated message, a session's envelope) */
+        ws_deflate_trim(WS_DEFLATE_TRIM_OUT);
+    if (rc < 0)
+        return rc;
     if (opcode == WS_OP_TEXT || opcode == WS_OP_BINARY) {
         MX_ADD(c->lst->mx->msgs_out, 1);
         MX_ADD(c->lst->mx->bytes_out, n);
@@ -597,23 +601,17 @@ static void deliver_inflated(ws_conn_t *c, int opcode, const uint8_t *p, size_t 
     const uint8_t *m;
     size_t mn;
     int rc = ws_deflate_inflate(&c->pmd, p, n, c->lst->cfg->max_message_size, &m, &mn);
-    if (rc == WSX_ETOOBIG) {
+    if (rc == WSX_ETOOBIG)
         conn_fail(c, 1009, "message too big");
-        return;
-    }
-    if (rc == WSX_ENOMEM) {
+    else if (rc == WSX_ENOMEM)
         conn_fail(c, 1011, "out of memory");
-        return;
-    }
-    if (rc < 0) {
+    else if (rc < 0)
         conn_fail(c, 1002, "invalid compressed data");
-        return;
-    }
-    if (opcode == WS_OP_TEXT && utf8_validate(m, mn) < 0) {
+    else if (opcode == WS_OP_TEXT && utf8_validate(m, mn) < 0)
         conn_fail(c, 1007, "invalid UTF-8 in text message");
-        return;
-    }
-    deliver(c, opcode, m, mn);
+    else
+        deliver(c, opcode, m, mn);
+    ws_deflate_trim(WS_DEFLATE_TRIM_IN | WS_DEFLATE_TRIM_OUT); /* delivered, or refused */
 }
 
 /* One complete, unmasked frame of an open connection. */

@@ -282,6 +282,18 @@ void ws_deflate_thread_cleanup(void)
     t_in_out = t_def_out = (tbuf_t){0};
 }
 
+void ws_deflate_trim(int which)
+{
+    if ((which & WS_DEFLATE_TRIM_IN) && t_in_out.cap > WS_DEFLATE_KEEP) {
+        free(t_in_out.p);
+        t_in_out = (tbuf_t){0};
+    }
+    if ((which & WS_DEFLATE_TRIM_OUT) && t_def_out.cap > WS_DEFLATE_KEEP) {
+        free(t_def_out.p);
+        t_def_out = (tbuf_t){0};
+    }
+}
+
 static int tbuf_grow(tbuf_t *b, size_t need)
 {
     if (need <= b->cap)

@@ -92,6 +92,14 @@ int ws_deflate_inflate(ws_deflate_t *d, const uint8_t *p, size_t n, size_t max, 
 int ws_deflate_compress(ws_deflate_t *d, const uint8_t *p, size_t n, const uint8_t **out,
                         size_t *out_len);
 
+/* Give back a worker thread's output buffer if a big message grew it past
+ * WS_DEFLATE_KEEP (so one large message does not pin its size for ever): `which` is
+ * WS_DEFLATE_TRIM_IN (ws_deflate_inflate's output) and/or WS_DEFLATE_TRIM_OUT
+ * (ws_deflate_compress's). Call only when that output is no longer used. */
+void ws_deflate_trim(int which);
+#define WS_DEFLATE_KEEP (256u << 10)
+enum { WS_DEFLATE_TRIM_IN = 1, WS_DEFLATE_TRIM_OUT = 2 };
+
 /* Free the calling worker thread's streams and buffers (at thread exit). */
 void ws_deflate_thread_cleanup(void);
 

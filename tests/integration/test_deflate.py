@@ -167,6 +167,21 @@ def test_compressed_echo_both_ways(channel):
         assert f.rsv == 0 and f.payload == b"hi", f
 
 
+def test_large_compressed_echoes_with_the_traffic_log(channel):
+    """Messages past the worker's kept buffer size (256 KiB), in and out, logged: the
+    buffers are given back after each message, never while the message is in use."""
+    ch = channel(permessage_deflate=True, log_messages=16, max_message_size=1 << 20)
+    with DeflateWs(ch["port"], "permessage-deflate") as ws:
+        for i in range(3):
+            text = (f"message {i} " + "large and compressible " * 30000).encode()[:900_000]
+            ws.send_frame(OP_TEXT, compress(text), rsv=4)
+            f = ws.recv_frame()
+            assert f.rsv == 4 and inflate(f.payload) == text
+            ws.send_frame(OP_BINARY, text)  # uncompressed in, compressed out
+            f = ws.recv_frame()
+            assert f.rsv == 4 and inflate(f.payload) == text
+
+
 def test_client_context_takeover(channel):
     """A client that keeps its window: the second message refers to the first."""
     ch = channel(permessage_deflate=True)

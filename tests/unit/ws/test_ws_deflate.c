@@ -346,6 +346,8 @@ Test(ws_deflate_streams, a_bomb_stops_at_the_limit)
     ws_deflate_init(&d, &prm, 0);
     cr_assert_eq(ws_deflate_inflate(&d, wire, n, big, &out, &outn), 0, "exactly the limit fits");
     cr_assert_eq(outn, big);
+    ws_deflate_trim(WS_DEFLATE_TRIM_IN); /* 4 MiB are not kept for the next message */
+    cr_assert_eq(ws_deflate_inflate(&d, wire, 0, 10, &out, &outn), 0);
     ws_deflate_free(&d);
     free(zeros);
     free(wire);
