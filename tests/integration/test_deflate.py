@@ -287,13 +287,15 @@ def test_json_channel_session_over_deflate(channel):
 
 # ---- real clients
 
-def test_python_websockets_negotiates_and_echoes(channel):
-    ch = channel(permessage_deflate=True)
+@pytest.mark.parametrize("cap", [0, 10])
+def test_python_websockets_negotiates_and_echoes(channel, cap):
+    ch = channel(permessage_deflate=True, deflate_max_window_bits=cap)
 
     async def run():
         async with websockets.connect(ch["ws_url"], max_size=None) as ws:  # compression="deflate"
             ext = ws.response_headers.get("Sec-WebSocket-Extensions")
             assert ext and ext.startswith("permessage-deflate"), ext
+            assert ("client_max_window_bits=10" in ext) == (cap == 10), ext
             text = "zażółć gęślą jaźń " * 5000
             await ws.send(text)
             assert await ws.recv() == text
@@ -316,8 +318,10 @@ def test_python_websockets_without_compression(channel):
     asyncio.run(run())
 
 
-def test_node_ws_with_per_message_deflate(channel, node_ready):
-    ch = channel(permessage_deflate=True)
+@pytest.mark.parametrize("cap", [0, 9])
+def test_node_ws_with_per_message_deflate(channel, node_ready, cap):
+    """Node ws offers client_max_window_bits: with a cap it is answered with it."""
+    ch = channel(permessage_deflate=True, deflate_max_window_bits=cap)
     text = "node ws compresses this " * 2000
     env = dict(os.environ, WSX_NODE_DEFLATE="1")
     p = subprocess.run(["node", str(NODE_CLIENT), ch["ws_url"], "short", text,
@@ -327,6 +331,7 @@ def test_node_ws_with_per_message_deflate(channel, node_ready):
     events = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
     assert events[0]["event"] == "open"
     assert events[0]["extensions"].startswith("permessage-deflate"), events[0]
+    assert ("client_max_window_bits=9" in events[0]["extensions"]) == (cap == 9), events[0]
     msgs = [e for e in events if e["event"] == "message"]
     assert msgs[0] == {"event": "message", "text": "short"}
     assert msgs[1]["text"] == text

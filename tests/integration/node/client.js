@@ -32,7 +32,7 @@ function decodeArg(m) {
 }
 
 // WSX_NODE_DEFLATE=1: offer permessage-deflate (ws's default offer, every message
-// compressed) and print the negotiated extensions in the open event.
+// compressed) and print the 101's Sec-WebSocket-Extensions in the open event.
 const DEFLATE = process.env.WSX_NODE_DEFLATE === '1';
 
 function open(url) {
@@ -41,7 +41,9 @@ function open(url) {
     maxPayload: 0,
     handshakeTimeout: 20000,
   });
-  ws.on('open', () => emit(DEFLATE ? { event: 'open', extensions: ws.extensions } : { event: 'open' }));
+  let answered = null; // the 101's Sec-WebSocket-Extensions (ws.extensions has only names)
+  ws.on('upgrade', (res) => { answered = res.headers['sec-websocket-extensions'] || null; });
+  ws.on('open', () => emit(DEFLATE ? { event: 'open', extensions: answered } : { event: 'open' }));
   ws.on('error', (err) => emit({ event: 'error', code: err.code || null, message: String(err.message) }));
   ws.on('close', (code, reason) => emit({ event: 'close', code, reason: reason.toString('utf8') }));
   return ws;
