@@ -62,6 +62,9 @@ json_t *admin_channel_to_json(const channel_t *ch)
                                ch->tls_cert[0] ? json_string(ch->tls_cert) : json_null());
     bad |=
         json_object_set_new(o, "tls_key", ch->tls_key[0] ? json_string(ch->tls_key) : json_null());
+    bad |= json_object_set_new(o, "permessage_deflate", json_boolean(ch->permessage_deflate));
+    bad |= json_object_set_new(o, "deflate_max_window_bits",
+                               json_integer(ch->deflate_max_window_bits));
     bad |= admin_json_set_str(o, "created_at", ch->created_at);
     bad |= admin_json_set_str(o, "updated_at", ch->updated_at);
     bad |= admin_json_set_str(o, "state", ch->state);
@@ -101,7 +104,7 @@ static const struct field {
     {"id", K_READONLY, 0, 0, 0},
     {"cluster_id", K_CLUSTER, 0, 0, 0},
     {"name", K_TEXT, offsetof(channel_t, name), CAP(name), 1},
-    {"is_active", K_BOOL, 0, 0, 0},
+    {"is_active", K_BOOL, offsetof(channel_t, is_active), 0, 0},
     {"address", K_TEXT, offsetof(channel_t, address), CAP(address), 1},
     {"service", K_TEXT, offsetof(channel_t, service), CAP(service), 1},
     {"hook_service", K_TEXT, offsetof(channel_t, hook_service), CAP(hook_service), 0},
@@ -116,6 +119,8 @@ static const struct field {
     {"log_messages", K_INT, offsetof(channel_t, log_messages), 0, 0},
     {"tls_cert", K_TEXT, offsetof(channel_t, tls_cert), CAP(tls_cert), 0},
     {"tls_key", K_TEXT, offsetof(channel_t, tls_key), CAP(tls_key), 0},
+    {"permessage_deflate", K_BOOL, offsetof(channel_t, permessage_deflate), 0, 0},
+    {"deflate_max_window_bits", K_INT, offsetof(channel_t, deflate_max_window_bits), 0, 0},
     {"created_at", K_READONLY, 0, 0, 0},
     {"updated_at", K_READONLY, 0, 0, 0},
     {"state", K_READONLY, 0, 0, 0},
@@ -289,7 +294,7 @@ int admin_channel_from_json(const json_t *obj, channel_t *ch, int partial, chann
                 rc = channel_err_set(err, f->key, "invalid", "%s must be true or false, got %s",
                                      f->key, got(v, g, sizeof g));
             else
-                tmp.is_active = json_is_true(v);
+                *(int *)((char *)&tmp + f->off) = json_is_true(v); /* an int field */
             break;
         case K_TEXT:
             rc = take_text(f, v, &tmp, err);

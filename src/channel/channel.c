@@ -543,5 +543,15 @@ int channel_validate(const channel_t *ch, channel_err_t *err)
         return channel_err_set(err, "log_messages", "out_of_range",
                                "log_messages must be between 0 (off) and %lld bytes, got %lld",
                                CHANNEL_LOG_MESSAGES_MAX, (long long)ch->log_messages);
+    if (ch->permessage_deflate != 0 && ch->permessage_deflate != 1)
+        return channel_err_set(err, "permessage_deflate", "invalid",
+                               "permessage_deflate must be true or false, got %d",
+                               ch->permessage_deflate);
+    if (ch->deflate_max_window_bits != 0 &&
+        (ch->deflate_max_window_bits < 9 || ch->deflate_max_window_bits > 15))
+        return channel_err_set(err, "deflate_max_window_bits", "out_of_range",
+                               "deflate_max_window_bits must be 0 (no cap) or between 9 and 15, "
+                               "got %lld",
+                               (long long)ch->deflate_max_window_bits);
     return check_tls(ch, err);
 }

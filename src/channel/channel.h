@@ -50,6 +50,8 @@ typedef struct channel {
      * read by the server; "" for ws:// (only the key's path is ever stored) */
     char tls_cert[CHANNEL_PATH_MAX];
     char tls_key[CHANNEL_PATH_MAX];
+    int permessage_deflate; /* 1: accept a client's permessage-deflate offer */
+    int64_t deflate_max_window_bits; /* cap of the LZ77 windows, 9..15; 0: none */
     char created_at[40];    /* ISO 8601 UTC */
     char updated_at[40];
     char state[160];        /* this server's: listening / inactive / error: ... */

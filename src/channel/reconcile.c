@@ -107,6 +107,8 @@ static int cfg_from(reconciler_t *r, const channel_t *ch, const channel_addr_t *
     cfg->service = service_slot(ch->service); /* a slot: the service may come later */
     cfg->max_message_size = (uint64_t)ch->max_message_size;
     cfg->log_messages = (uint32_t)ch->log_messages;
+    cfg->permessage_deflate = ch->permessage_deflate;
+    cfg->deflate_max_window_bits = (unsigned)ch->deflate_max_window_bits;
     cfg->new_token_wait_ms = (uint64_t)ch->new_token_wait_time * 1000;
     cfg->ping_interval_ms = (uint64_t)ch->ping_interval * 1000;
     cfg->pings_missed_threshold = (uint32_t)ch->pings_missed_threshold;

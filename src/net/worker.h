@@ -25,6 +25,8 @@ typedef struct chan_cfg {
     const service_t *service;     /* NULL: unknown (answered with an error) */
     uint64_t max_message_size;
     uint32_t log_messages;        /* log each message's first N bytes; 0: off */
+    int permessage_deflate;       /* accept permessage-deflate offers */
+    unsigned deflate_max_window_bits; /* cap of its windows, 9..15; 0: none */
     uint64_t new_token_wait_ms;   /* also bounds the HTTP handshake */
     uint64_t ping_interval_ms;
     uint32_t pings_missed_threshold;

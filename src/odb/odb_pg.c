@@ -41,7 +41,8 @@
     "c.id, c.cluster_id, c.name, c.is_active, c.address, c.service, s.name, c.data_format, "       \
     "c.new_token_wait_time, c.token_ttl, c.ping_interval, c.pings_missed_threshold, "              \
     "c.max_message_size, c.created_at, c.updated_at, c.security_id, c.hook_service, "              \
-    "c.gateway_services, c.log_messages, c.tls_cert, c.tls_key"
+    "c.gateway_services, c.log_messages, c.tls_cert, c.tls_key, c.permessage_deflate, "  \
+    "c.deflate_max_window_bits"
 #define CH_FROM " FROM channel c LEFT JOIN security_definition s ON s.id = c.security_id"
 #define SEC_COLS                                                                                   \
     "id, cluster_id, name, type, username, password_hash, secret_sealed, created_at, updated_at"
@@ -85,15 +86,16 @@ static const char *const stmt_sql[ST_COUNT] = {
         "INSERT INTO channel (cluster_id, name, is_active, address, host, port, path, "
         "service, security_id, data_format, new_token_wait_time, token_ttl, "
         "ping_interval, pings_missed_threshold, max_message_size, created_at, "
-        "updated_at, hook_service, gateway_services, log_messages, tls_cert, tls_key) VALUES ($1, "
+        "updated_at, hook_service, gateway_services, log_messages, tls_cert, tls_key, permessage_deflate, deflate_max_window_bits) VALUES ($1, "
         "$2, $3, $4, $5, $6, "
-        "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, $21) RETURNING id",
+        "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id",
     [ST_CH_UPDATE] = "UPDATE channel SET cluster_id = $1, name = $2, is_active = $3, address = $4, "
                      "host = $5, port = $6, path = $7, service = $8, security_id = $9, "
                      "data_format = $10, new_token_wait_time = $11, token_ttl = $12, "
                      "ping_interval = $13, pings_missed_threshold = $14, max_message_size = $15, "
                      "updated_at = $16, hook_service = $17, gateway_services = $18, "
-                     "log_messages = $19, tls_cert = $20, tls_key = $21 WHERE id = $22 "
+                     "log_messages = $19, tls_cert = $20, tls_key = $21, permessage_deflate = $22, "
+                     "deflate_max_window_bits = $23 WHERE id = $24 "
                      "RETURNING created_at",
     /* its channel_state rows go with it: ON DELETE CASCADE */
     [ST_CH_DELETE] = "DELETE FROM channel WHERE id = $1",
@@ -470,9 +472,10 @@ static int commit_config(pg_t *db)
 }
 
 /* Parameters as text: numbers are printed into the builder's own buffers. */
+#define PARAMS_MAX 32 /* a channel's columns and its id, with room to grow */
 typedef struct params {
-    const char *v[24];
-    char num[24][24];
+    const char *v[PARAMS_MAX];
+    char num[PARAMS_MAX][24];
     int n;
 } params_t;
 
@@ -787,9 +790,11 @@ static void read_channel(const PGresult *r, int i, channel_t *ch)
     ch->log_messages = col_int(r, i, 18);
     col_text(r, i, 19, ch->tls_cert, sizeof ch->tls_cert);
     col_text(r, i, 20, ch->tls_key, sizeof ch->tls_key);
+    ch->permessage_deflate = col_int(r, i, 21) != 0;
+    ch->deflate_max_window_bits = col_int(r, i, 22);
 }
 
-/* Parameters $1..$21 of ST_CH_INSERT and ST_CH_UPDATE. */
+/* Parameters $1..$23 of ST_CH_INSERT and ST_CH_UPDATE. */
 static void channel_params(params_t *p, const channel_t *ch, const channel_addr_t *a,
                            const char *now)
 {
@@ -818,6 +823,8 @@ static void channel_params(params_t *p, const channel_t *ch, const channel_addr_
     p_int(p, ch->log_messages);
     p_text(p, ch->tls_cert);
     p_text(p, ch->tls_key);
+    p_int(p, ch->permessage_deflate ? 1 : 0);
+    p_int(p, ch->deflate_max_window_bits);
 }
 
 /* The name of a channel other than self_id holding this name (ST_CH_NAME_CONFLICT)

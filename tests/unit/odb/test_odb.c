@@ -150,6 +150,8 @@ Test(odb, insert_get_update_delete)
     ch.pings_missed_threshold = 4;
     ch.max_message_size = 4096;
     ch.log_messages = 300;
+    ch.permessage_deflate = 1;
+    ch.deflate_max_window_bits = 10;
     cr_assert_eq(odb_channel_insert(db, &ch, NULL), 0);
     cr_assert_gt(ch.id, 0);
     iso_timestamp(ch.created_at);
@@ -177,6 +179,8 @@ Test(odb, insert_get_update_delete)
     cr_assert_eq(got.log_messages, 300);
     cr_assert_str_eq(got.tls_cert, "", "ws://: no certificate");
     cr_assert_str_eq(got.tls_key, "");
+    cr_assert_eq(got.permessage_deflate, 1);
+    cr_assert_eq(got.deflate_max_window_bits, 10);
     cr_assert_str_eq(got.created_at, ch.created_at);
     cr_assert_str_eq(got.updated_at, ch.updated_at);
     cr_assert_str_eq(got.state, "", "state is per server, not part of the row");
@@ -198,6 +202,8 @@ Test(odb, insert_get_update_delete)
     strcpy(got.tls_cert, "/etc/wsx/v2.crt");
     strcpy(got.tls_key, "/etc/wsx/v2.key");
     got.log_messages = 0;
+    got.permessage_deflate = 0;
+    got.deflate_max_window_bits = 0;
     strcpy(got.created_at, "tampered");
     cr_assert_eq(odb_channel_update(db, &got, NULL), 0);
     cr_assert_str_eq(got.created_at, ch.created_at, "created_at is kept");
@@ -211,6 +217,8 @@ Test(odb, insert_get_update_delete)
     cr_assert_eq(again.log_messages, 0, "traffic logging switched off");
     cr_assert_str_eq(again.tls_cert, "/etc/wsx/v2.crt");
     cr_assert_str_eq(again.tls_key, "/etc/wsx/v2.key");
+    cr_assert_eq(again.permessage_deflate, 0, "permessage-deflate switched off");
+    cr_assert_eq(again.deflate_max_window_bits, 0);
     cr_assert_str_eq(again.created_at, ch.created_at);
     cr_assert_str_eq(again.updated_at, got.updated_at);
     cr_assert_eq(again.security_id, 0);
@@ -710,6 +718,8 @@ Test(odb, migrations_from_a_version_1_database)
     cr_assert_eq(ch.log_messages, 0, "migration 004: traffic logs off for existing channels");
     cr_assert_str_eq(ch.tls_cert, "", "migration 006: no certificate on existing channels");
     cr_assert_str_eq(ch.tls_key, "");
+    cr_assert_eq(ch.permessage_deflate, 0, "migration 007: no compression for existing channels");
+    cr_assert_eq(ch.deflate_max_window_bits, 0);
     cr_assert_str_eq(ch.security, "");
     cr_assert_eq(ch.security_id, 0);
     cr_assert_str_eq(ch.hook_service, "");

@@ -94,6 +94,8 @@ function collect() {
     log_messages: int('log_messages'),
     tls_cert: field('tls_cert').value.trim() || null,
     tls_key: field('tls_key').value.trim() || null,
+    permessage_deflate: field('permessage_deflate').checked,
+    deflate_max_window_bits: int('deflate_max_window_bits'),
     hook_service: field('hook_service').value || null,
     gateway_services: gateway,
   };
@@ -102,10 +104,11 @@ function collect() {
 function fill(ch) {
   field('name').value = ch.name;
   field('is_active').checked = !!ch.is_active;
+  field('permessage_deflate').checked = !!ch.permessage_deflate;
   field('address').value = ch.address;
   field('data_format').value = ch.data_format;
   for (const k of ['new_token_wait_time', 'token_ttl', 'ping_interval', 'pings_missed_threshold',
-    'max_message_size', 'log_messages']) {
+    'max_message_size', 'log_messages', 'deflate_max_window_bits']) {
     field(k).value = ch[k];
   }
   field('gateway_services').value = (ch.gateway_services || []).join(', ');
