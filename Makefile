@@ -3,7 +3,7 @@
 # sanitizer build and runs every tier; `make bench` runs the benchmarks.
 
 CC      ?= cc
-PKGS    := sqlite3 libpq jansson libsodium libssl libcrypto libcurl
+PKGS    := sqlite3 libpq jansson libsodium libssl libcrypto libcurl zlib
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS_COMMON := -std=gnu11 $(WARN) -Isrc -Iinclude -Ibuild/gen -D_GNU_SOURCE -pthread -MMD -MP
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -119,6 +119,7 @@ build/asan/fuzz/%: fuzz/%.c fuzz/replay.c build/asan/libwsx.a
 	$(CC) $(CFLAGS_COMMON) $(ASAN_CFLAGS) $(PKG_CFLAGS) -Itests/support -o $@ $< fuzz/replay.c build/asan/libwsx.a $(LIBS)
 
 FUZZ_LIB_SRCS := $(wildcard src/common/*.c) src/http/http_parse.c src/ws/ws_frame.c src/ws/ws_handshake.c \
+                 src/ws/ws_deflate.c \
                  src/security/security_jwt.c src/wsx/wsx_json.c src/wsx/envelope.c \
                  src/channel/channel.c src/admin/admin_json.c src/admin/admin_channel_json.c \
                  src/admin/admin_security_json.c src/security/security.c src/cluster/cluster_sign.c
@@ -126,7 +127,7 @@ FUZZ_LIB_SRCS := $(wildcard src/common/*.c) src/http/http_parse.c src/ws/ws_fram
 # clang's -Wbitwise-instead-of-logical (gcc has no such warning) is off here only.
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS)
 	@mkdir -p $(dir $@)
-	clang $(filter-out -MMD -MP,$(CFLAGS_COMMON)) -Wno-bitwise-instead-of-logical -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Itests/support -o $@ $< $(FUZZ_LIB_SRCS) -lcrypto -ljansson -lsodium
+	clang $(filter-out -MMD -MP,$(CFLAGS_COMMON)) -Wno-bitwise-instead-of-logical -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Itests/support -o $@ $< $(FUZZ_LIB_SRCS) -lcrypto -ljansson -lsodium -lz
 
 run: deps build/wsx
 	build/wsx quickstart
@@ -164,7 +165,7 @@ integration: build/asan/wsx build/wsx build/tests/alloccount.so $(EXAMPLES) $(TE
 	WSX_BIN=$(CURDIR)/build/asan/wsx $(PYTEST) -q tests/integration
 	WSX_BIN=$(CURDIR)/build/asan/wsx WSX_TEST_ODB=postgresql $(PYTEST) -q $(PG_INTEGRATION)
 
-# The Autobahn|Testsuite case groups 1-7, 9, 10 (tests/conformance/) against a raw echo
+# The Autobahn|Testsuite case groups 1-7, 9, 10, 12, 13 (tests/conformance/) against a raw echo
 # channel of the ASan server; writes docs/conformance.md, one line per case.
 conformance: build/asan/wsx
 	WSX_BIN=$(CURDIR)/build/asan/wsx $(PY) tests/conformance/conformance.py

@@ -62,6 +62,9 @@ json_t *admin_channel_to_json(const channel_t *ch)
                                ch->tls_cert[0] ? json_string(ch->tls_cert) : json_null());
     bad |=
         json_object_set_new(o, "tls_key", ch->tls_key[0] ? json_string(ch->tls_key) : json_null());
+    bad |= json_object_set_new(o, "permessage_deflate", json_boolean(ch->permessage_deflate));
+    bad |= json_object_set_new(o, "deflate_max_window_bits",
+                               json_integer(ch->deflate_max_window_bits));
     bad |= json_object_set_new(o, "max_connections", json_integer(ch->max_connections));
     bad |= admin_json_set_str(o, "slow_consumer_policy", ch->slow_consumer_policy);
     bad |= json_object_set_new(o, "slow_consumer_seconds", json_integer(ch->slow_consumer_seconds));
@@ -106,7 +109,7 @@ static const struct field {
     {"id", K_READONLY, 0, 0, 0},
     {"cluster_id", K_CLUSTER, 0, 0, 0},
     {"name", K_TEXT, offsetof(channel_t, name), CAP(name), 1},
-    {"is_active", K_BOOL, 0, 0, 0},
+    {"is_active", K_BOOL, offsetof(channel_t, is_active), 0, 0},
     {"address", K_TEXT, offsetof(channel_t, address), CAP(address), 1},
     {"service", K_TEXT, offsetof(channel_t, service), CAP(service), 1},
     {"hook_service", K_TEXT, offsetof(channel_t, hook_service), CAP(hook_service), 0},
@@ -121,6 +124,8 @@ static const struct field {
     {"log_messages", K_INT, offsetof(channel_t, log_messages), 0, 0},
     {"tls_cert", K_TEXT, offsetof(channel_t, tls_cert), CAP(tls_cert), 0},
     {"tls_key", K_TEXT, offsetof(channel_t, tls_key), CAP(tls_key), 0},
+    {"permessage_deflate", K_BOOL, offsetof(channel_t, permessage_deflate), 0, 0},
+    {"deflate_max_window_bits", K_INT, offsetof(channel_t, deflate_max_window_bits), 0, 0},
     {"max_connections", K_INT, offsetof(channel_t, max_connections), 0, 0},
     {"slow_consumer_policy", K_TEXT, offsetof(channel_t, slow_consumer_policy),
      CAP(slow_consumer_policy), 0},
@@ -300,7 +305,7 @@ int admin_channel_from_json(const json_t *obj, channel_t *ch, int partial, chann
                 rc = channel_err_set(err, f->key, "invalid", "%s must be true or false, got %s",
                                      f->key, got(v, g, sizeof g));
             else
-                tmp.is_active = json_is_true(v);
+                *(int *)((char *)&tmp + f->off) = json_is_true(v); /* an int field */
             break;
         case K_TEXT:
             rc = take_text(f, v, &tmp, err);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
+#include "bench/bench_deflate.h"
 #include "bench/bench_wsx.h"
 #include "common/isotime.h"
 #include "common/err.h"
@@ -50,6 +51,7 @@
 #define MAX_SOURCES 256               /* --source-addrs */
 #define MAX_CLOSE_CODES 16            /* distinct close codes counted */
 #define WSX_LOGIN_MAX 160             /* a create-session message */
+#define DEFLATE_MSG 1024              /* --deflate: the text each held connection sends */
 
 /* ---- options -------------------------------------------------------------- */
 
@@ -77,6 +79,7 @@ typedef struct opts {
     int tls;        /* wss:// */
     const char *cacert; /* --cacert: verify the server against these CAs */
     const char *source_addrs;
+    const char *deflate; /* --hold: offer this, send one compressed message; NULL: none */
 } opts_t;
 
 /* ---- a log-linear latency histogram: fixed size, no allocation per sample --- */
@@ -272,6 +275,9 @@ struct bench {
     char *text;               /* data.text: o->size letters and digits */
     bench_wsx_layout_t lay;   /* of every connection's invoke message */
     uint64_t pings, pongs;
+    uint8_t *zmsg; /* --deflate: the compressed message, in clear */
+    size_t zmsg_len;
+    uint64_t zechoes; /* --deflate: its echoes received */
     struct {
         uint16_t code;
         uint64_t n;
@@ -598,6 +604,15 @@ static void conn_opened(conn_t *c, uint64_t now)
         queue_messages(c, now);
         break;
     case MODE_HOLD:
+        if (b->o->deflate) { /* one compressed message (RSV1), then idle */
+            size_t at = c->wlen;
+            if (queue_frame(c, WS_OP_TEXT, b->zmsg, b->zmsg_len) < 0) {
+                note_error(b, ERR_PROTOCOL, "%s", "no room to queue the compressed message");
+                break;
+            }
+            c->wbuf[at] |= 0x40;
+            conn_flush(c);
+        }
         break;
     case MODE_CHURN:
         if (measuring(b))
@@ -643,8 +658,11 @@ static int parse_upgrade(conn_t *c, uint64_t now)
         bad = "no Connection: Upgrade";
     else if (!acc || !wsx_slice_eq(*acc, c->accept))
         bad = "a wrong Sec-WebSocket-Accept";
-    else if (http_response_header(&res, "Sec-WebSocket-Extensions"))
+    else if (!b->o->deflate && http_response_header(&res, "Sec-WebSocket-Extensions"))
         bad = "an extension that was not offered";
+    else if (b->o->deflate &&
+             !bench_deflate_accepted(http_response_header(&res, "Sec-WebSocket-Extensions")))
+        bad = "no permessage-deflate (is permessage_deflate on for the channel?)";
     if (bad) {
         conn_fail(c, ERR_HANDSHAKE, "the server's 101 has %s", bad);
         return -1;
@@ -787,7 +805,10 @@ static int process_frames(conn_t *c, size_t off, uint64_t now)
         if (rc == WSX_EAGAIN)
             break;
         const char *why = "a 64-bit length with its top bit set";
-        if (rc < 0 || ws_frame_check_server(&h, &why) < 0) {
+        ws_frame_hdr_t hc = h;
+        if (rc >= 0 && b->o->deflate && (h.opcode == WS_OP_TEXT || h.opcode == WS_OP_BINARY))
+            hc.rsv &= 3; /* RSV1: a compressed message */
+        if (rc < 0 || ws_frame_check_server(&hc, &why) < 0) {
             conn_fail(c, ERR_PROTOCOL, "the server sent a bad frame: %s", why);
             return -1;
         }
@@ -805,6 +826,8 @@ static int process_frames(conn_t *c, size_t off, uint64_t now)
         case WS_OP_TEXT:
         case WS_OP_BINARY:
         case WS_OP_CONT:
+            if (b->o->deflate && h.fin)
+                b->zechoes++; /* --hold --deflate: the echo of its one message */
             if (b->o->wsx)
                 on_wsx_frame(c, &h, p, now);
             else
@@ -1299,6 +1322,8 @@ static void report(bench_t *b)
             printf(",\"rss_kb_before\":%ld,\"rss_kb_settled\":%ld,\"bytes_per_conn\":",
                    b->srv_before.rss_kb, b->srv_settled.rss_kb);
             json_num(bytes_per_conn);
+            if (o->deflate)
+                printf(",\"deflate_echoes\":%" PRIu64, b->zechoes);
             printf(",\"held_s\":");
             json_num(window);
             printf(",\"server_cpu_pct_held\":");
@@ -1363,6 +1388,10 @@ static void report(bench_t *b)
             printf("  server rss   %ld kB -> %ld kB with %" PRIu64
                    " idle connections = %.0f bytes per connection\n",
                    b->srv_before.rss_kb, b->srv_settled.rss_kb, held, bytes_per_conn);
+            if (o->deflate)
+                printf("  deflate      %" PRIu64 " of %" PRIu64
+                       " connections got the echo of their compressed message\n",
+                       b->zechoes, held);
         } else {
             printf("  server cpu   %.2f s = %.0f %s per cpu-s (pid %d)\n", srv_cpu, per_cpu,
                    o->mode == MODE_ECHO ? "msgs" : "handshakes", o->server_pid);
@@ -1399,6 +1428,10 @@ static void usage(FILE *f)
             "      --churn            each connection loops: connect, upgrade, close; report\n"
             "                         handshakes/s\n"
             "      --header 'K: V'    an extra request header (repeatable)\n"
+            "      --deflate OFFER    with --hold: offer permessage-deflate (e.g.\n"
+            "                         'permessage-deflate'), and have each connection send one\n"
+            "                         compressed 1 KiB text message and get its echo before\n"
+            "                         idling: the memory of a compressed connection\n"
             "      --server-pid PID   report the server's CPU time and RSS from /proc\n"
             "      --wsx              speak the WSX session protocol (a json channel): after\n"
             "                         the upgrade, create-session and wait for the token\n"
@@ -1502,7 +1535,7 @@ static int parse_url(opts_t *o)
 static int parse_opts(int argc, char **argv, opts_t *o)
 {
     enum { O_URL = 256, O_BINARY, O_WARMUP, O_HOLD, O_CHURN, O_HEADER, O_JSON, O_PID, O_WSX,
-           O_SRC, O_CACERT };
+           O_SRC, O_CACERT, O_DEFLATE };
     static const struct option longs[] = {
         {"url", required_argument, 0, O_URL},
         {"connections", required_argument, 0, 'c'},
@@ -1520,6 +1553,7 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         {"wsx", no_argument, 0, O_WSX},
         {"source-addrs", required_argument, 0, O_SRC},
         {"cacert", required_argument, 0, O_CACERT},
+        {"deflate", required_argument, 0, O_DEFLATE},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -1590,6 +1624,19 @@ static int parse_opts(int argc, char **argv, opts_t *o)
         case O_JSON:
             o->json = 1;
             break;
+        case O_DEFLATE: {
+            static char line[512];
+            if (strncmp(optarg, "permessage-deflate", 18) != 0 || strpbrk(optarg, "\r\n") ||
+                strlen(optarg) > sizeof line - 40)
+                return bad_usage("--deflate '%s': an offer starting with permessage-deflate",
+                                 optarg);
+            if (o->nheaders == MAX_HEADERS)
+                return bad_usage("--deflate %s: at most 32 extra headers", optarg);
+            snprintf(line, sizeof line, "Sec-WebSocket-Extensions: %s", optarg);
+            o->headers[o->nheaders++] = line;
+            o->deflate = optarg;
+            break;
+        }
         case O_PID:
             if (parse_num(optarg, 1, 1 << 30, &v) < 0 || !whole(v))
                 return bad_usage("--server-pid %s: not a process id", optarg);
@@ -1633,6 +1680,8 @@ static int parse_opts(int argc, char **argv, opts_t *o)
     }
     if (o->wsx && o->binary)
         return bad_usage("%s", "--wsx sends JSON text messages: not with --binary");
+    if (o->deflate && (!hold || o->wsx))
+        return bad_usage("%s", "--deflate measures held raw connections: give --hold N, not --wsx");
     if (o->server_pid && kill(o->server_pid, 0) < 0 && errno == ESRCH) {
         char pid[16];
         snprintf(pid, sizeof pid, "%d", o->server_pid);
@@ -1762,6 +1811,11 @@ static int alloc_conns(bench_t *b)
     size_t wdata = echo ? (size_t)o->pipeline * frame : 0;
     b->wcap = (wdata > b->request_len ? wdata : b->request_len) + 2 * (WS_FRAME_MAX_HEADER + 125) +
               (o->wsx ? WS_FRAME_MAX_HEADER + WSX_LOGIN_MAX : 0);
+    if (o->deflate) {
+        if (!(b->zmsg = bench_deflate_message(DEFLATE_MSG, &b->zmsg_len)))
+            return -1;
+        b->wcap += WS_FRAME_MAX_HEADER + b->zmsg_len;
+    }
     size_t pool = o->size + 4 * VARIANTS;
 
     b->conns = calloc((size_t)o->conns, sizeof *b->conns);
@@ -1826,6 +1880,7 @@ static void free_all(bench_t *b)
     free(b->conns);
     free(b->plain);
     free(b->request);
+    free(b->zmsg);
     if (b->loop)
         ev_loop_free(b->loop);
 }

@@ -546,6 +546,16 @@ int channel_validate(const channel_t *ch, channel_err_t *err)
         return channel_err_set(err, "log_messages", "out_of_range",
                                "log_messages must be between 0 (off) and %lld bytes, got %lld",
                                CHANNEL_LOG_MESSAGES_MAX, (long long)ch->log_messages);
+    if (ch->permessage_deflate != 0 && ch->permessage_deflate != 1)
+        return channel_err_set(err, "permessage_deflate", "invalid",
+                               "permessage_deflate must be true or false, got %d",
+                               ch->permessage_deflate);
+    if (ch->deflate_max_window_bits != 0 &&
+        (ch->deflate_max_window_bits < 9 || ch->deflate_max_window_bits > 15))
+        return channel_err_set(err, "deflate_max_window_bits", "out_of_range",
+                               "deflate_max_window_bits must be 0 (no cap) or between 9 and 15, "
+                               "got %lld",
+                               (long long)ch->deflate_max_window_bits);
     if (ch->max_connections < 0 || ch->max_connections > CHANNEL_COUNT_MAX)
         return channel_err_set(err, "max_connections", "out_of_range",
                                "max_connections must be between 0 (unlimited) and %lld, got %lld",

@@ -54,6 +54,8 @@ typedef struct channel {
      * read by the server; "" for ws:// (only the key's path is ever stored) */
     char tls_cert[CHANNEL_PATH_MAX];
     char tls_key[CHANNEL_PATH_MAX];
+    int permessage_deflate; /* 1: accept a client's permessage-deflate offer */
+    int64_t deflate_max_window_bits; /* cap of the LZ77 windows, 9..15; 0: none */
     /* limits (README "Limits"): upgrades open at once, 0: unlimited; what to do with
      * a client whose unsent output stays above write_queue_high_water bytes */
     int64_t max_connections;

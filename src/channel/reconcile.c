@@ -107,6 +107,8 @@ static int cfg_from(reconciler_t *r, const channel_t *ch, const channel_addr_t *
     cfg->service = service_slot(ch->service); /* a slot: the service may come later */
     cfg->max_message_size = (uint64_t)ch->max_message_size;
     cfg->log_messages = (uint32_t)ch->log_messages;
+    cfg->permessage_deflate = ch->permessage_deflate;
+    cfg->deflate_max_window_bits = (unsigned)ch->deflate_max_window_bits;
     cfg->max_connections = (uint32_t)ch->max_connections;
     cfg->slow_drop = strcmp(ch->slow_consumer_policy, "drop") == 0;
     cfg->slow_consumer_ms = (uint64_t)ch->slow_consumer_seconds * 1000;

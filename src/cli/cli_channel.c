@@ -31,6 +31,8 @@ enum {
     OPT_LOG_MESSAGES,
     OPT_TLS_CERT,
     OPT_TLS_KEY,
+    OPT_PERMESSAGE_DEFLATE,
+    OPT_DEFLATE_BITS,
     OPT_MAX_CONNECTIONS,
     OPT_SLOW_POLICY,
     OPT_SLOW_SECONDS,
@@ -40,7 +42,7 @@ enum {
 };
 
 /* How an option's value goes into the request body. */
-enum { F_STRING, F_STRING_OR_NULL, F_INTEGER, F_LIST };
+enum { F_STRING, F_STRING_OR_NULL, F_INTEGER, F_LIST, F_ONOFF };
 
 typedef struct field_opt {
     int opt;
@@ -66,6 +68,8 @@ static const field_opt_t field_opts[] = {
     {OPT_LOG_MESSAGES, "--log-messages", "log_messages", F_INTEGER},
     {OPT_TLS_CERT, "--tls-cert", "tls_cert", F_STRING_OR_NULL},
     {OPT_TLS_KEY, "--tls-key", "tls_key", F_STRING_OR_NULL},
+    {OPT_PERMESSAGE_DEFLATE, "--permessage-deflate", "permessage_deflate", F_ONOFF},
+    {OPT_DEFLATE_BITS, "--deflate-max-window-bits", "deflate_max_window_bits", F_INTEGER},
     {OPT_MAX_CONNECTIONS, "--max-connections", "max_connections", F_INTEGER},
     {OPT_SLOW_POLICY, "--slow-consumer-policy", "slow_consumer_policy", F_STRING},
     {OPT_SLOW_SECONDS, "--slow-consumer-seconds", "slow_consumer_seconds", F_INTEGER},
@@ -91,6 +95,8 @@ static const field_opt_t field_opts[] = {
     {"log-messages", required_argument, NULL, OPT_LOG_MESSAGES}, \
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT}, \
     {"tls-key", required_argument, NULL, OPT_TLS_KEY}, \
+    {"permessage-deflate", required_argument, NULL, OPT_PERMESSAGE_DEFLATE}, \
+    {"deflate-max-window-bits", required_argument, NULL, OPT_DEFLATE_BITS}, \
     {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS}, \
     {"slow-consumer-policy", required_argument, NULL, OPT_SLOW_POLICY}, \
     {"slow-consumer-seconds", required_argument, NULL, OPT_SLOW_SECONDS}, \
@@ -137,7 +143,8 @@ static const struct option delete_longopts[] = {
     "                   [--data-format json|raw] [--new-token-wait-time S] [--token-ttl S]\n"      \
     "                   [--ping-interval S] [--pings-missed-threshold N]\n"                        \
     "                   [--max-message-size BYTES] [--log-messages BYTES]\n"                       \
-    "                   [--tls-cert FILE --tls-key FILE]\n"                                        \
+    "                   [--tls-cert FILE --tls-key FILE]\n"  \
+    "                   [--permessage-deflate on|off] [--deflate-max-window-bits N]\n"    \
     "                   [--max-connections N] [--slow-consumer-policy close|drop]\n"               \
     "                   [--slow-consumer-seconds S] [--write-queue-high-water BYTES]\n"
 #define SYNOPSIS_LIST "wsx channel list [--query Q] [--json]\n"
@@ -161,7 +168,9 @@ static const struct option delete_longopts[] = {
     "  --max-message-size BYTES     largest message accepted (default 1048576)\n"                  \
     "  --log-messages BYTES         log each message in and out, cut to BYTES (default 0: off)\n"  \
     "  --tls-cert FILE              wss:// only: absolute path of the PEM certificate chain\n"     \
-    "  --tls-key FILE               wss:// only: absolute path of the PEM private key\n"           \
+    "  --tls-key FILE               wss:// only: absolute path of the PEM private key\n"  \
+    "  --permessage-deflate on|off  accept clients' permessage-deflate offers (default off)\n" \
+    "  --deflate-max-window-bits N  cap its LZ77 windows at 2^N bytes, 9..15 (default 0: none)\n" \
     "  --max-connections N          WebSocket connections at once; more get 503 (default 0:\n"     \
     "                               no limit)\n"                                                   \
     "  --slow-consumer-policy P     a client whose unsent output stays above the high-water\n"     \
@@ -260,6 +269,13 @@ static int set_field(json_t *body, const field_opt_t *f, const char *arg)
         if (parse_integer(arg, &n) < 0)
             return usage_error("%s needs a whole number, not '%s'", f->flag, arg);
         v = json_integer(n);
+    } else if (f->kind == F_ONOFF) {
+        if (strcmp(arg, "on") == 0 || strcmp(arg, "true") == 0)
+            v = json_true();
+        else if (strcmp(arg, "off") == 0 || strcmp(arg, "false") == 0)
+            v = json_false();
+        else
+            return usage_error("%s takes on or off, not '%s'", f->flag, arg);
     } else if (f->kind == F_STRING_OR_NULL && *arg == '\0') {
         v = json_null();
     } else if (f->kind == F_LIST) {
@@ -411,6 +427,8 @@ static int cmd_get(cli_http_t *h, cmd_t *cmd)
         "log_messages",
         "tls_cert",
         "tls_key",
+        "permessage_deflate",
+        "deflate_max_window_bits",
         "max_connections",
         "slow_consumer_policy",
         "slow_consumer_seconds",

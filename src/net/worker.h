@@ -25,6 +25,8 @@ typedef struct chan_cfg {
     const service_t *service;     /* NULL: unknown (answered with an error) */
     uint64_t max_message_size;
     uint32_t log_messages;        /* log each message's first N bytes; 0: off */
+    int permessage_deflate;       /* accept permessage-deflate offers */
+    unsigned deflate_max_window_bits; /* cap of its windows, 9..15; 0: none */
     uint32_t max_connections;     /* upgraded connections at once; 0: no limit */
     int slow_drop;                /* slow consumer policy: 1 drop, 0 close */
     uint64_t slow_consumer_ms;    /* close: how long above the mark before 1008 */

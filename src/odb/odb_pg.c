@@ -41,8 +41,9 @@
     "c.id, c.cluster_id, c.name, c.is_active, c.address, c.service, s.name, c.data_format, "       \
     "c.new_token_wait_time, c.token_ttl, c.ping_interval, c.pings_missed_threshold, "              \
     "c.max_message_size, c.created_at, c.updated_at, c.security_id, c.hook_service, "              \
-    "c.gateway_services, c.log_messages, c.tls_cert, c.tls_key, c.max_connections, "               \
-    "c.slow_consumer_policy, c.slow_consumer_seconds, c.write_queue_high_water"
+    "c.gateway_services, c.log_messages, c.tls_cert, c.tls_key, c.permessage_deflate, "  \
+    "c.deflate_max_window_bits, c.max_connections, c.slow_consumer_policy, "                      \
+    "c.slow_consumer_seconds, c.write_queue_high_water"
 #define CH_FROM " FROM channel c LEFT JOIN security_definition s ON s.id = c.security_id"
 #define SEC_COLS                                                                                   \
     "id, cluster_id, name, type, username, password_hash, secret_sealed, created_at, updated_at"
@@ -87,17 +88,19 @@ static const char *const stmt_sql[ST_COUNT] = {
         "service, security_id, data_format, new_token_wait_time, token_ttl, "
         "ping_interval, pings_missed_threshold, max_message_size, created_at, "
         "updated_at, hook_service, gateway_services, log_messages, tls_cert, tls_key, "
-        "max_connections, slow_consumer_policy, slow_consumer_seconds, write_queue_high_water) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17, "
-        "$18, $19, $20, $21, $22, $23, $24, $25) RETURNING id",
+        "permessage_deflate, deflate_max_window_bits, max_connections, slow_consumer_policy, "
+        "slow_consumer_seconds, write_queue_high_water) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "$9, $10, $11, $12, $13, $14, $15, $16, $16, $17, $18, $19, $20, $21, $22, $23, $24, "
+        "$25, $26, $27) RETURNING id",
     [ST_CH_UPDATE] = "UPDATE channel SET cluster_id = $1, name = $2, is_active = $3, address = $4, "
                      "host = $5, port = $6, path = $7, service = $8, security_id = $9, "
                      "data_format = $10, new_token_wait_time = $11, token_ttl = $12, "
                      "ping_interval = $13, pings_missed_threshold = $14, max_message_size = $15, "
                      "updated_at = $16, hook_service = $17, gateway_services = $18, "
-                     "log_messages = $19, tls_cert = $20, tls_key = $21, max_connections = $22, "
-                     "slow_consumer_policy = $23, slow_consumer_seconds = $24, "
-                     "write_queue_high_water = $25 WHERE id = $26 "
+                     "log_messages = $19, tls_cert = $20, tls_key = $21, permessage_deflate = $22, "
+                     "deflate_max_window_bits = $23, max_connections = $24, "
+                     "slow_consumer_policy = $25, slow_consumer_seconds = $26, "
+                     "write_queue_high_water = $27 WHERE id = $28 "
                      "RETURNING created_at",
     /* its channel_state rows go with it: ON DELETE CASCADE */
     [ST_CH_DELETE] = "DELETE FROM channel WHERE id = $1",
@@ -474,9 +477,10 @@ static int commit_config(pg_t *db)
 }
 
 /* Parameters as text: numbers are printed into the builder's own buffers. */
+#define PARAMS_MAX 32 /* a channel's columns and its id, with room to grow */
 typedef struct params {
-    const char *v[32];
-    char num[32][24];
+    const char *v[PARAMS_MAX];
+    char num[PARAMS_MAX][24];
     int n;
 } params_t;
 
@@ -791,13 +795,15 @@ static void read_channel(const PGresult *r, int i, channel_t *ch)
     ch->log_messages = col_int(r, i, 18);
     col_text(r, i, 19, ch->tls_cert, sizeof ch->tls_cert);
     col_text(r, i, 20, ch->tls_key, sizeof ch->tls_key);
-    ch->max_connections = col_int(r, i, 21);
-    col_text(r, i, 22, ch->slow_consumer_policy, sizeof ch->slow_consumer_policy);
-    ch->slow_consumer_seconds = col_int(r, i, 23);
-    ch->write_queue_high_water = col_int(r, i, 24);
+    ch->permessage_deflate = col_int(r, i, 21) != 0;
+    ch->deflate_max_window_bits = col_int(r, i, 22);
+    ch->max_connections = col_int(r, i, 23);
+    col_text(r, i, 24, ch->slow_consumer_policy, sizeof ch->slow_consumer_policy);
+    ch->slow_consumer_seconds = col_int(r, i, 25);
+    ch->write_queue_high_water = col_int(r, i, 26);
 }
 
-/* Parameters $1..$25 of ST_CH_INSERT and ST_CH_UPDATE. */
+/* Parameters $1..$27 of ST_CH_INSERT and ST_CH_UPDATE. */
 static void channel_params(params_t *p, const channel_t *ch, const channel_addr_t *a,
                            const char *now)
 {
@@ -826,6 +832,8 @@ static void channel_params(params_t *p, const channel_t *ch, const channel_addr_
     p_int(p, ch->log_messages);
     p_text(p, ch->tls_cert);
     p_text(p, ch->tls_key);
+    p_int(p, ch->permessage_deflate ? 1 : 0);
+    p_int(p, ch->deflate_max_window_bits);
     p_int(p, ch->max_connections);
     p_text(p, ch->slow_consumer_policy);
     p_int(p, ch->slow_consumer_seconds);

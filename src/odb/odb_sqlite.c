@@ -33,8 +33,9 @@ _Static_assert(sizeof(((channel_t *)0)->updated_at) == TIME_CAP &&
     "c.id, c.cluster_id, c.name, c.is_active, c.address, c.service, s.name, c.data_format, "       \
     "c.new_token_wait_time, c.token_ttl, c.ping_interval, c.pings_missed_threshold, "              \
     "c.max_message_size, c.created_at, c.updated_at, c.security_id, c.hook_service, "              \
-    "c.gateway_services, c.log_messages, c.tls_cert, c.tls_key, c.max_connections, "               \
-    "c.slow_consumer_policy, c.slow_consumer_seconds, c.write_queue_high_water"
+    "c.gateway_services, c.log_messages, c.tls_cert, c.tls_key, c.permessage_deflate, "  \
+    "c.deflate_max_window_bits, c.max_connections, c.slow_consumer_policy, "                      \
+    "c.slow_consumer_seconds, c.write_queue_high_water"
 #define CH_FROM " FROM channel c LEFT JOIN security_definition s ON s.id = c.security_id"
 
 /* Likewise for security definitions and read_security(). */
@@ -91,18 +92,19 @@ static const char *const stmt_sql[ST_COUNT] = {
                      "service, security_id, data_format, new_token_wait_time, token_ttl, "
                      "ping_interval, pings_missed_threshold, max_message_size, created_at, "
                      "updated_at, hook_service, gateway_services, log_messages, tls_cert, tls_key, "
-                     "max_connections, slow_consumer_policy, slow_consumer_seconds, "
-                     "write_queue_high_water) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                     "?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, "
-                     "?25)",
+                     "permessage_deflate, deflate_max_window_bits, max_connections, "
+                     "slow_consumer_policy, slow_consumer_seconds, write_queue_high_water) VALUES "
+                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, "
+                     "?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
     [ST_CH_UPDATE] = "UPDATE channel SET cluster_id = ?1, name = ?2, is_active = ?3, address = ?4, "
                      "host = ?5, port = ?6, path = ?7, service = ?8, security_id = ?9, "
                      "data_format = ?10, new_token_wait_time = ?11, token_ttl = ?12, "
                      "ping_interval = ?13, pings_missed_threshold = ?14, max_message_size = ?15, "
                      "updated_at = ?16, hook_service = ?17, gateway_services = ?18, "
-                     "log_messages = ?19, tls_cert = ?20, tls_key = ?21, max_connections = ?22, "
-                     "slow_consumer_policy = ?23, slow_consumer_seconds = ?24, "
-                     "write_queue_high_water = ?25 WHERE id = ?26",
+                     "log_messages = ?19, tls_cert = ?20, tls_key = ?21, permessage_deflate = ?22, "
+                     "deflate_max_window_bits = ?23, max_connections = ?24, "
+                     "slow_consumer_policy = ?25, slow_consumer_seconds = ?26, "
+                     "write_queue_high_water = ?27 WHERE id = ?28",
     [ST_CH_DELETE] = "DELETE FROM channel WHERE id = ?1",
     [ST_CH_STATE_DELETE] = "DELETE FROM channel_state WHERE channel_id = ?1",
     [ST_CH_GET] = "SELECT " CH_COLS CH_FROM " WHERE c.id = ?1",
@@ -477,13 +479,15 @@ static void read_channel(sqlite3_stmt *st, channel_t *ch)
     ch->log_messages = sqlite3_column_int64(st, 18);
     col_text(st, 19, ch->tls_cert, sizeof ch->tls_cert);
     col_text(st, 20, ch->tls_key, sizeof ch->tls_key);
-    ch->max_connections = sqlite3_column_int64(st, 21);
-    col_text(st, 22, ch->slow_consumer_policy, sizeof ch->slow_consumer_policy);
-    ch->slow_consumer_seconds = sqlite3_column_int64(st, 23);
-    ch->write_queue_high_water = sqlite3_column_int64(st, 24);
+    ch->permessage_deflate = sqlite3_column_int(st, 21) != 0;
+    ch->deflate_max_window_bits = sqlite3_column_int64(st, 22);
+    ch->max_connections = sqlite3_column_int64(st, 23);
+    col_text(st, 24, ch->slow_consumer_policy, sizeof ch->slow_consumer_policy);
+    ch->slow_consumer_seconds = sqlite3_column_int64(st, 25);
+    ch->write_queue_high_water = sqlite3_column_int64(st, 26);
 }
 
-/* Parameters ?1..?25 of ST_CH_INSERT and ST_CH_UPDATE. Strings are SQLITE_STATIC:
+/* Parameters ?1..?27 of ST_CH_INSERT and ST_CH_UPDATE. Strings are SQLITE_STATIC:
  * ch and a outlive the statement's use. The definition is written by id only
  * (ch->security, its name, is what reads show). */
 static void bind_channel(sqlite3_stmt *st, const channel_t *ch, const channel_addr_t *a,
@@ -516,10 +520,12 @@ static void bind_channel(sqlite3_stmt *st, const channel_t *ch, const channel_ad
     sqlite3_bind_int64(st, 19, ch->log_messages);
     sqlite3_bind_text(st, 20, ch->tls_cert, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 21, ch->tls_key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 22, ch->max_connections);
-    sqlite3_bind_text(st, 23, ch->slow_consumer_policy, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 24, ch->slow_consumer_seconds);
-    sqlite3_bind_int64(st, 25, ch->write_queue_high_water);
+    sqlite3_bind_int(st, 22, ch->permessage_deflate ? 1 : 0);
+    sqlite3_bind_int64(st, 23, ch->deflate_max_window_bits);
+    sqlite3_bind_int64(st, 24, ch->max_connections);
+    sqlite3_bind_text(st, 25, ch->slow_consumer_policy, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 26, ch->slow_consumer_seconds);
+    sqlite3_bind_int64(st, 27, ch->write_queue_high_water);
 }
 
 /* Look up a channel other than self_id with this cluster and name (or port) and
@@ -681,7 +687,7 @@ static int sq_channel_update(odb_t *base, channel_t *ch, char *conflict)
     if (!st || !cr || tx_begin_write(db))
         return WSX_EIO;
     bind_channel(st, ch, &a, now);
-    sqlite3_bind_int64(st, 26, ch->id);
+    sqlite3_bind_int64(st, 28, ch->id);
     int rc = run(st);
     if (rc != SQLITE_DONE) {
         int e2 = map_write_error(db, rc, ch, &a, conflict);

@@ -34,6 +34,7 @@
 #include <strings.h>
 #include <time.h>
 #include "ws/ws_frame.h"
+#include "ws/ws_deflate.h"
 #include "ws/ws_handshake.h"
 #include "net/limits.h"
 #include "net/worker.h"
@@ -58,6 +59,7 @@ void ws_conn_thread_cleanup(void)
     free(t_wb.p);
     t_wb.p = NULL;
     t_wb.len = t_wb.cap = 0;
+    ws_deflate_thread_cleanup();
     wsx_session_thread_cleanup();
 }
 
@@ -125,6 +127,7 @@ static void conn_release(ws_conn_t *c)
     free(c->out);
     free(c->msg);
     free(c->xff);
+    ws_deflate_free(&c->pmd);
     free(c);
     listener_unref(l);
 }
@@ -268,9 +271,23 @@ static int send_frame(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
         return 0;
     }
     uint8_t hdr[WS_FRAME_MAX_HEADER];
-    size_t hl = ws_frame_encode_header(hdr, 1, opcode, n, NULL);
-    if (out_append(c, hdr, hl) < 0 || (n && out_append(c, p, n) < 0))
+    const uint8_t *wire = p;
+    size_t wn = n;
+    int z = 0;
+    /* permessage-deflate: a data message goes out compressed (RSV1) unless
+     * deflate would not shrink it; metrics and logs count the message itself */
+    if (c->pmd.on && (opcode == WS_OP_TEXT || opcode == WS_OP_BINARY) &&
+        (z = ws_deflate_compress(&c->pmd, p, n, &wire, &wn)) < 0)
         return WSX_ENOMEM;
+    size_t hl = ws_frame_encode_header(hdr, 1, opcode, wn, NULL);
+    if (z)
+        hdr[0] |= 0x40; /* RSV1: compressed */
+    int rc = out_append(c, hdr, hl) < 0 || (wn && out_append(c, wire, wn) < 0) ? WSX_ENOMEM : 0;
+    if (z) /* the compressed bytes are copied out (the message itself may still be in
+            * use: an echo of an inflated message, a session's envelope) */
+        ws_deflate_trim(WS_DEFLATE_TRIM_OUT);
+    if (rc < 0)
+        return rc;
     if (opcode == WS_OP_TEXT || opcode == WS_OP_BINARY) {
         MX_ADD(c->lst->mx->msgs_out, 1);
         MX_ADD(c->lst->mx->bytes_out, n);
@@ -543,8 +560,19 @@ static int upgrade(ws_conn_t *c, const http_request_t *req)
         return 0;
     }
     c->flags |= WS_F_SLOT;
-    char resp[256];
+    char resp[512];
     size_t n = ws_handshake_response(resp, sizeof resp, key);
+    ws_deflate_params_t pmd;
+    if (cfg->permessage_deflate && n && ws_deflate_negotiate_request(req, &pmd)) {
+        ws_deflate_cap(&pmd, cfg->deflate_max_window_bits);
+        /* the extension's line goes before the 101's closing blank line */
+        size_t x = ws_deflate_response(&pmd, resp + n - 2, sizeof resp - n);
+        if (x) {
+            memcpy(resp + n - 2 + x, "\r\n", 2);
+            n += x;
+            ws_deflate_init(&c->pmd, &pmd, cfg->deflate_max_window_bits);
+        }
+    }
     /* kept for the services' environment (rare: only behind a proxy) */
     const wsx_slice_t *xff = http_request_header(req, "X-Forwarded-For");
     if (xff && xff->len &&
@@ -667,6 +695,27 @@ static int msg_append(ws_conn_t *c, const uint8_t *p, size_t n)
     return 0;
 }
 
+/* A whole permessage-deflate message (RSV1 on its first frame): inflate it within
+ * the channel's limit (1009 as soon as the output passes it, so a small bomb
+ * costs at most max_message_size), check text, deliver. */
+static void deliver_inflated(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
+{
+    const uint8_t *m;
+    size_t mn;
+    int rc = ws_deflate_inflate(&c->pmd, p, n, c->lst->cfg->max_message_size, &m, &mn);
+    if (rc == WSX_ETOOBIG)
+        conn_fail(c, 1009, "message too big");
+    else if (rc == WSX_ENOMEM)
+        conn_fail(c, 1011, "out of memory");
+    else if (rc < 0)
+        conn_fail(c, 1002, "invalid compressed data");
+    else if (opcode == WS_OP_TEXT && utf8_validate(m, mn) < 0)
+        conn_fail(c, 1007, "invalid UTF-8 in text message");
+    else
+        deliver(c, opcode, m, mn);
+    ws_deflate_trim(WS_DEFLATE_TRIM_IN | WS_DEFLATE_TRIM_OUT); /* delivered, or refused */
+}
+
 /* One complete, unmasked frame of an open connection. */
 static void on_frame(ws_conn_t *c, const ws_frame_hdr_t *h, uint8_t *p)
 {
@@ -674,6 +723,12 @@ static void on_frame(ws_conn_t *c, const ws_frame_hdr_t *h, uint8_t *p)
     switch (h->opcode) {
     case WS_OP_TEXT:
     case WS_OP_BINARY:
+        /* RSV1 reaches here only where permessage-deflate was agreed */
+        c->pmd.rx = (h->rsv & 4) != 0;
+        if (h->fin && c->pmd.rx) {
+            deliver_inflated(c, h->opcode, p, n);
+            return;
+        }
         if (h->fin) { /* the common case: one frame, delivered in place */
             if (h->opcode == WS_OP_TEXT && utf8_validate(p, n) < 0) {
                 conn_fail(c, 1007, "invalid UTF-8 in text message");
@@ -686,7 +741,8 @@ static void on_frame(ws_conn_t *c, const ws_frame_hdr_t *h, uint8_t *p)
         c->utf8 = UTF8_STATE_INIT;
         /* fall through */
     case WS_OP_CONT:
-        if (c->msg_op == WS_OP_TEXT && utf8_feed(&c->utf8, p, n) < 0) {
+        /* a compressed message's text is checked once inflated */
+        if (c->msg_op == WS_OP_TEXT && !c->pmd.rx && utf8_feed(&c->utf8, p, n) < 0) {
             conn_fail(c, 1007, "invalid UTF-8 in text message");
             return;
         }
@@ -695,11 +751,14 @@ static void on_frame(ws_conn_t *c, const ws_frame_hdr_t *h, uint8_t *p)
             return;
         }
         if (h->fin) {
-            if (c->msg_op == WS_OP_TEXT && !utf8_complete(&c->utf8)) {
+            if (c->pmd.rx) {
+                deliver_inflated(c, c->msg_op, c->msg, c->msg_len);
+            } else if (c->msg_op == WS_OP_TEXT && !utf8_complete(&c->utf8)) {
                 conn_fail(c, 1007, "invalid UTF-8 in text message");
                 return;
+            } else {
+                deliver(c, c->msg_op, c->msg, c->msg_len);
             }
-            deliver(c, c->msg_op, c->msg, c->msg_len);
             free(c->msg);
             c->msg = NULL;
             c->msg_len = c->msg_cap = 0;
@@ -781,7 +840,12 @@ static size_t conn_input(ws_conn_t *c, uint8_t *buf, size_t len, size_t seen)
         if (r == WSX_EAGAIN)
             break;
         const char *why = "invalid frame length";
-        if (r < 0 || ws_frame_check_client(&h, &why) < 0) {
+        /* RSV1 means "compressed" only where permessage-deflate was agreed, and
+         * only on a data message's first frame (RFC 7692 6); elsewhere: 1002 */
+        ws_frame_hdr_t hc = h;
+        if (c->pmd.on && (h.opcode == WS_OP_TEXT || h.opcode == WS_OP_BINARY))
+            hc.rsv &= 3;
+        if (r < 0 || ws_frame_check_client(&hc, &why) < 0) {
             if (c->state == WS_ST_CLOSING) {
                 conn_drop(c);
                 return len;

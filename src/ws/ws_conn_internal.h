@@ -8,6 +8,7 @@
 
 #include "common/utf8.h"
 #include "net/tls.h"
+#include "ws/ws_deflate.h"
 #include "net/limits.h"
 #include "ws/ws_conn.h"
 
@@ -34,6 +35,7 @@ struct ws_conn {
     uint32_t out_off, out_len, out_cap;
     uint32_t msg_len, msg_cap;
     utf8_state_t utf8;
+    ws_deflate_t pmd;    /* permessage-deflate, when negotiated (zeroed if not) */
     uint32_t missed;     /* pings unanswered in a row */
     uint16_t close_code; /* the code this connection closed with (for hooks) */
     uint8_t state, msg_op, flags;

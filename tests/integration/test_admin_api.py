@@ -15,9 +15,9 @@ CHANNELS = "/api/v1/channels"
 FIELDS = {"id", "cluster_id", "name", "is_active", "address", "service", "hook_service",
           "gateway_services", "security", "data_format", "new_token_wait_time", "token_ttl",
           "ping_interval", "pings_missed_threshold", "max_message_size", "log_messages",
-          "tls_cert", "tls_key", "max_connections", "slow_consumer_policy",
-          "slow_consumer_seconds", "write_queue_high_water", "created_at", "updated_at", "state",
-          "states"}
+          "tls_cert", "tls_key", "permessage_deflate", "deflate_max_window_bits",
+          "max_connections", "slow_consumer_policy", "slow_consumer_seconds",
+          "write_queue_high_water", "created_at", "updated_at", "state", "states"}
 INT_FIELDS = ["new_token_wait_time", "token_ttl", "ping_interval", "pings_missed_threshold",
               "max_message_size"]
 

@@ -1,7 +1,8 @@
 """`wsx bench --wsx` against a real server: it logs in, invokes demo.echo and checks
 every reply; in --hold it answers the server's JSON pings (no 4002), and when it is
 frozen past the ping threshold it reports the 4002 closes; --source-addrs spreads
-the connections over the given local addresses."""
+the connections over the given local addresses; --hold --deflate sends one compressed
+message per connection."""
 import json
 import signal
 import subprocess
@@ -91,3 +92,24 @@ def test_source_addrs_spread_the_connections(wsx):
     assert p.returncode == 0, err
     sources = sorted(line.split()[2].rsplit(":", 1)[0] for line in ss.splitlines())
     assert sources == ["127.0.0.2"] * 3 + ["127.0.0.3"] * 3, ss
+
+
+def test_hold_with_deflate_sends_one_compressed_message_each(wsx, channel):
+    """--deflate (the bench's memory of compressed connections): every held connection
+    sends one compressed message and gets its echo; a channel without permessage_deflate
+    is reported as a handshake error, not measured as if compressed."""
+    ch = channel(permessage_deflate=True)
+    rc, out, err = bench("--url", ch["ws_url"], "--hold", "20", "-d", "0.5",
+                         "--deflate", "permessage-deflate", "--server-pid", str(wsx.proc.pid),
+                         "--json")
+    assert rc == 0, err
+    r = json.loads(out)
+    assert r["errors"]["total"] == 0, r["first_error"]
+    assert r["hold"]["upgraded"] == 20 and r["hold"]["deflate_echoes"] == 20, r["hold"]
+    plain = channel()
+    rc, out, err = bench("--url", plain["ws_url"], "--hold", "3", "-d", "0.2",
+                         "--deflate", "permessage-deflate", "--json")
+    assert rc == 1, (rc, out, err)
+    assert "the server's 101 has no permessage-deflate" in err, err
+    rc, out, err = bench("--url", ch["ws_url"], "--deflate", "permessage-deflate")
+    assert rc == 2 and "--deflate measures held raw connections" in err, err

@@ -47,7 +47,7 @@ def test_admin_api_and_cli_on_postgresql(server_factory, pg, pg_url, tmp_path):
     assert ch["name"] in r.stdout
     # the rows are where an operator with psql finds them
     assert pg.psql(f"SELECT name FROM channel WHERE id = {ch['id']}", db=pg_url) == ch["name"]
-    assert pg.psql("SELECT MAX(version) FROM schema_version", db=pg_url) == "6"
+    assert pg.psql("SELECT MAX(version) FROM schema_version", db=pg_url) == "7"
     assert "hunter2-odb" not in srv.log(), "the ODB password is never logged"
     assert "***@127.0.0.1" in srv.log(), "the log names the ODB, password masked"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // client.js - a WebSocket client on Node's `ws` for the wsx integration tests.
 // Prints what happens as JSON lines on stdout:
-//   {"event":"open"}
+//   {"event":"open"} (with "extensions" when WSX_NODE_DEFLATE=1)
 //   {"event":"message","text":"..."} or {"event":"message","binary":"<base64>"}
 //   {"event":"close","code":1001,"reason":"..."}
 //   {"event":"error","code":"ECONNREFUSED","message":"..."}
@@ -31,9 +31,19 @@ function decodeArg(m) {
   return m.startsWith('b64:') ? Buffer.from(m.slice(4), 'base64') : m;
 }
 
+// WSX_NODE_DEFLATE=1: offer permessage-deflate (ws's default offer, every message
+// compressed) and print the 101's Sec-WebSocket-Extensions in the open event.
+const DEFLATE = process.env.WSX_NODE_DEFLATE === '1';
+
 function open(url) {
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 0, handshakeTimeout: 20000 });
-  ws.on('open', () => emit({ event: 'open' }));
+  const ws = new WebSocket(url, {
+    perMessageDeflate: DEFLATE ? { threshold: 0 } : false,
+    maxPayload: 0,
+    handshakeTimeout: 20000,
+  });
+  let answered = null; // the 101's Sec-WebSocket-Extensions (ws.extensions has only names)
+  ws.on('upgrade', (res) => { answered = res.headers['sec-websocket-extensions'] || null; });
+  ws.on('open', () => emit(DEFLATE ? { event: 'open', extensions: answered } : { event: 'open' }));
   ws.on('error', (err) => emit({ event: 'error', code: err.code || null, message: String(err.message) }));
   ws.on('close', (code, reason) => emit({ event: 'close', code, reason: reason.toString('utf8') }));
   return ws;

@@ -29,6 +29,8 @@ static channel_t full(void)
     ch.ping_interval = 30;
     ch.pings_missed_threshold = 4;
     ch.max_message_size = 4096;
+    ch.permessage_deflate = 1;
+    ch.deflate_max_window_bits = 11;
     strcpy(ch.created_at, "2026-11-30T10:00:00.123456");
     strcpy(ch.updated_at, "2026-11-30T10:05:00.000001");
     strcpy(ch.state, "listening");
@@ -90,6 +92,8 @@ Test(admin_channel_json, to_json_fields)
                           "log_messages",
                           "tls_cert",
                           "tls_key",
+                          "permessage_deflate",
+                          "deflate_max_window_bits",
                           "max_connections",
                           "slow_consumer_policy",
                           "slow_consumer_seconds",
@@ -113,6 +117,8 @@ Test(admin_channel_json, to_json_fields)
     cr_assert_str_eq(json_string_value(json_object_get(j, "data_format")), "raw");
     cr_assert_eq(json_integer_value(json_object_get(j, "token_ttl")), 7200);
     cr_assert_eq(json_integer_value(json_object_get(j, "max_message_size")), 4096);
+    cr_assert(json_is_true(json_object_get(j, "permessage_deflate")));
+    cr_assert_eq(json_integer_value(json_object_get(j, "deflate_max_window_bits")), 11);
     cr_assert_str_eq(json_string_value(json_object_get(j, "created_at")),
                      "2026-11-30T10:00:00.123456");
     cr_assert_str_eq(json_string_value(json_object_get(j, "state")), "listening");
@@ -162,6 +168,8 @@ Test(admin_channel_json, round_trip)
     cr_assert_eq(dst.max_message_size, 4096);
     cr_assert_str_eq(dst.tls_cert, "/etc/wsx/orders.crt");
     cr_assert_str_eq(dst.tls_key, "/etc/wsx/orders.key", "the key's path, never its contents");
+    cr_assert_eq(dst.permessage_deflate, 1);
+    cr_assert_eq(dst.deflate_max_window_bits, 11);
     /* read-only fields are not taken from the body */
     cr_assert_eq(dst.id, 0);
     cr_assert_str_eq(dst.created_at, "");
@@ -181,6 +189,7 @@ Test(admin_channel_json, post_minimal_takes_defaults)
     cr_assert_str_eq(ch.security, "");
     cr_assert_str_eq(ch.hook_service, "");
     cr_assert_str_eq(ch.gateway_services, "");
+    cr_assert_eq(ch.permessage_deflate, 0, "permessage-deflate is off by default");
 }
 
 Test(admin_channel_json, hook_service_string_or_null)
@@ -293,6 +302,12 @@ Test(admin_channel_json, other_type_errors)
             "is_active must be true or false, got \"yes\"");
     refused("{\"is_active\": 1}", 1, "is_active", "invalid", "is_active must be true or false");
     refused("{\"is_active\": null}", 1, "is_active", "invalid", "true or false");
+    refused("{\"permessage_deflate\": \"on\"}", 1, "permessage_deflate", "invalid",
+            "permessage_deflate must be true or false, got \"on\"");
+    refused("{\"permessage_deflate\": 1}", 1, "permessage_deflate", "invalid",
+            "permessage_deflate must be true or false");
+    refused("{\"deflate_max_window_bits\": \"10\"}", 1, "deflate_max_window_bits", "invalid",
+            "deflate_max_window_bits");
     refused("{\"name\": 42}", 1, "name", "invalid", "name must be a string, got 42");
     refused("{\"address\": [\"ws://h:1/\"]}", 1, "address", "invalid", "address must be a string");
     refused("{\"service\": {}}", 1, "service", "invalid", "service must be a string");

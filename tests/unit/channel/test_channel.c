@@ -490,6 +490,27 @@ Test(channel_validate, tls_files_go_with_wss)
     ok(&ch);
 }
 
+Test(channel_validate, permessage_deflate)
+{
+    channel_t ch = valid();
+    cr_assert_eq(ch.permessage_deflate, 0, "off by default");
+    ch.permessage_deflate = 1;
+    ok(&ch);
+    ch.permessage_deflate = 2;
+    invalid(&ch, "permessage_deflate", "invalid", "permessage_deflate must be true or false, got 2");
+    ch.permessage_deflate = 1;
+    cr_assert_eq(ch.deflate_max_window_bits, 0, "no cap by default");
+    ch.deflate_max_window_bits = 9;
+    ok(&ch);
+    ch.deflate_max_window_bits = 15;
+    ok(&ch);
+    ch.deflate_max_window_bits = 8;
+    invalid(&ch, "deflate_max_window_bits", "out_of_range",
+            "deflate_max_window_bits must be 0 (no cap) or between 9 and 15, got 8");
+    ch.deflate_max_window_bits = 16;
+    invalid(&ch, "deflate_max_window_bits", "out_of_range", "got 16");
+}
+
 Test(channel_validate, max_message_size)
 {
     channel_t ch = valid();

@@ -150,6 +150,8 @@ Test(odb, insert_get_update_delete)
     ch.pings_missed_threshold = 4;
     ch.max_message_size = 4096;
     ch.log_messages = 300;
+    ch.permessage_deflate = 1;
+    ch.deflate_max_window_bits = 10;
     ch.max_connections = 1000;
     strcpy(ch.slow_consumer_policy, "drop");
     ch.slow_consumer_seconds = 7;
@@ -181,6 +183,8 @@ Test(odb, insert_get_update_delete)
     cr_assert_eq(got.log_messages, 300);
     cr_assert_str_eq(got.tls_cert, "", "ws://: no certificate");
     cr_assert_str_eq(got.tls_key, "");
+    cr_assert_eq(got.permessage_deflate, 1);
+    cr_assert_eq(got.deflate_max_window_bits, 10);
     cr_assert_eq(got.max_connections, 1000);
     cr_assert_str_eq(got.slow_consumer_policy, "drop");
     cr_assert_eq(got.slow_consumer_seconds, 7);
@@ -206,6 +210,8 @@ Test(odb, insert_get_update_delete)
     strcpy(got.tls_cert, "/etc/wsx/v2.crt");
     strcpy(got.tls_key, "/etc/wsx/v2.key");
     got.log_messages = 0;
+    got.permessage_deflate = 0;
+    got.deflate_max_window_bits = 0;
     got.max_connections = 0;
     strcpy(got.slow_consumer_policy, "close");
     got.write_queue_high_water = 1 << 20;
@@ -222,6 +228,8 @@ Test(odb, insert_get_update_delete)
     cr_assert_eq(again.log_messages, 0, "traffic logging switched off");
     cr_assert_str_eq(again.tls_cert, "/etc/wsx/v2.crt");
     cr_assert_str_eq(again.tls_key, "/etc/wsx/v2.key");
+    cr_assert_eq(again.permessage_deflate, 0, "permessage-deflate switched off");
+    cr_assert_eq(again.deflate_max_window_bits, 0);
     cr_assert_eq(again.max_connections, 0);
     cr_assert_str_eq(again.slow_consumer_policy, "close");
     cr_assert_eq(again.slow_consumer_seconds, 7);
@@ -725,6 +733,8 @@ Test(odb, migrations_from_a_version_1_database)
     cr_assert_eq(ch.log_messages, 0, "migration 004: traffic logs off for existing channels");
     cr_assert_str_eq(ch.tls_cert, "", "migration 006: no certificate on existing channels");
     cr_assert_str_eq(ch.tls_key, "");
+    cr_assert_eq(ch.permessage_deflate, 0, "migration 007: no compression for existing channels");
+    cr_assert_eq(ch.deflate_max_window_bits, 0);
     cr_assert_eq(ch.max_connections, 0, "migration 005: no connection limit");
     cr_assert_str_eq(ch.slow_consumer_policy, "close", "migration 005: slow consumers closed");
     cr_assert_eq(ch.slow_consumer_seconds, 10);

@@ -94,6 +94,8 @@ function collect() {
     log_messages: int('log_messages'),
     tls_cert: field('tls_cert').value.trim() || null,
     tls_key: field('tls_key').value.trim() || null,
+    permessage_deflate: field('permessage_deflate').checked,
+    deflate_max_window_bits: int('deflate_max_window_bits'),
     max_connections: int('max_connections'),
     slow_consumer_policy: field('slow_consumer_policy').value,
     slow_consumer_seconds: int('slow_consumer_seconds'),
@@ -106,12 +108,13 @@ function collect() {
 function fill(ch) {
   field('name').value = ch.name;
   field('is_active').checked = !!ch.is_active;
+  field('permessage_deflate').checked = !!ch.permessage_deflate;
   field('address').value = ch.address;
   field('data_format').value = ch.data_format;
   field('slow_consumer_policy').value = ch.slow_consumer_policy || 'close';
   for (const k of ['new_token_wait_time', 'token_ttl', 'ping_interval', 'pings_missed_threshold',
-    'max_message_size', 'log_messages', 'max_connections', 'slow_consumer_seconds',
-    'write_queue_high_water']) {
+    'max_message_size', 'log_messages', 'deflate_max_window_bits', 'max_connections',
+    'slow_consumer_seconds', 'write_queue_high_water']) {
     field(k).value = ch[k];
   }
   field('gateway_services').value = (ch.gateway_services || []).join(', ');
