@@ -11,8 +11,9 @@
 #include "net/sock.h"
 #include "ws/ws_conn.h"
 
-#define ACCEPT_BATCH 16 /* then the loop serves the other ready sockets: a connect flood must not
-                          * keep the clients that talk waiting */
+/* accepts per listener event; then the loop serves the other ready sockets, so a
+ * connect flood does not keep the clients that talk waiting */
+#define ACCEPT_BATCH 16
 
 static void on_accept(ev_loop_t *loop, ev_io_t *io, uint32_t events)
 {

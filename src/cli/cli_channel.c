@@ -143,8 +143,8 @@ static const struct option delete_longopts[] = {
     "                   [--data-format json|raw] [--new-token-wait-time S] [--token-ttl S]\n"      \
     "                   [--ping-interval S] [--pings-missed-threshold N]\n"                        \
     "                   [--max-message-size BYTES] [--log-messages BYTES]\n"                       \
-    "                   [--tls-cert FILE --tls-key FILE]\n"  \
-    "                   [--permessage-deflate on|off] [--deflate-max-window-bits N]\n"    \
+    "                   [--tls-cert FILE --tls-key FILE]\n"                                        \
+    "                   [--permessage-deflate on|off] [--deflate-max-window-bits N]\n"             \
     "                   [--max-connections N] [--slow-consumer-policy close|drop]\n"               \
     "                   [--slow-consumer-seconds S] [--write-queue-high-water BYTES]\n"
 #define SYNOPSIS_LIST "wsx channel list [--query Q] [--json]\n"
@@ -168,9 +168,9 @@ static const struct option delete_longopts[] = {
     "  --max-message-size BYTES     largest message accepted (default 1048576)\n"                  \
     "  --log-messages BYTES         log each message in and out, cut to BYTES (default 0: off)\n"  \
     "  --tls-cert FILE              wss:// only: absolute path of the PEM certificate chain\n"     \
-    "  --tls-key FILE               wss:// only: absolute path of the PEM private key\n"  \
-    "  --permessage-deflate on|off  accept clients' permessage-deflate offers (default off)\n" \
-    "  --deflate-max-window-bits N  cap its LZ77 windows at 2^N bytes, 9..15 (default 0: none)\n" \
+    "  --tls-key FILE               wss:// only: absolute path of the PEM private key\n"           \
+    "  --permessage-deflate on|off  accept clients' permessage-deflate offers (default off)\n"     \
+    "  --deflate-max-window-bits N  cap its LZ77 windows at 2^N bytes, 9..15 (default 0: none)\n"  \
     "  --max-connections N          WebSocket connections at once; more get 503 (default 0:\n"     \
     "                               no limit)\n"                                                   \
     "  --slow-consumer-policy P     a client whose unsent output stays above the high-water\n"     \

@@ -27,10 +27,10 @@ typedef struct chan_cfg {
     uint32_t log_messages;        /* log each message's first N bytes; 0: off */
     int permessage_deflate;       /* accept permessage-deflate offers */
     unsigned deflate_max_window_bits; /* cap of its windows, 9..15; 0: none */
-    uint32_t max_connections;     /* upgraded connections at once; 0: no limit */
-    int slow_drop;                /* slow consumer policy: 1 drop, 0 close */
-    uint64_t slow_consumer_ms;    /* close: how long above the mark before 1008 */
-    uint32_t write_queue_high_water; /* bytes of unsent output: the mark */
+    uint32_t max_connections;         /* upgraded connections at once; 0: no limit */
+    int slow_drop;                    /* slow consumer policy: 1 drop, 0 close */
+    uint64_t slow_consumer_ms;        /* close: how long above the mark before 1008 */
+    uint32_t write_queue_high_water;  /* bytes of unsent output: the mark */
     uint64_t new_token_wait_ms;   /* also bounds the HTTP handshake */
     uint64_t ping_interval_ms;
     uint32_t pings_missed_threshold;

@@ -33,8 +33,8 @@ _Static_assert(sizeof(((channel_t *)0)->updated_at) == TIME_CAP &&
     "c.id, c.cluster_id, c.name, c.is_active, c.address, c.service, s.name, c.data_format, "       \
     "c.new_token_wait_time, c.token_ttl, c.ping_interval, c.pings_missed_threshold, "              \
     "c.max_message_size, c.created_at, c.updated_at, c.security_id, c.hook_service, "              \
-    "c.gateway_services, c.log_messages, c.tls_cert, c.tls_key, c.permessage_deflate, "  \
-    "c.deflate_max_window_bits, c.max_connections, c.slow_consumer_policy, "                      \
+    "c.gateway_services, c.log_messages, c.tls_cert, c.tls_key, c.permessage_deflate, "            \
+    "c.deflate_max_window_bits, c.max_connections, c.slow_consumer_policy, "                       \
     "c.slow_consumer_seconds, c.write_queue_high_water"
 #define CH_FROM " FROM channel c LEFT JOIN security_definition s ON s.id = c.security_id"
 

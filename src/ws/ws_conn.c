@@ -974,7 +974,8 @@ static void on_slow_timer(ev_loop_t *loop, ev_timer_t *t)
         c->out_len - c->out_off <= cfg->write_queue_high_water)
         return; /* the policy changed, or the client caught up */
     log_warn("channel \"%s\": closing a slow consumer (%u bytes unsent for %llu s)", cfg->name,
-             (unsigned)(c->out_len - c->out_off), (unsigned long long)(cfg->slow_consumer_ms / 1000));
+             (unsigned)(c->out_len - c->out_off),
+             (unsigned long long)(cfg->slow_consumer_ms / 1000));
     conn_fail(c, 1008, "slow consumer: output not read");
     conn_flush(c);
 }

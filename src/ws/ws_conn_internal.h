@@ -29,8 +29,8 @@ struct ws_conn {
     char *xff;           /* the upgrade's X-Forwarded-For, or NULL */
     struct wsx_auth_job *auth_job; /* the login check under way, or NULL */
     int64_t accepted_us; /* wall clock of the TCP accept */
-    ev_timer_t slow_timer;  /* slow consumer policy close: armed while above the mark */
-    limits_peer_t *peer;    /* the peer's handshake count, held until the upgrade */
+    ev_timer_t slow_timer; /* slow consumer policy close: armed while above the mark */
+    limits_peer_t *peer;   /* the peer's handshake count, held until the upgrade */
     uint32_t in_len, in_cap, in_need;
     uint32_t out_off, out_len, out_cap;
     uint32_t msg_len, msg_cap;
