@@ -31,8 +31,8 @@ static void check_err(const channel_err_t *e)
 {
     CHECK(terminated(e->field, sizeof e->field) && terminated(e->code, sizeof e->code) &&
           terminated(e->message, sizeof e->message));
-    static const char *const codes[] = {"invalid", "required", "unknown_field", "too_long",
-                                        "out_of_range"};
+    static const char *const codes[] = {"invalid",      "required",   "unknown_field",
+                                        "too_long",     "out_of_range", "not_allowed"};
     int known = 0;
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         known |= strcmp(e->code, codes[i]) == 0;
@@ -53,7 +53,10 @@ static void same(const channel_t *a, const channel_t *b)
     CHECK(a->new_token_wait_time == b->new_token_wait_time && a->token_ttl == b->token_ttl);
     CHECK(a->ping_interval == b->ping_interval &&
           a->pings_missed_threshold == b->pings_missed_threshold);
-    CHECK(a->max_message_size == b->max_message_size);
+    CHECK(a->max_message_size == b->max_message_size && a->log_messages == b->log_messages);
+    CHECK(strcmp(a->tls_cert, b->tls_cert) == 0 && strcmp(a->tls_key, b->tls_key) == 0);
+    CHECK(a->permessage_deflate == b->permessage_deflate &&
+          a->deflate_max_window_bits == b->deflate_max_window_bits);
 }
 
 static void one(const json_t *body, int partial)

@@ -473,7 +473,7 @@ static int check_path(const char *field, const char *v, channel_err_t *err)
  * is on when it is not). */
 static int check_tls(const channel_t *ch, channel_err_t *err)
 {
-    int wss = strncmp(ch->address, "wss://", 6) == 0;
+    int wss = strncasecmp(ch->address, "wss://", 6) == 0 /* as channel_addr_parse reads it */;
     static const char *const f[2] = {"tls_cert", "tls_key"};
     const char *v[2] = {ch->tls_cert, ch->tls_key};
     for (int i = 0; i < 2; i++) {

@@ -490,6 +490,20 @@ Test(channel_validate, tls_files_go_with_wss)
     ok(&ch);
 }
 
+/* Found by fuzz_channel_addr: the scheme is case-insensitive, so "WSS://" is TLS and
+ * needs its files like "wss://" (it used to pass without them). */
+Test(channel_validate, tls_scheme_in_any_case)
+{
+    channel_t ch = valid();
+    strcpy(ch.address, "WsS://127.0.0.1:48902/ws");
+    invalid(&ch, "tls_cert", "required", "tls_cert is required for a wss:// address");
+    strcpy(ch.tls_cert, "/etc/wsx/a.crt");
+    strcpy(ch.tls_key, "/etc/wsx/a.key");
+    ok(&ch);
+    strcpy(ch.address, "WS://127.0.0.1:48902/ws");
+    invalid(&ch, "tls_cert", "not_allowed", "tls_cert is only for wss:// addresses");
+}
+
 Test(channel_validate, permessage_deflate)
 {
     channel_t ch = valid();
