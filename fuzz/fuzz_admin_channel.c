@@ -57,6 +57,10 @@ static void same(const channel_t *a, const channel_t *b)
     CHECK(strcmp(a->tls_cert, b->tls_cert) == 0 && strcmp(a->tls_key, b->tls_key) == 0);
     CHECK(a->permessage_deflate == b->permessage_deflate &&
           a->deflate_max_window_bits == b->deflate_max_window_bits);
+    CHECK(a->max_connections == b->max_connections &&
+          strcmp(a->slow_consumer_policy, b->slow_consumer_policy) == 0);
+    CHECK(a->slow_consumer_seconds == b->slow_consumer_seconds &&
+          a->write_queue_high_water == b->write_queue_high_water);
 }
 
 static void one(const json_t *body, int partial)
