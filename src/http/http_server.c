@@ -341,10 +341,15 @@ static void on_conn(ev_loop_t *loop, ev_io_t *io, uint32_t events)
         hconn_close(c); /* reset while we wait: nobody to answer (and no busy loop) */
         return;
     }
-    if (c->tls_want_write && (events & EV_WRITE)) {
+    if (c->tls_want_write && (events & EV_WRITE) && c->out_len == 0) {
+        c->tls_want_write = 0;
         events |= EV_READ; /* the TLS read that waited for this */
         ev_io_set(loop, &c->io, EV_READ);
     } else if (events & EV_WRITE) {
+        /* a reply stuck meanwhile goes first; a TLS read that waited for
+         * writability is retried below once it is out */
+        int read_waited = c->tls_want_write;
+        c->tls_want_write = 0;
         hconn_flush(c);
         if (c->dead)
             return;
@@ -352,6 +357,8 @@ static void on_conn(ev_loop_t *loop, ev_io_t *io, uint32_t events)
             process(c); /* requests that came in while the answer was stuck */
             return;
         }
+        if (read_waited)
+            events |= EV_READ;
     }
 again:
     if (!(events & EV_READ) || c->out_len)

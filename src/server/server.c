@@ -79,7 +79,7 @@ static void usage(FILE *f, int quickstart)
 {
     if (quickstart)
         fprintf(f, "usage: wsx quickstart [--data DIR] [--log-level LEVEL]\n"
-                   "  Creates the admin user and the channel \"demo\" (ws://127.0.0.1:8184/demo,\n"
+                   "  Creates the admin user and the channel \"demo\" (ws://127.0.0.1:8190/demo,\n"
                    "  service demo.echo, json) if missing, then runs the server.\n"
                    "  --data DIR   data directory (default ./var)\n"
                    "  --log-level LEVEL  debug, info (default), warn or error\n");
@@ -309,18 +309,18 @@ static int ensure_demo(odb_t *db)
         return 0;
     channel_defaults(&ch);
     snprintf(ch.name, sizeof ch.name, "demo");
-    snprintf(ch.address, sizeof ch.address, "ws://127.0.0.1:8184/demo");
+    snprintf(ch.address, sizeof ch.address, "ws://127.0.0.1:8190/demo");
     snprintf(ch.service, sizeof ch.service, "demo.echo");
     snprintf(ch.data_format, sizeof ch.data_format, "json");
     char conflict[CHANNEL_NAME_MAX * 4 + 1] = "";
     int rc = odb_channel_insert(db, &ch, conflict);
     if (rc == WSX_EPORTUSED) {
-        log_warn("quickstart: port 8184 is already used by channel \"%s\"; not creating \"demo\"",
+        log_warn("quickstart: port 8190 is already used by channel \"%s\"; not creating \"demo\"",
                  conflict);
         return 0;
     }
     if (rc == 0)
-        log_info("quickstart: created channel \"demo\" on ws://127.0.0.1:8184/demo (demo.echo)");
+        log_info("quickstart: created channel \"demo\" on ws://127.0.0.1:8190/demo (demo.echo)");
     return rc;
 }
 
@@ -407,7 +407,9 @@ static void reload(void)
         }
     }
     reconcile_reload_tls(g_rec);
-    reconcile_run(g_rec);
+    if (reconcile_run(g_rec) < 0) /* the reload stays due: the next run that reads the ODB */
+        log_warn("SIGHUP: the ODB did not answer; the channels' certificates are reloaded "
+                 "when it does");
 }
 
 static void on_signal(ev_loop_t *loop, ev_io_t *io, uint32_t events)

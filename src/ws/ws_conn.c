@@ -261,14 +261,14 @@ __attribute__((cold, noinline)) static void log_traffic(const ws_conn_t *c, cons
 
 static int send_frame(ws_conn_t *c, int opcode, const uint8_t *p, size_t n)
 {
-    /* slow consumer policy drop: above the mark, new frames for this client are
-     * dropped (the newest), so its queue stays bounded while it keeps reading
-     * input; only the close frame, which ends it all, still goes in */
-    if (__builtin_expect(c->lst->cfg->slow_drop, 0) && opcode != WS_OP_CLOSE &&
+    /* slow consumer policy drop: above the mark, new data messages for this client
+     * are dropped (the newest), so its queue stays bounded while it keeps reading
+     * input; control frames still go in, bounded by conn_flush's hard cap */
+    if (__builtin_expect(c->lst->cfg->slow_drop, 0) &&
+        (opcode == WS_OP_TEXT || opcode == WS_OP_BINARY) &&
         c->out_len - c->out_off > c->lst->cfg->write_queue_high_water) {
-        if (opcode == WS_OP_TEXT || opcode == WS_OP_BINARY)
-            MX_ADD(c->lst->mx->dropped, 1);
-        return 0;
+        MX_ADD(c->lst->mx->dropped, 1);
+        return 0; /* control frames (at most 127 bytes) still go: pings keep it alive */
     }
     uint8_t hdr[WS_FRAME_MAX_HEADER];
     const uint8_t *wire = p;
@@ -1067,7 +1067,22 @@ static void conn_flush(ws_conn_t *c)
     uint32_t want = c->flags & WS_F_PAUSED ? 0 : EV_READ;
     if (backlog) {
         want |= EV_WRITE;
-        if (backlog > c->lst->cfg->write_queue_high_water)
+        const chan_cfg_t *cfg = c->lst->cfg;
+        if (backlog > cfg->write_queue_high_water &&
+            backlog - cfg->write_queue_high_water >
+                (cfg->write_queue_high_water > cfg->max_message_size ? cfg->write_queue_high_water
+                                                                      : cfg->max_message_size)) {
+            /* the hard cap, whatever the policy: what the server itself sends (pushes,
+             * broadcasts, pings, pongs to a client's pings) can outgrow the mark while
+             * the policy waits; a queue past twice the mark (or the mark and one
+             * message) is dropped now, so memory per client stays bounded */
+            log_warn("channel \"%s\": dropping a slow consumer (%u bytes unsent, past the hard cap)",
+                     cfg->name, (unsigned)backlog);
+            c->close_code = 1008;
+            conn_drop(c);
+            return;
+        }
+        if (backlog > cfg->write_queue_high_water)
             slow_above(c, &want);
         else if (c->flags & WS_F_STALLED)
             slow_below(c);
@@ -1138,8 +1153,8 @@ static void refuse_at_accept(int fd)
                      sizeof FULL_BODY - 1, FULL_BODY);
 #undef FULL_BODY
     char sink[4096];
-    while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
-        ;
+    for (int i = 0; i < 4 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+        ; /* bounded: a flood of refused clients must not hold the worker here */
     (void)!send(fd, resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
     shutdown(fd, SHUT_WR);
     close(fd);

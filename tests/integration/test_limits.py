@@ -500,6 +500,38 @@ def test_slow_consumer_policy_drop_on_a_json_channel(wsx):
         env.cleanup()
 
 
+def test_server_pushes_to_a_slow_consumer_stop_at_the_hard_cap(wsx):
+    """Policy close stops reading a slow client, but what the server sends on its own
+    (broadcasts here) does not wait for slow_consumer_seconds: past the hard cap (the
+    mark plus the larger of the mark and max_message_size) the connection is dropped
+    at once and counted as 1008, so its queue cannot grow without bound."""
+    from wsxsession import SessionEnv, login_then
+    env = SessionEnv(wsx)
+    try:
+        ch = env.channel(slow_consumer_seconds=600, write_queue_high_water=64 * 1024,
+                         max_message_size=64 * 1024, ping_interval=60)
+        ws, _ = login_then(ch)
+        ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        closes = metric(wsx, "wsx_closes_total", code="1008")
+        data = "b" * (100 * 1024)
+        sent = 0
+        for _ in range(400):  # 40 MiB if nothing stopped it
+            r = wsx.api("POST", f"/api/v1/channels/{ch['id']}/broadcast", {"data": data})
+            assert r.status == 200, r
+            sent += r.json()["sent"]
+            if r.json()["sent"] == 0:
+                break  # the client is gone
+        print(f"{sent} broadcasts of 100 KiB reached the client before it was dropped")
+        # what the kernel's buffers hold, the cap (128 KiB) and one message; not 40 MiB
+        assert sent < 100, f"{sent} broadcasts queued for a client that reads nothing"
+        wait_until(lambda: metric(wsx, "wsx_closes_total", code="1008") >= closes + 1,
+                   what="the drop counted as 1008")
+        assert "past the hard cap" in wsx.log()
+        ws.sock.close()
+    finally:
+        env.cleanup()
+
+
 def test_channel_max_connections_over_wss(wsx):
     """On a wss:// channel the 503 comes back inside the TLS session."""
     import asyncio

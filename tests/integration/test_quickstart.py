@@ -1,6 +1,6 @@
 """`wsx quickstart`: the admin user with a generated password (printed once, kept in
 DATA/admin-password with mode 0600) and the channel "demo" on the fixed address
-ws://127.0.0.1:8184/demo (demo.echo, json: the WSX session protocol; below the ephemeral
+ws://127.0.0.1:8190/demo (demo.echo, json: the WSX session protocol; below the ephemeral
 range 32768-60999, so no client connection of another test can hold it), admin API on
 127.0.0.1:8183."""
 import json
@@ -10,7 +10,7 @@ import pytest
 
 from wsxlib import PyWsClient, connect_refused, port_is_free
 
-ADMIN_PORT, DEMO_PORT = 8183, 8184
+ADMIN_PORT, DEMO_PORT = 8183, 8190
 DEMO_URL = f"ws://127.0.0.1:{DEMO_PORT}/demo"
 
 
