@@ -1001,6 +1001,25 @@ static void slow_below(ws_conn_t *c)
     ev_timer_stop(c->lst->loop, &c->slow_timer);
 }
 
+/* The hard cap, whatever the policy: what the server sends on its own (pushes,
+ * broadcasts, pings, pongs to a client's pings) can outgrow the mark while the
+ * policy waits; a queue past the mark plus the larger of the mark and one message
+ * is dropped now (1008), so memory per client stays bounded. Returns 1 if it was.
+ * Cold: only a backlog above the mark gets here. */
+__attribute__((cold, noinline)) static int past_hard_cap(ws_conn_t *c, uint32_t backlog)
+{
+    const chan_cfg_t *cfg = c->lst->cfg;
+    uint64_t mark = cfg->write_queue_high_water;
+    uint64_t slack = mark > cfg->max_message_size ? mark : cfg->max_message_size;
+    if (backlog - mark <= slack)
+        return 0;
+    log_warn("channel \"%s\": dropping a slow consumer (%u bytes unsent, past the hard cap)",
+             cfg->name, (unsigned)backlog);
+    c->close_code = 1008;
+    conn_drop(c);
+    return 1;
+}
+
 /* Send what is queued; keep the rest for EV_WRITE; apply the high-water mark; and
  * once a connection's last frame is out, half-close and wait for the peer's FIN. */
 static void conn_flush(ws_conn_t *c)
@@ -1067,25 +1086,13 @@ static void conn_flush(ws_conn_t *c)
     uint32_t want = c->flags & WS_F_PAUSED ? 0 : EV_READ;
     if (backlog) {
         want |= EV_WRITE;
-        const chan_cfg_t *cfg = c->lst->cfg;
-        if (backlog > cfg->write_queue_high_water &&
-            backlog - cfg->write_queue_high_water >
-                (cfg->write_queue_high_water > cfg->max_message_size ? cfg->write_queue_high_water
-                                                                      : cfg->max_message_size)) {
-            /* the hard cap, whatever the policy: what the server itself sends (pushes,
-             * broadcasts, pings, pongs to a client's pings) can outgrow the mark while
-             * the policy waits; a queue past twice the mark (or the mark and one
-             * message) is dropped now, so memory per client stays bounded */
-            log_warn("channel \"%s\": dropping a slow consumer (%u bytes unsent, past the hard cap)",
-                     cfg->name, (unsigned)backlog);
-            c->close_code = 1008;
-            conn_drop(c);
-            return;
-        }
-        if (backlog > cfg->write_queue_high_water)
+        if (backlog > c->lst->cfg->write_queue_high_water) {
+            if (past_hard_cap(c, backlog))
+                return;
             slow_above(c, &want);
-        else if (c->flags & WS_F_STALLED)
+        } else if (c->flags & WS_F_STALLED) {
             slow_below(c);
+        }
     } else if (c->flags & WS_F_STALLED) {
         slow_below(c);
     }
